@@ -1,0 +1,11 @@
+//go:build tools
+
+// Package tools pins the control-plane commands this module builds, so `go mod tidy` keeps their
+// dependencies in go.sum. The commands themselves are built with `go build k8s.io/kubernetes/cmd/...`.
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver/app"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler/app"
+)

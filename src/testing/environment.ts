@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppsV1Api, CoreV1Api, CoordinationV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
+import { createAwsClients, type AwsClients } from '../cloud/clients.ts';
+
+/** What the local environment (`npm run up`) or your own setup provides: where the cluster and AWS are. */
+export interface TestEnvironment {
+  kubeconfig: KubeConfig;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  discovery: DiscoveryV1Api;
+  coordination: CoordinationV1Api;
+  aws: AwsClients;
+  /** The seeded network, from aws.json. */
+  network: {
+    clusterName: string;
+    vpcId: string;
+    publicSubnets: { id: string; zone: string; cidr: string }[];
+    privateSubnets: { id: string; zone: string; cidr: string }[];
+    nodeSecurityGroupId: string;
+  };
+  close(): void;
+}
+
+interface AwsJson {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  clusterName: string;
+  vpcId: string;
+  publicSubnets: { id: string; zone: string; cidr: string }[];
+  privateSubnets: { id: string; zone: string; cidr: string }[];
+  nodeSecurityGroupId: string;
+}
+
+/**
+ * Connects to an environment described by a state folder holding `kubeconfig` and `aws.json` (by default
+ * the project's `.devenv/`, or `$CPL_STATE_DIR`).
+ */
+export function connect(stateDir = process.env.CPL_STATE_DIR ?? join(process.cwd(), '.devenv')): TestEnvironment {
+  const kubeconfig = new KubeConfig();
+  kubeconfig.loadFromFile(join(stateDir, 'kubeconfig'));
+  const awsJson = JSON.parse(readFileSync(join(stateDir, 'aws.json'), 'utf8')) as AwsJson;
+  const aws = createAwsClients({
+    region: awsJson.region,
+    endpoint: awsJson.endpoint,
+    credentials: { accessKeyId: awsJson.accessKeyId, secretAccessKey: awsJson.secretAccessKey },
+  });
+  return {
+    kubeconfig,
+    core: kubeconfig.makeApiClient(CoreV1Api),
+    apps: kubeconfig.makeApiClient(AppsV1Api),
+    discovery: kubeconfig.makeApiClient(DiscoveryV1Api),
+    coordination: kubeconfig.makeApiClient(CoordinationV1Api),
+    aws,
+    network: {
+      clusterName: awsJson.clusterName,
+      vpcId: awsJson.vpcId,
+      publicSubnets: awsJson.publicSubnets,
+      privateSubnets: awsJson.privateSubnets,
+      nodeSecurityGroupId: awsJson.nodeSecurityGroupId,
+    },
+    close: () => aws.destroy(),
+  };
+}

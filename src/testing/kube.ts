@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import type { CoreV1Api, V1Node, V1Pod } from '@kubernetes/client-node';
+
+/** A DNS-1123 name that no other test run will pick: `<prefix>-<8 hex>`. */
+export const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
+
+/** Creates a namespace for one test file and returns it with a function that deletes it. */
+export async function createTestNamespace(core: CoreV1Api, prefix = 'test'): Promise<{ name: string; remove: () => Promise<void> }> {
+  const name = uniqueName(prefix);
+  await core.createNamespace({ body: { metadata: { name, labels: { 'cloud-provider-localstack/test': 'true' } } } });
+  return {
+    name,
+    remove: async () => {
+      await core.deleteNamespace({ name }).catch(() => undefined);
+    },
+  };
+}
+
+export interface KwokNodeOptions {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  providerID?: string;
+  taints?: V1Node['spec'] extends infer S ? (S extends { taints?: infer T } ? T : never) : never;
+}
+
+/**
+ * Creates a Node that kwok plays (kwok manages every Node here): it becomes Ready within a second or so and
+ * takes Pods like a real kubelet would.
+ */
+export async function createKwokNode(core: CoreV1Api, name: string, options: KwokNodeOptions = {}): Promise<V1Node> {
+  return core.createNode({
+    body: {
+      metadata: {
+        name,
+        labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok', ...options.labels },
+        annotations: { 'kwok.x-k8s.io/node': 'fake', ...options.annotations },
+      },
+      spec: { ...(options.providerID ? { providerID: options.providerID } : {}), ...(options.taints ? { taints: options.taints } : {}) },
+      status: { allocatable: { cpu: '32', memory: '256Gi', pods: '110' }, capacity: { cpu: '32', memory: '256Gi', pods: '110' } },
+    },
+  });
+}
+
+export async function deleteNodes(core: CoreV1Api, names: string[]): Promise<void> {
+  await Promise.all(names.map((name) => core.deleteNode({ name }).catch(() => undefined)));
+}
+
+export const isNodeReady = (node: V1Node): boolean =>
+  node.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
+
+export const isPodReady = (pod: V1Pod): boolean =>
+  pod.status?.phase === 'Running' && (pod.status.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false);
