@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // and the emulator, which its global setup brings up when they are not up already.
 export default defineConfig({
   test: {
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {
         test: {

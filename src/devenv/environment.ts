@@ -5,7 +5,7 @@ import { createAwsClients } from '../cloud/clients.ts';
 import { httpGet } from './http.ts';
 import { logPath, repoRoot, statePaths } from './paths.ts';
 import { createClusterPki, type ClusterPki } from './pki.ts';
-import { isPortFree, isRunning, listRecords, logTail, readRecord, startProcess, stopProcess, type ProcessRecord } from './processes.ts';
+import { isPortFree, isProcessAlive, isRunning, listRecords, logTail, readRecord, startProcess, stopProcess, type ProcessRecord } from './processes.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
 import { readSeedTopology, seedNetwork, type SeededNetwork } from './seed.ts';
 import { apiserverUrl, emulatorEndpoint, settings } from './settings.ts';
@@ -273,13 +273,7 @@ async function withLock<T>(work: () => Promise<T>): Promise<T> {
       break;
     } catch {
       const holder = Number(readFileSync(statePaths.lock, 'utf8'));
-      let alive = false;
-      try {
-        process.kill(holder, 0);
-        alive = holder !== process.pid;
-      } catch {
-        alive = false;
-      }
+      const alive = holder !== process.pid && isProcessAlive(holder);
       if (!alive) rmSync(statePaths.lock, { force: true });
       else if (Date.now() > deadline) throw new Error(`another 'up' or 'down' (pid ${holder}) holds ${statePaths.lock}`);
       else await sleep(500);

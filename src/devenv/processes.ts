@@ -31,37 +31,38 @@ export interface ProcessSpec {
 const recordPath = (name: string) => join(statePaths.pids, `${name}.json`);
 
 function startTicksOf(pid: number): string | null {
+  return statFields(pid)?.[19] ?? null;
+}
+
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: fields after it start past the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
+    // The command name (field 2) may hold spaces and parentheses: the fields after it start past the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return null;
+    return undefined;
   }
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * True while a process with this PID exists and is not a zombie (an exited child that its new parent has not
+ * reaped yet still answers signal 0).
+ */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  if (!existsSync('/proc')) return true;
+  const state = statFields(pid)?.[0];
+  return state !== undefined && state !== 'Z' && state !== 'X';
 }
 
-/** True while the recorded process (the same one, not a reused PID) is running and not a zombie. */
+/** True while the recorded process (the same one, not a reused PID) is running. */
 export function isRunning(record: ProcessRecord): boolean {
-  if (!isAlive(record.pid)) return false;
-  if (record.startTicks === null || !existsSync('/proc')) return true;
-  const ticks = startTicksOf(record.pid);
-  if (ticks !== record.startTicks) return false;
-  try {
-    const state = readFileSync(`/proc/${record.pid}/stat`, 'utf8');
-    return state.slice(state.lastIndexOf(')') + 2, state.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
+  if (!isProcessAlive(record.pid)) return false;
+  return record.startTicks === null || startTicksOf(record.pid) === record.startTicks;
 }
 
 export function readRecord(name: string): ProcessRecord | undefined {
