@@ -1,0 +1,355 @@
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DeleteListenerCommand,
+  DeleteLoadBalancerCommand,
+  DeleteTargetGroupCommand,
+  DeregisterTargetsCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancerAttributesCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  type DescribeTargetGroupsCommandOutput,
+  type DescribeLoadBalancersCommandOutput,
+  DescribeTargetHealthCommand,
+  type ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+  ModifyLoadBalancerAttributesCommand,
+  ModifyTargetGroupAttributesCommand,
+  ModifyTargetGroupCommand,
+  RegisterTargetsCommand,
+  type LoadBalancer,
+  type TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Tags } from '../core/annotations.ts';
+import type { HealthCheck, Protocol, Scheme, TargetType } from '../core/model.ts';
+import type { Action, ActualListener, ActualLoadBalancer, ActualStack, ActualTargetGroup, Ref } from '../core/plan.ts';
+
+/**
+ * ELBv2 adapter: finds what we own by tags and applies plan actions.
+ *
+ * Ownership is the cluster tag plus the stack tag, never the name (the emulator lets two LBs share one, and a
+ * foreign LB may carry ours). The index of our ARNs is built once, at start, from one pass over the region's
+ * LBs and target groups (DescribeTags in chunks of 20), and then kept up to date by our own creates and
+ * deletes, so a reconcile never lists the region.
+ */
+
+const TAG_CHUNK = 20;
+const TARGET_CHUNK = 200;
+
+interface StackEntry {
+  loadBalancers: Set<string>;
+  targetGroups: Map<string, string>; // arn → resource tag
+}
+
+const errorName = (error: unknown) => (error as { name?: string }).name ?? '';
+const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
+
+export class LoadBalancerCloud {
+  private readonly client: ElasticLoadBalancingV2Client;
+  private readonly clusterName: string;
+  private readonly stacks = new Map<string, StackEntry>();
+  private indexLoaded: Promise<void> | undefined;
+
+  constructor(client: ElasticLoadBalancingV2Client, clusterName: string) {
+    this.client = client;
+    this.clusterName = clusterName;
+  }
+
+  private entry(stackId: string): StackEntry {
+    let entry = this.stacks.get(stackId);
+    if (!entry) {
+      entry = { loadBalancers: new Set(), targetGroups: new Map() };
+      this.stacks.set(stackId, entry);
+    }
+    return entry;
+  }
+
+  /** Builds the index of our resources (once; concurrent callers share the load). */
+  loadIndex(): Promise<void> {
+    this.indexLoaded ??= this.scanRegion().catch((error: unknown) => {
+      this.indexLoaded = undefined;
+      throw error;
+    });
+    return this.indexLoaded;
+  }
+
+  /** Stacks the index knows, for garbage collection of Services that vanished while we were away. */
+  async knownStacks(): Promise<string[]> {
+    await this.loadIndex();
+    return [...this.stacks.entries()].filter(([, e]) => e.loadBalancers.size + e.targetGroups.size > 0).map(([id]) => id);
+  }
+
+  private async scanRegion(): Promise<void> {
+    const lbArns: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page: DescribeLoadBalancersCommandOutput = await this.client.send(new DescribeLoadBalancersCommand({ Marker: marker, PageSize: 400 }));
+      for (const lb of page.LoadBalancers ?? []) if (lb.Type === 'network' && lb.LoadBalancerArn) lbArns.push(lb.LoadBalancerArn);
+      marker = page.NextMarker;
+    } while (marker);
+    const tgArns: string[] = [];
+    marker = undefined;
+    do {
+      const page: DescribeTargetGroupsCommandOutput = await this.client.send(new DescribeTargetGroupsCommand({ Marker: marker, PageSize: 400 }));
+      for (const tg of page.TargetGroups ?? []) if (tg.TargetGroupArn) tgArns.push(tg.TargetGroupArn);
+      marker = page.NextMarker;
+    } while (marker);
+    for (const batch of chunks([...lbArns, ...tgArns], TAG_CHUNK)) {
+      const described = await this.client.send(new DescribeTagsCommand({ ResourceArns: batch }));
+      for (const description of described.TagDescriptions ?? []) {
+        const tags = Object.fromEntries((description.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+        const stack = tags[Tags.stack];
+        if (tags[Tags.cluster] !== this.clusterName || !stack || !description.ResourceArn) continue;
+        if (description.ResourceArn.includes(':loadbalancer/')) this.entry(stack).loadBalancers.add(description.ResourceArn);
+        else this.entry(stack).targetGroups.set(description.ResourceArn, tags[Tags.resource] ?? '');
+      }
+    }
+  }
+
+  /** Everything of ours for one Service, with target health; attributes only when asked for. */
+  async observe(stackId: string, read: { loadBalancerAttributes: boolean; targetGroupAttributes: boolean }): Promise<ActualStack> {
+    await this.loadIndex();
+    const entry = this.entry(stackId);
+    const loadBalancers = await this.describeLoadBalancers(entry);
+    const targetGroups = await this.describeTargetGroups(entry);
+    const listeners: ActualListener[] = [];
+    for (const lb of loadBalancers) {
+      const page = await this.client.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
+      for (const l of page.Listeners ?? []) {
+        const action = l.DefaultActions?.find((a) => a.Type === 'forward');
+        listeners.push({
+          arn: l.ListenerArn!,
+          loadBalancerArn: lb.LoadBalancerArn!,
+          port: l.Port ?? 0,
+          protocol: l.Protocol as Protocol,
+          targetGroupArn: action?.TargetGroupArn ?? action?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn,
+        });
+      }
+    }
+    const actualLbs: ActualLoadBalancer[] = [];
+    for (const lb of loadBalancers) {
+      actualLbs.push({
+        arn: lb.LoadBalancerArn!,
+        name: lb.LoadBalancerName ?? '',
+        scheme: (lb.Scheme ?? 'internal') as Scheme,
+        dnsName: (lb.DNSName ?? '').toLowerCase(),
+        state: lb.State?.Code ?? 'unknown',
+        createdAt: lb.CreatedTime?.getTime() ?? 0,
+        ...(read.loadBalancerAttributes ? { attributes: await this.loadBalancerAttributes(lb.LoadBalancerArn!) } : {}),
+      });
+    }
+    const actualTgs: ActualTargetGroup[] = [];
+    for (const tg of targetGroups) {
+      const health = await this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }));
+      actualTgs.push({
+        arn: tg.TargetGroupArn!,
+        name: tg.TargetGroupName ?? '',
+        resourceId: entry.targetGroups.get(tg.TargetGroupArn!) ?? '',
+        protocol: tg.Protocol as Protocol,
+        port: tg.Port ?? 0,
+        targetType: (tg.TargetType ?? 'instance') as TargetType,
+        healthCheck: healthCheckOf(tg),
+        targets: (health.TargetHealthDescriptions ?? []).map((d) => ({ id: d.Target?.Id ?? '', port: d.Target?.Port ?? 0, state: d.TargetHealth?.State ?? 'unknown' })),
+        loadBalancerArns: tg.LoadBalancerArns ?? [],
+        ...(read.targetGroupAttributes ? { attributes: await this.targetGroupAttributes(tg.TargetGroupArn!) } : {}),
+      });
+    }
+    return { loadBalancers: actualLbs, listeners, targetGroups: actualTgs };
+  }
+
+  private async describeLoadBalancers(entry: StackEntry): Promise<LoadBalancer[]> {
+    const arns = [...entry.loadBalancers];
+    if (arns.length === 0) return [];
+    try {
+      return (await this.client.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: arns }))).LoadBalancers ?? [];
+    } catch (error) {
+      if (errorName(error) !== 'LoadBalancerNotFoundException') throw error;
+      // One of them was deleted behind our back: look them up one by one and forget the missing.
+      const found: LoadBalancer[] = [];
+      for (const arn of arns) {
+        try {
+          found.push(...((await this.client.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers ?? []));
+        } catch (inner) {
+          if (errorName(inner) !== 'LoadBalancerNotFoundException') throw inner;
+          entry.loadBalancers.delete(arn);
+        }
+      }
+      return found;
+    }
+  }
+
+  private async describeTargetGroups(entry: StackEntry): Promise<TargetGroup[]> {
+    const arns = [...entry.targetGroups.keys()];
+    if (arns.length === 0) return [];
+    try {
+      return (await this.client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: arns }))).TargetGroups ?? [];
+    } catch (error) {
+      if (errorName(error) !== 'TargetGroupNotFoundException') throw error;
+      const found: TargetGroup[] = [];
+      for (const arn of arns) {
+        try {
+          found.push(...((await this.client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups ?? []));
+        } catch (inner) {
+          if (errorName(inner) !== 'TargetGroupNotFoundException') throw inner;
+          entry.targetGroups.delete(arn);
+        }
+      }
+      return found;
+    }
+  }
+
+  private async loadBalancerAttributes(arn: string): Promise<Record<string, string>> {
+    const result = await this.client.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arn }));
+    return Object.fromEntries((result.Attributes ?? []).map((a) => [a.Key ?? '', a.Value ?? '']));
+  }
+
+  private async targetGroupAttributes(arn: string): Promise<Record<string, string>> {
+    const result = await this.client.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
+    return Object.fromEntries((result.Attributes ?? []).map((a) => [a.Key ?? '', a.Value ?? '']));
+  }
+
+  /** Applies actions in order; resources created earlier in the list are referenced by key. */
+  async apply(stackId: string, vpcId: string, actions: Action[], onAction?: (action: Action) => void): Promise<void> {
+    const entry = this.entry(stackId);
+    const created = new Map<string, string>();
+    const arnOf = (ref: Ref): string => {
+      if ('arn' in ref) return ref.arn;
+      const arn = created.get(ref.key);
+      if (!arn) throw new Error(`plan refers to ${ref.key} before creating it`);
+      return arn;
+    };
+    const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    for (const action of actions) {
+      onAction?.(action);
+      switch (action.kind) {
+        case 'CreateLoadBalancer': {
+          const result = await this.client.send(
+            new CreateLoadBalancerCommand({
+              Name: action.spec.name,
+              Type: 'network',
+              Scheme: action.spec.scheme,
+              Subnets: action.spec.subnetIds,
+              IpAddressType: 'ipv4',
+              Tags: tagList(action.spec.tags),
+            }),
+          );
+          const arn = result.LoadBalancers![0]!.LoadBalancerArn!;
+          entry.loadBalancers.add(arn);
+          created.set(action.key, arn);
+          break;
+        }
+        case 'ModifyLoadBalancerAttributes':
+          await this.client.send(
+            new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arnOf(action.loadBalancer), Attributes: Object.entries(action.attributes).map(([Key, Value]) => ({ Key, Value })) }),
+          );
+          break;
+        case 'DeleteLoadBalancer':
+          await ignoring(['LoadBalancerNotFoundException'], () => this.client.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: action.arn })));
+          entry.loadBalancers.delete(action.arn);
+          break;
+        case 'CreateTargetGroup': {
+          const { spec } = action;
+          const result = await this.client.send(
+            new CreateTargetGroupCommand({
+              Name: spec.name,
+              Protocol: spec.protocol,
+              Port: spec.port,
+              VpcId: vpcId,
+              TargetType: spec.targetType,
+              ...healthCheckParameters(spec.healthCheck),
+              Tags: tagList(spec.tags),
+            }),
+          );
+          const arn = result.TargetGroups![0]!.TargetGroupArn!;
+          entry.targetGroups.set(arn, spec.resourceId);
+          created.set(action.key, arn);
+          break;
+        }
+        case 'ModifyTargetGroup':
+          await this.client.send(new ModifyTargetGroupCommand({ TargetGroupArn: action.arn, ...healthCheckParameters(action.healthCheck) }));
+          break;
+        case 'ModifyTargetGroupAttributes':
+          await this.client.send(
+            new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arnOf(action.targetGroup), Attributes: Object.entries(action.attributes).map(([Key, Value]) => ({ Key, Value })) }),
+          );
+          break;
+        case 'RegisterTargets':
+          for (const batch of chunks(action.targets, TARGET_CHUNK)) {
+            await this.client.send(new RegisterTargetsCommand({ TargetGroupArn: arnOf(action.targetGroup), Targets: batch.map((t) => ({ Id: t.id, Port: t.port })) }));
+          }
+          break;
+        case 'DeregisterTargets':
+          for (const batch of chunks(action.targets, TARGET_CHUNK)) {
+            await ignoring(['InvalidTargetException', 'TargetGroupNotFoundException'], () =>
+              this.client.send(new DeregisterTargetsCommand({ TargetGroupArn: action.arn, Targets: batch.map((t) => ({ Id: t.id, Port: t.port })) })),
+            );
+          }
+          break;
+        case 'CreateListener':
+          await this.client.send(
+            new CreateListenerCommand({
+              LoadBalancerArn: arnOf(action.loadBalancer),
+              Port: action.port,
+              Protocol: action.protocol,
+              DefaultActions: [{ Type: 'forward', TargetGroupArn: arnOf(action.targetGroup) }],
+            }),
+          );
+          break;
+        case 'ModifyListener':
+          await this.client.send(new ModifyListenerCommand({ ListenerArn: action.arn, DefaultActions: [{ Type: 'forward', TargetGroupArn: arnOf(action.targetGroup) }] }));
+          break;
+        case 'DeleteListener':
+          await ignoring(['ListenerNotFoundException'], () => this.client.send(new DeleteListenerCommand({ ListenerArn: action.arn })));
+          break;
+        case 'DeleteTargetGroup':
+          await ignoring(['TargetGroupNotFoundException'], () => this.client.send(new DeleteTargetGroupCommand({ TargetGroupArn: action.arn })));
+          entry.targetGroups.delete(action.arn);
+          break;
+      }
+    }
+  }
+
+  /** Target health of one target group, for the flip test and `describe`. */
+  async targetHealth(targetGroupArn: string) {
+    const result = await this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+    return result.TargetHealthDescriptions ?? [];
+  }
+}
+
+async function ignoring<T>(names: string[], call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (names.includes(errorName(error))) return undefined;
+    throw error;
+  }
+}
+
+function healthCheckParameters(check: HealthCheck) {
+  return {
+    HealthCheckProtocol: check.protocol,
+    HealthCheckPort: check.port,
+    HealthCheckIntervalSeconds: check.intervalSeconds,
+    HealthCheckTimeoutSeconds: check.timeoutSeconds,
+    HealthyThresholdCount: check.healthyThreshold,
+    UnhealthyThresholdCount: check.unhealthyThreshold,
+    ...(check.protocol !== 'TCP' ? { HealthCheckPath: check.path, Matcher: { HttpCode: check.successCodes } } : {}),
+  };
+}
+
+function healthCheckOf(tg: TargetGroup): HealthCheck {
+  const protocol = (tg.HealthCheckProtocol ?? 'TCP') as HealthCheck['protocol'];
+  return {
+    protocol,
+    port: tg.HealthCheckPort ?? 'traffic-port',
+    intervalSeconds: tg.HealthCheckIntervalSeconds ?? 0,
+    timeoutSeconds: tg.HealthCheckTimeoutSeconds ?? 0,
+    healthyThreshold: tg.HealthyThresholdCount ?? 0,
+    unhealthyThreshold: tg.UnhealthyThresholdCount ?? 0,
+    ...(protocol !== 'TCP' ? { path: tg.HealthCheckPath, successCodes: tg.Matcher?.HttpCode } : {}),
+  };
+}

@@ -1,0 +1,385 @@
+import { createHash } from 'node:crypto';
+import type { V1EndpointSlice, V1Service, V1ServicePort } from '@kubernetes/client-node';
+import {
+  Annotations,
+  integer,
+  keyValues,
+  list,
+  LOAD_BALANCER_CLASS,
+  LOAD_BALANCER_RESOURCE,
+  oneOf,
+  Tags,
+  UserError,
+} from './annotations.ts';
+
+/**
+ * The desired model: what AWS should hold for one Service, built from the Service, the cluster's Nodes and
+ * EndpointSlices and the VPC's subnets. Pure: no I/O, so every rule here is a table test.
+ */
+
+export type Protocol = 'TCP' | 'UDP' | 'TCP_UDP';
+export type TargetType = 'instance' | 'ip';
+export type Scheme = 'internal' | 'internet-facing';
+
+export interface HealthCheck {
+  protocol: 'TCP' | 'HTTP' | 'HTTPS';
+  /** 'traffic-port' or a port number as a string (ELBv2's own form). */
+  port: string;
+  path?: string;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  successCodes?: string;
+}
+
+export interface Target {
+  id: string;
+  port: number;
+}
+
+export interface DesiredTargetGroup {
+  /** `<ns>/<name>:<port>`: the service.k8s.aws/resource tag; one per Service port number. */
+  resourceId: string;
+  name: string;
+  protocol: Protocol;
+  port: number;
+  targetType: TargetType;
+  healthCheck: HealthCheck;
+  attributes: Record<string, string>;
+  targets: Target[];
+  tags: Record<string, string>;
+}
+
+export interface DesiredListener {
+  port: number;
+  protocol: Protocol;
+  targetGroupResourceId: string;
+}
+
+export interface DesiredLoadBalancer {
+  name: string;
+  scheme: Scheme;
+  subnetIds: string[];
+  attributes: Record<string, string>;
+  tags: Record<string, string>;
+}
+
+export interface DesiredStack {
+  /** `<ns>/<name>`: the service.k8s.aws/stack tag. */
+  stackId: string;
+  loadBalancer: DesiredLoadBalancer;
+  targetGroups: DesiredTargetGroup[];
+  listeners: DesiredListener[];
+  targetType: TargetType;
+}
+
+export interface NodeInfo {
+  name: string;
+  instanceId?: string;
+  labels: Record<string, string>;
+  deleting: boolean;
+  taintKeys: string[];
+}
+
+export interface SubnetInfo {
+  id: string;
+  zone: string;
+  vpcId: string;
+  tags: Record<string, string>;
+}
+
+export interface ModelInput {
+  clusterName: string;
+  vpcId: string;
+  service: V1Service;
+  nodes: NodeInfo[];
+  endpointSlices: V1EndpointSlice[];
+  /** The pod's VPC address from the ENI pool (`vpc.amazonaws.com/pod-ips`), if it has one. */
+  podVpcIp: (namespace: string, podName: string) => string | undefined;
+  subnets: SubnetInfo[];
+}
+
+export interface ModelWarning {
+  reason: string;
+  message: string;
+}
+
+export interface ModelResult {
+  stack: DesiredStack;
+  warnings: ModelWarning[];
+}
+
+export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+export const TO_BE_DELETED_TAINT = 'ToBeDeletedByClusterAutoscaler';
+const ELB_ROLE = 'kubernetes.io/role/elb';
+const INTERNAL_ELB_ROLE = 'kubernetes.io/role/internal-elb';
+
+/** A Service is ours when it is a LoadBalancer with no class (we are the cloud provider) or the NLB class. */
+export function wantsLoadBalancer(service: V1Service): boolean {
+  if (service.spec?.type !== 'LoadBalancer') return false;
+  const lbClass = service.spec.loadBalancerClass;
+  return lbClass === undefined || lbClass === null || lbClass === '' || lbClass === LOAD_BALANCER_CLASS;
+}
+
+export const stackIdOf = (service: V1Service): string => `${service.metadata?.namespace ?? 'default'}/${service.metadata?.name ?? ''}`;
+
+const shortHash = (...parts: string[]): string => {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part).update('\0');
+  return hash.digest('hex').slice(0, 10);
+};
+
+/** `k8s-<ns[:8]>-<name[:8]>-<hash10>`: the aws-load-balancer-controller's scheme, always ≤ 32 characters. */
+export function resourceName(namespace: string, name: string, ...hashed: string[]): string {
+  const clean = (s: string) => s.replace(/[^a-zA-Z0-9]/g, '').slice(0, 8);
+  return `k8s-${clean(namespace)}-${clean(name)}-${shortHash(namespace, name, ...hashed)}`;
+}
+
+const LB_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$/;
+
+/** Which target type the Service asks for (the nlb-target-type annotation, or the deprecated nlb-ip type). */
+export function targetTypeOf(service: V1Service): TargetType {
+  const annotations = service.metadata?.annotations;
+  const type = annotations?.[Annotations.type]?.trim();
+  const fallback: TargetType = type === 'nlb-ip' ? 'ip' : 'instance';
+  return oneOf(annotations, Annotations.targetType, ['instance', 'ip'] as const, fallback);
+}
+
+function healthCheckOf(service: V1Service, targetType: TargetType): HealthCheck {
+  const annotations = service.metadata?.annotations;
+  const local = service.spec?.externalTrafficPolicy === 'Local' && targetType === 'instance' && service.spec.healthCheckNodePort;
+  // Instance mode with externalTrafficPolicy Local checks kube-proxy's health port, as the LBC does.
+  const defaults = local
+    ? { protocol: 'http' as const, port: String(service.spec!.healthCheckNodePort), path: '/healthz', interval: 10, timeout: 6, healthy: 2, unhealthy: 2 }
+    : { protocol: 'tcp' as const, port: 'traffic-port', path: '/', interval: 10, timeout: 10, healthy: 3, unhealthy: 3 };
+  const protocol = oneOf(annotations, Annotations.healthCheckProtocol, ['tcp', 'http', 'https', 'TCP', 'HTTP', 'HTTPS'] as const, defaults.protocol).toUpperCase() as HealthCheck['protocol'];
+  const rawPort = annotations?.[Annotations.healthCheckPort]?.trim() ?? defaults.port;
+  if (rawPort !== 'traffic-port') {
+    const port = Number(rawPort);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new UserError(`annotation ${Annotations.healthCheckPort}`, rawPort, 'must be traffic-port or a port number from 1 to 65535');
+    }
+  }
+  const check: HealthCheck = {
+    protocol,
+    port: rawPort,
+    intervalSeconds: integer(annotations, Annotations.healthCheckInterval, defaults.interval, 5, 300),
+    timeoutSeconds: integer(annotations, Annotations.healthCheckTimeout, defaults.timeout, 2, 120),
+    healthyThreshold: integer(annotations, Annotations.healthCheckHealthyThreshold, defaults.healthy, 2, 10),
+    unhealthyThreshold: integer(annotations, Annotations.healthCheckUnhealthyThreshold, defaults.unhealthy, 2, 10),
+  };
+  if (protocol !== 'TCP') {
+    const path = annotations?.[Annotations.healthCheckPath]?.trim() ?? defaults.path;
+    if (!path.startsWith('/')) throw new UserError(`annotation ${Annotations.healthCheckPath}`, path, 'must start with /');
+    check.path = path;
+    const codes = annotations?.[Annotations.healthCheckSuccessCodes]?.trim() ?? '200-399';
+    if (!/^\d{3}(?:-\d{3})?(?:,\d{3}(?:-\d{3})?)*$/.test(codes)) {
+      throw new UserError(`annotation ${Annotations.healthCheckSuccessCodes}`, codes, 'must be HTTP codes such as 200, 200-399 or 200,202');
+    }
+    check.successCodes = codes;
+  }
+  return check;
+}
+
+/** Subnets by the subnets annotation (IDs or Name tags), else discovered by role and cluster tag, one per zone. */
+function subnetsOf(input: ModelInput, scheme: Scheme): string[] {
+  const annotations = input.service.metadata?.annotations;
+  const requested = list(annotations, Annotations.subnets);
+  const inVpc = input.subnets.filter((subnet) => subnet.vpcId === input.vpcId);
+  if (requested) {
+    const chosen = requested.map((ref) => {
+      const found = ref.startsWith('subnet-') ? inVpc.find((s) => s.id === ref) : inVpc.find((s) => s.tags.Name === ref);
+      if (!found) throw new UserError(`annotation ${Annotations.subnets}`, annotations![Annotations.subnets]!, `no subnet ${JSON.stringify(ref)} in ${input.vpcId}`);
+      return found;
+    });
+    const zones = new Set(chosen.map((s) => s.zone));
+    if (zones.size !== chosen.length) {
+      throw new UserError(`annotation ${Annotations.subnets}`, annotations![Annotations.subnets]!, 'must name at most one subnet per availability zone');
+    }
+    return chosen.map((s) => s.id);
+  }
+  const role = scheme === 'internet-facing' ? ELB_ROLE : INTERNAL_ELB_ROLE;
+  const clusterTag = `kubernetes.io/cluster/${input.clusterName}`;
+  const candidates = inVpc.filter((subnet) => {
+    const roleValue = subnet.tags[role];
+    if (roleValue === undefined || !(roleValue === '' || roleValue === '1')) return false;
+    // A subnet tagged for other clusters only is theirs; untagged or ours is usable (the LBC's rule).
+    const clusterTags = Object.keys(subnet.tags).filter((key) => key.startsWith('kubernetes.io/cluster/'));
+    return clusterTags.length === 0 || clusterTags.includes(clusterTag);
+  });
+  const byZone = new Map<string, SubnetInfo>();
+  for (const subnet of [...candidates].sort((a, b) => a.id.localeCompare(b.id))) {
+    if (!byZone.has(subnet.zone)) byZone.set(subnet.zone, subnet);
+  }
+  if (byZone.size === 0) {
+    throw new UserError(
+      `annotation ${Annotations.subnets}`,
+      '',
+      `no subnet in ${input.vpcId} is tagged ${role} for cluster ${input.clusterName}; tag subnets or name them in the annotation`,
+    );
+  }
+  return [...byZone.values()].sort((a, b) => a.zone.localeCompare(b.zone)).map((s) => s.id);
+}
+
+/** Node filter of k8s.io/cloud-provider plus the target-node-labels selector. */
+export function eligibleNodes(nodes: NodeInfo[], selector: Record<string, string>): NodeInfo[] {
+  return nodes.filter((node) => {
+    if (node.deleting) return false;
+    const exclude = node.labels[EXCLUDE_FROM_LB_LABEL];
+    // Parsed as a bool since 2025: "false" keeps the node, anything else present excludes it.
+    if (exclude !== undefined && exclude.toLowerCase() !== 'false') return false;
+    if (node.taintKeys.includes(TO_BE_DELETED_TAINT)) return false;
+    return Object.entries(selector).every(([key, value]) => node.labels[key] === value);
+  });
+}
+
+interface PortGroup {
+  port: number;
+  protocol: Protocol;
+  ports: V1ServicePort[];
+}
+
+/** One listener per port number; a port number with both TCP and UDP becomes TCP_UDP. */
+function groupPorts(service: V1Service): PortGroup[] {
+  const groups = new Map<number, V1ServicePort[]>();
+  for (const port of service.spec?.ports ?? []) {
+    const protocol = port.protocol ?? 'TCP';
+    if (protocol !== 'TCP' && protocol !== 'UDP') {
+      throw new UserError(`spec.ports[${port.name ?? port.port}].protocol`, protocol, 'an NLB forwards TCP and UDP only');
+    }
+    groups.set(port.port, [...(groups.get(port.port) ?? []), port]);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([port, ports]) => {
+      const protocols = new Set(ports.map((p) => p.protocol ?? 'TCP'));
+      return { port, ports, protocol: protocols.size > 1 ? 'TCP_UDP' : ([...protocols][0] as Protocol) };
+    });
+}
+
+function ipTargets(input: ModelInput, servicePort: V1ServicePort): Target[] {
+  const namespace = input.service.metadata?.namespace ?? 'default';
+  const targets = new Map<string, Target>();
+  for (const slice of input.endpointSlices) {
+    if (slice.addressType !== 'IPv4') continue;
+    // The slice port for this service port carries the resolved (possibly named) targetPort.
+    const slicePort = (slice.ports ?? []).find((p) => (p.name ?? '') === (servicePort.name ?? '') && (p.protocol ?? 'TCP') === (servicePort.protocol ?? 'TCP'));
+    if (!slicePort?.port) continue;
+    for (const endpoint of slice.endpoints ?? []) {
+      // Ready only: terminating endpoints (ready=false) are deregistered.
+      if (endpoint.conditions?.ready === false || endpoint.conditions?.terminating === true) continue;
+      const pod = endpoint.targetRef?.kind === 'Pod' ? endpoint.targetRef.name : undefined;
+      const vpcIp = pod ? input.podVpcIp(endpoint.targetRef?.namespace ?? namespace, pod) : undefined;
+      for (const address of vpcIp ? [vpcIp] : endpoint.addresses) {
+        targets.set(`${address}:${slicePort.port}`, { id: address, port: slicePort.port });
+      }
+    }
+  }
+  return [...targets.values()].sort((a, b) => a.id.localeCompare(b.id) || a.port - b.port);
+}
+
+export function buildModel(input: ModelInput): ModelResult {
+  const { service, clusterName } = input;
+  const namespace = service.metadata?.namespace ?? 'default';
+  const name = service.metadata?.name ?? '';
+  const uid = service.metadata?.uid ?? '';
+  const annotations = service.metadata?.annotations;
+  const stackId = `${namespace}/${name}`;
+  const warnings: ModelWarning[] = [];
+
+  oneOf(annotations, Annotations.type, ['external', 'nlb-ip', 'nlb'] as const, 'external');
+  const targetType = targetTypeOf(service);
+  const scheme = oneOf(annotations, Annotations.scheme, ['internal', 'internet-facing'] as const, 'internal');
+  const explicitName = annotations?.[Annotations.name]?.trim();
+  if (explicitName !== undefined && !LB_NAME.test(explicitName)) {
+    throw new UserError(`annotation ${Annotations.name}`, explicitName, 'must be 1-32 letters, digits or hyphens, not starting or ending with a hyphen');
+  }
+  const additionalTags = keyValues(annotations, Annotations.additionalTags);
+  for (const key of Object.keys(additionalTags)) {
+    if (key === Tags.cluster || key === Tags.stack || key === Tags.resource) {
+      throw new UserError(`annotation ${Annotations.additionalTags}`, annotations![Annotations.additionalTags]!, `tag ${key} is the controller's own and cannot be overridden`);
+    }
+  }
+  const lbAttributes = keyValues(annotations, Annotations.attributes);
+  const tgAttributes = keyValues(annotations, Annotations.targetGroupAttributes);
+  const proxyProtocol = annotations?.[Annotations.proxyProtocol];
+  if (proxyProtocol !== undefined) {
+    if (proxyProtocol.trim() !== '*') throw new UserError(`annotation ${Annotations.proxyProtocol}`, proxyProtocol, 'the only supported value is *');
+    tgAttributes['proxy_protocol_v2.enabled'] = 'true';
+  }
+  const nodeSelector = keyValues(annotations, Annotations.targetNodeLabels);
+  const healthCheck = healthCheckOf(service, targetType);
+  const subnetIds = subnetsOf(input, scheme);
+
+  const portGroups = groupPorts(service);
+  if (portGroups.length === 0) throw new UserError('spec.ports', '[]', 'a LoadBalancer Service needs at least one port');
+
+  const baseTags = { ...additionalTags, [Tags.cluster]: clusterName, [Tags.stack]: stackId };
+  const nodes = targetType === 'instance' ? eligibleNodes(input.nodes, nodeSelector) : [];
+  if (targetType === 'instance') {
+    if (nodes.length === 0) {
+      warnings.push({ reason: 'UnAvailableLoadBalancer', message: `There are no available nodes for LoadBalancer service ${stackId}` });
+    } else if (nodes.some((node) => !node.instanceId)) {
+      const missing = nodes.filter((node) => !node.instanceId).map((node) => node.name);
+      warnings.push({ reason: 'NodeWithoutInstance', message: `nodes without an EC2 instance yet are not targets: ${missing.join(', ')}` });
+    }
+  }
+
+  const targetGroups: DesiredTargetGroup[] = [];
+  const listeners: DesiredListener[] = [];
+  for (const group of portGroups) {
+    const resourceId = `${stackId}:${group.port}`;
+    let tgPort: number;
+    let targets: Target[];
+    if (targetType === 'instance') {
+      const nodePorts = new Set(group.ports.map((p) => p.nodePort ?? 0));
+      const nodePort = [...nodePorts][0] ?? 0;
+      if (nodePort === 0 || nodePorts.size !== 1) {
+        if (service.spec?.allocateLoadBalancerNodePorts === false) {
+          throw new UserError('spec.allocateLoadBalancerNodePorts', 'false', `instance targets need node ports; allocate them or set ${Annotations.targetType}: ip`);
+        }
+        throw new UserError(`spec.ports[${group.port}].nodePort`, String(nodePort), 'instance targets need one node port per port number');
+      }
+      tgPort = nodePort;
+      targets = nodes.filter((node) => node.instanceId).map((node) => ({ id: node.instanceId!, port: nodePort }));
+      targets.sort((a, b) => a.id.localeCompare(b.id));
+    } else {
+      const first = group.ports[0]!;
+      const byTarget = ipTargets(input, first);
+      const numeric = typeof first.targetPort === 'number' ? first.targetPort : Number.isInteger(Number(first.targetPort)) ? Number(first.targetPort) : undefined;
+      tgPort = numeric ?? byTarget[0]?.port ?? first.port;
+      targets = byTarget;
+    }
+    targetGroups.push({
+      resourceId,
+      // The hash covers everything ELBv2 cannot change in place, so a change yields a new group (and name).
+      name: resourceName(namespace, name, clusterName, uid, String(group.port), group.protocol, targetType, String(tgPort)),
+      protocol: group.protocol,
+      port: tgPort,
+      targetType,
+      healthCheck,
+      attributes: { ...tgAttributes },
+      targets,
+      tags: { ...baseTags, [Tags.resource]: resourceId },
+    });
+    listeners.push({ port: group.port, protocol: group.protocol, targetGroupResourceId: resourceId });
+  }
+
+  return {
+    stack: {
+      stackId,
+      targetType,
+      loadBalancer: {
+        name: explicitName ?? resourceName(namespace, name, clusterName, uid, scheme),
+        scheme,
+        subnetIds,
+        attributes: lbAttributes,
+        tags: { ...baseTags, [Tags.resource]: LOAD_BALANCER_RESOURCE },
+      },
+      targetGroups,
+      listeners,
+    },
+    warnings,
+  };
+}

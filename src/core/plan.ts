@@ -1,0 +1,266 @@
+import type { DesiredListener, DesiredLoadBalancer, DesiredStack, DesiredTargetGroup, HealthCheck, Protocol, Scheme, Target, TargetType } from './model.ts';
+
+/**
+ * The plan: the ordered AWS actions that turn what exists (the actual stack, found by our tags) into the
+ * desired stack. Pure and level-triggered: the controller observes, plans and applies until the plan is
+ * empty, so a crash anywhere is repaired by the next pass and a plan can be printed as a dry run.
+ *
+ * The target-type flip never leaves a listener without a healthy target: a listener is pointed at a new
+ * target group only once every desired target in it reports healthy; until then the plan creates and fills
+ * the new group, leaves the listener on the old one, and says what it waits for.
+ */
+
+export interface ActualTarget {
+  id: string;
+  port: number;
+  /** ELBv2 TargetHealth.State: initial, healthy, unhealthy, unused, draining, unavailable. */
+  state: string;
+}
+
+export interface ActualTargetGroup {
+  arn: string;
+  name: string;
+  resourceId: string;
+  protocol: Protocol;
+  port: number;
+  targetType: TargetType;
+  healthCheck: HealthCheck;
+  /** Only the keys the desired model names are compared; undefined when not read. */
+  attributes?: Record<string, string>;
+  targets: ActualTarget[];
+  loadBalancerArns: string[];
+}
+
+export interface ActualListener {
+  arn: string;
+  loadBalancerArn: string;
+  port: number;
+  protocol: Protocol;
+  targetGroupArn?: string;
+}
+
+export interface ActualLoadBalancer {
+  arn: string;
+  name: string;
+  scheme: Scheme;
+  dnsName: string;
+  state: string;
+  createdAt: number;
+  attributes?: Record<string, string>;
+}
+
+export interface ActualStack {
+  loadBalancers: ActualLoadBalancer[];
+  listeners: ActualListener[];
+  targetGroups: ActualTargetGroup[];
+}
+
+/** A reference to a resource that exists (arn) or is created earlier in the same plan (key). */
+export type Ref = { arn: string } | { key: string };
+
+export type Action =
+  | { kind: 'CreateLoadBalancer'; key: 'lb'; spec: DesiredLoadBalancer }
+  | { kind: 'ModifyLoadBalancerAttributes'; loadBalancer: Ref; attributes: Record<string, string> }
+  | { kind: 'DeleteLoadBalancer'; arn: string; reason: string }
+  | { kind: 'CreateTargetGroup'; key: string; spec: DesiredTargetGroup }
+  | { kind: 'ModifyTargetGroup'; arn: string; healthCheck: HealthCheck }
+  | { kind: 'ModifyTargetGroupAttributes'; targetGroup: Ref; attributes: Record<string, string> }
+  | { kind: 'RegisterTargets'; targetGroup: Ref; targets: Target[] }
+  | { kind: 'DeregisterTargets'; arn: string; targets: Target[] }
+  | { kind: 'CreateListener'; loadBalancer: Ref; port: number; protocol: Protocol; targetGroup: Ref }
+  | { kind: 'ModifyListener'; arn: string; port: number; targetGroup: Ref }
+  | { kind: 'DeleteListener'; arn: string; port: number }
+  | { kind: 'DeleteTargetGroup'; arn: string; reason: string };
+
+export interface Plan {
+  actions: Action[];
+  /** Why the stack is not converged although no action can be taken now (e.g. waiting for target health). */
+  waiting: string[];
+}
+
+const HEALTHY = 'healthy';
+const GONE = new Set(['draining', 'unused']);
+const targetKey = (t: { id: string; port: number }) => `${t.id}:${t.port}`;
+
+function sameHealthCheck(a: HealthCheck, b: HealthCheck): boolean {
+  return (
+    a.protocol === b.protocol &&
+    a.port === b.port &&
+    a.intervalSeconds === b.intervalSeconds &&
+    a.timeoutSeconds === b.timeoutSeconds &&
+    a.healthyThreshold === b.healthyThreshold &&
+    a.unhealthyThreshold === b.unhealthyThreshold &&
+    (a.protocol === 'TCP' || (a.path === b.path && a.successCodes === b.successCodes))
+  );
+}
+
+/** The keys of `desired` whose value differs in `actual` (only keys we were asked to manage). */
+function attributeChanges(desired: Record<string, string>, actual: Record<string, string> | undefined): Record<string, string> {
+  const changes: Record<string, string> = {};
+  for (const [key, value] of Object.entries(desired)) if (actual?.[key] !== value) changes[key] = value;
+  return changes;
+}
+
+/** A target group that can serve `desired` as it is: the properties ELBv2 cannot modify match. */
+const compatible = (tg: ActualTargetGroup, desired: DesiredTargetGroup) =>
+  tg.resourceId === desired.resourceId && tg.protocol === desired.protocol && tg.port === desired.port && tg.targetType === desired.targetType;
+
+const registered = (tg: ActualTargetGroup) => tg.targets.filter((t) => !GONE.has(t.state));
+
+/** Every desired target is registered and healthy (and there is at least one). */
+function readyToServe(tg: ActualTargetGroup, desired: DesiredTargetGroup): boolean {
+  if (desired.targets.length === 0) return false;
+  const health = new Map(tg.targets.map((t) => [targetKey(t), t.state]));
+  return desired.targets.every((t) => health.get(targetKey(t)) === HEALTHY);
+}
+
+const hasHealthy = (tg: ActualTargetGroup | undefined) => tg?.targets.some((t) => t.state === HEALTHY) ?? false;
+
+export function plan(desired: DesiredStack, actual: ActualStack): Plan {
+  const creates: Action[] = [];
+  const listenerChanges: Action[] = [];
+  const deletes: Action[] = [];
+  const waiting: string[] = [];
+
+  // The load balancer: keep one of ours with the desired scheme (the one with most listeners, then the
+  // oldest); any other of ours is a duplicate (the emulator lets names repeat) or has the wrong scheme.
+  const listenersOf = (arn: string) => actual.listeners.filter((l) => l.loadBalancerArn === arn);
+  const keepable = actual.loadBalancers
+    .filter((lb) => lb.scheme === desired.loadBalancer.scheme)
+    .sort((a, b) => listenersOf(b.arn).length - listenersOf(a.arn).length || a.createdAt - b.createdAt);
+  const kept = keepable[0];
+  const removedLbs = actual.loadBalancers.filter((lb) => lb !== kept);
+  for (const lb of removedLbs) {
+    creates.push({ kind: 'DeleteLoadBalancer', arn: lb.arn, reason: lb.scheme !== desired.loadBalancer.scheme ? `scheme changed to ${desired.loadBalancer.scheme}` : 'duplicate of ours' });
+  }
+  const lbRef: Ref = kept ? { arn: kept.arn } : { key: 'lb' };
+  if (!kept) creates.push({ kind: 'CreateLoadBalancer', key: 'lb', spec: desired.loadBalancer });
+  const lbAttributes = attributeChanges(desired.loadBalancer.attributes, kept?.attributes);
+  if (Object.keys(lbAttributes).length > 0) creates.push({ kind: 'ModifyLoadBalancerAttributes', loadBalancer: lbRef, attributes: lbAttributes });
+
+  const liveListeners = kept ? listenersOf(kept.arn) : [];
+  const keptTargetGroups = new Set<string>();
+  const tgRefByResource = new Map<string, Ref>();
+  const currentByResource = new Map<string, ActualTargetGroup>();
+
+  // Target groups: reuse a compatible one (prefer the one a listener forwards to), else create and fill one.
+  for (const tg of desired.targetGroups) {
+    const candidates = actual.targetGroups
+      .filter((candidate) => compatible(candidate, tg))
+      .sort((a, b) => Number(liveListeners.some((l) => l.targetGroupArn === b.arn)) - Number(liveListeners.some((l) => l.targetGroupArn === a.arn)) || a.arn.localeCompare(b.arn));
+    const current = candidates[0];
+    if (!current) {
+      creates.push({ kind: 'CreateTargetGroup', key: tg.resourceId, spec: tg });
+      const ref = { key: tg.resourceId };
+      if (Object.keys(tg.attributes).length > 0) creates.push({ kind: 'ModifyTargetGroupAttributes', targetGroup: ref, attributes: tg.attributes });
+      if (tg.targets.length > 0) creates.push({ kind: 'RegisterTargets', targetGroup: ref, targets: tg.targets });
+      tgRefByResource.set(tg.resourceId, ref);
+      continue;
+    }
+    keptTargetGroups.add(current.arn);
+    currentByResource.set(tg.resourceId, current);
+    tgRefByResource.set(tg.resourceId, { arn: current.arn });
+    if (!sameHealthCheck(current.healthCheck, tg.healthCheck)) creates.push({ kind: 'ModifyTargetGroup', arn: current.arn, healthCheck: tg.healthCheck });
+    const tgAttributes = attributeChanges(tg.attributes, current.attributes);
+    if (Object.keys(tgAttributes).length > 0) creates.push({ kind: 'ModifyTargetGroupAttributes', targetGroup: { arn: current.arn }, attributes: tgAttributes });
+    const have = new Set(registered(current).map(targetKey));
+    const want = new Set(tg.targets.map(targetKey));
+    const missing = tg.targets.filter((t) => !have.has(targetKey(t)));
+    const extra = registered(current).filter((t) => !want.has(targetKey(t))).map(({ id, port }) => ({ id, port }));
+    if (missing.length > 0) creates.push({ kind: 'RegisterTargets', targetGroup: { arn: current.arn }, targets: missing });
+    if (extra.length > 0) deletes.push({ kind: 'DeregisterTargets', arn: current.arn, targets: extra });
+  }
+
+  // Listeners: create missing ones, delete extra ones, and switch a listener to its new target group only
+  // when that group can serve (or the old one could not anyway).
+  const desiredPorts = new Set(desired.listeners.map((l) => l.port));
+  for (const listener of desired.listeners) {
+    const tgRef = tgRefByResource.get(listener.targetGroupResourceId)!;
+    const live = liveListeners.find((l) => l.port === listener.port);
+    if (!live) {
+      listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port: listener.port, protocol: listener.protocol, targetGroup: tgRef });
+      continue;
+    }
+    if (live.protocol !== listener.protocol) {
+      // ELBv2 cannot change a listener to UDP or TCP_UDP in place: replace it.
+      listenerChanges.push({ kind: 'DeleteListener', arn: live.arn, port: live.port });
+      listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port: listener.port, protocol: listener.protocol, targetGroup: tgRef });
+      continue;
+    }
+    const current = currentByResource.get(listener.targetGroupResourceId);
+    if (current && live.targetGroupArn === current.arn) continue;
+    const desiredTg = desired.targetGroups.find((tg) => tg.resourceId === listener.targetGroupResourceId)!;
+    const oldTg = actual.targetGroups.find((tg) => tg.arn === live.targetGroupArn);
+    if ((current && readyToServe(current, desiredTg)) || !hasHealthy(oldTg)) {
+      listenerChanges.push({ kind: 'ModifyListener', arn: live.arn, port: live.port, targetGroup: tgRef });
+    } else {
+      if (oldTg) keptTargetGroups.add(oldTg.arn);
+      waiting.push(waitReason(listener, desiredTg, current));
+    }
+  }
+  for (const live of liveListeners) {
+    if (!desiredPorts.has(live.port)) listenerChanges.push({ kind: 'DeleteListener', arn: live.arn, port: live.port });
+  }
+
+  // Whatever of ours is no longer needed goes last, after the listeners stopped using it.
+  const deletedLbArns = new Set(removedLbs.map((lb) => lb.arn));
+  for (const tg of actual.targetGroups) {
+    if (keptTargetGroups.has(tg.arn)) continue;
+    const live = registered(tg).map(({ id, port }) => ({ id, port }));
+    const stillUsedByRemovedLbOnly = tg.loadBalancerArns.every((arn) => deletedLbArns.has(arn) || arn === kept?.arn);
+    if (!stillUsedByRemovedLbOnly) continue;
+    if (live.length > 0) deletes.push({ kind: 'DeregisterTargets', arn: tg.arn, targets: live });
+    deletes.push({ kind: 'DeleteTargetGroup', arn: tg.arn, reason: desired.targetGroups.some((d) => d.resourceId === tg.resourceId) ? 'replaced' : 'port removed' });
+  }
+
+  return { actions: [...creates, ...listenerChanges, ...deletes], waiting };
+}
+
+function waitReason(listener: DesiredListener, desired: DesiredTargetGroup, current: ActualTargetGroup | undefined): string {
+  if (!current) return `listener ${listener.port}: waiting for target group ${desired.name} to be created`;
+  if (desired.targets.length === 0) return `listener ${listener.port}: stays on its old target group until ${desired.name} has targets`;
+  const healthy = current.targets.filter((t) => t.state === HEALTHY).length;
+  return `listener ${listener.port}: waiting for ${desired.name} to have all ${desired.targets.length} targets healthy (${healthy} now)`;
+}
+
+/** Everything of ours for a Service that is gone or no longer a LoadBalancer: LBs first, then target groups. */
+export function planDeletion(actual: ActualStack): Plan {
+  return {
+    actions: [
+      ...actual.loadBalancers.map((lb): Action => ({ kind: 'DeleteLoadBalancer', arn: lb.arn, reason: 'Service deleted or no longer a LoadBalancer' })),
+      ...actual.targetGroups.map((tg): Action => ({ kind: 'DeleteTargetGroup', arn: tg.arn, reason: 'Service deleted or no longer a LoadBalancer' })),
+    ],
+    waiting: [],
+  };
+}
+
+/** One line per action, for logs and `plan` (dry run). */
+export function describeAction(action: Action): string {
+  const ref = (r: Ref) => ('arn' in r ? r.arn : `<new ${r.key}>`);
+  switch (action.kind) {
+    case 'CreateLoadBalancer':
+      return `create NLB ${action.spec.name} (${action.spec.scheme}) in ${action.spec.subnetIds.join(', ')}`;
+    case 'ModifyLoadBalancerAttributes':
+      return `set NLB attributes ${JSON.stringify(action.attributes)} on ${ref(action.loadBalancer)}`;
+    case 'DeleteLoadBalancer':
+      return `delete NLB ${action.arn} (${action.reason})`;
+    case 'CreateTargetGroup':
+      return `create target group ${action.spec.name} (${action.spec.targetType}, ${action.spec.protocol}:${action.spec.port}) for ${action.spec.resourceId}`;
+    case 'ModifyTargetGroup':
+      return `set health check ${action.healthCheck.protocol}:${action.healthCheck.port} on ${action.arn}`;
+    case 'ModifyTargetGroupAttributes':
+      return `set target group attributes ${JSON.stringify(action.attributes)} on ${ref(action.targetGroup)}`;
+    case 'RegisterTargets':
+      return `register ${action.targets.map(targetKey).join(', ')} in ${ref(action.targetGroup)}`;
+    case 'DeregisterTargets':
+      return `deregister ${action.targets.map(targetKey).join(', ')} from ${action.arn}`;
+    case 'CreateListener':
+      return `create listener ${action.protocol}:${action.port} → ${ref(action.targetGroup)}`;
+    case 'ModifyListener':
+      return `switch listener ${action.port} → ${ref(action.targetGroup)}`;
+    case 'DeleteListener':
+      return `delete listener ${action.port} (${action.arn})`;
+    case 'DeleteTargetGroup':
+      return `delete target group ${action.arn} (${action.reason})`;
+  }
+}

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import type { DesiredStack, DesiredTargetGroup, HealthCheck } from '../../src/core/model.ts';
+import { describeAction, plan, planDeletion, type ActualStack, type ActualTargetGroup } from '../../src/core/plan.ts';
+
+const tcpCheck: HealthCheck = { protocol: 'TCP', port: 'traffic-port', intervalSeconds: 10, timeoutSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 3 };
+
+const desiredTg = (targetType: 'instance' | 'ip', targets: string[], port = targetType === 'ip' ? 8080 : 30080): DesiredTargetGroup => ({
+  resourceId: 'ns/web:80',
+  name: `tg-${targetType}`,
+  protocol: 'TCP',
+  port,
+  targetType,
+  healthCheck: tcpCheck,
+  attributes: {},
+  targets: targets.map((id) => ({ id, port })),
+  tags: {},
+});
+
+const desired = (tg: DesiredTargetGroup): DesiredStack => ({
+  stackId: 'ns/web',
+  targetType: tg.targetType,
+  loadBalancer: { name: 'lb', scheme: 'internal', subnetIds: ['s1'], attributes: {}, tags: {} },
+  targetGroups: [tg],
+  listeners: [{ port: 80, protocol: 'TCP', targetGroupResourceId: 'ns/web:80' }],
+});
+
+const actualTg = (arn: string, targetType: 'instance' | 'ip', targets: [string, string][], port = targetType === 'ip' ? 8080 : 30080): ActualTargetGroup => ({
+  arn,
+  name: arn,
+  resourceId: 'ns/web:80',
+  protocol: 'TCP',
+  port,
+  targetType,
+  healthCheck: tcpCheck,
+  targets: targets.map(([id, state]) => ({ id, port, state })),
+  loadBalancerArns: ['lb-1'],
+});
+
+const lb = { arn: 'lb-1', name: 'lb', scheme: 'internal' as const, dnsName: 'lb.example', state: 'active', createdAt: 1 };
+const listener = (tgArn: string) => ({ arn: 'listener-80', loadBalancerArn: 'lb-1', port: 80, protocol: 'TCP' as const, targetGroupArn: tgArn });
+const kinds = (stack: DesiredStack, actual: ActualStack) => plan(stack, actual).actions.map((a) => a.kind);
+
+describe('plan', () => {
+  it('creates everything for a new Service, in dependency order', () => {
+    const result = plan(desired(desiredTg('instance', ['i-1', 'i-2'])), { loadBalancers: [], listeners: [], targetGroups: [] });
+    expect(result.actions.map((a) => a.kind)).toEqual(['CreateLoadBalancer', 'CreateTargetGroup', 'RegisterTargets', 'CreateListener']);
+    expect(result.actions.map(describeAction)[3]).toBe('create listener TCP:80 → <new ns/web:80>');
+  });
+
+  it('is empty when converged (steady state makes no writes)', () => {
+    const actual = { loadBalancers: [lb], listeners: [listener('tg-a')], targetGroups: [actualTg('tg-a', 'instance', [['i-1', 'healthy']])] };
+    expect(plan(desired(desiredTg('instance', ['i-1'])), actual)).toEqual({ actions: [], waiting: [] });
+  });
+
+  it('registers new targets and deregisters gone ones (drift repair too)', () => {
+    const actual = { loadBalancers: [lb], listeners: [listener('tg-a')], targetGroups: [actualTg('tg-a', 'instance', [['i-1', 'healthy'], ['i-old', 'healthy'], ['i-2', 'draining']])] };
+    const result = plan(desired(desiredTg('instance', ['i-1', 'i-2'])), actual);
+    expect(result.actions).toEqual([
+      { kind: 'RegisterTargets', targetGroup: { arn: 'tg-a' }, targets: [{ id: 'i-2', port: 30080 }] },
+      { kind: 'DeregisterTargets', arn: 'tg-a', targets: [{ id: 'i-old', port: 30080 }] },
+    ]);
+  });
+
+  it('recreates a listener deleted behind our back', () => {
+    const actual = { loadBalancers: [lb], listeners: [], targetGroups: [actualTg('tg-a', 'instance', [['i-1', 'healthy']])] };
+    expect(kinds(desired(desiredTg('instance', ['i-1'])), actual)).toEqual(['CreateListener']);
+  });
+
+  describe('flipping the target type never leaves the listener without a healthy target', () => {
+    const oldInstanceTg = actualTg('tg-instance', 'instance', [['i-1', 'healthy']]);
+
+    it('pass 1: creates and fills the new group, keeps the listener and the old group', () => {
+      const result = plan(desired(desiredTg('ip', ['10.0.0.5'])), { loadBalancers: [lb], listeners: [listener('tg-instance')], targetGroups: [oldInstanceTg] });
+      expect(result.actions.map((a) => a.kind)).toEqual(['CreateTargetGroup', 'RegisterTargets']);
+      expect(result.waiting).toEqual(['listener 80: waiting for target group tg-ip to be created']);
+    });
+
+    it('pass 2: new targets not healthy yet → still waits', () => {
+      const newTg = actualTg('tg-ip', 'ip', [['10.0.0.5', 'initial']]);
+      const result = plan(desired(desiredTg('ip', ['10.0.0.5'])), { loadBalancers: [lb], listeners: [listener('tg-instance')], targetGroups: [oldInstanceTg, newTg] });
+      expect(result.actions).toEqual([]);
+      expect(result.waiting[0]).toContain('waiting for tg-ip to have all 1 targets healthy (0 now)');
+    });
+
+    it('pass 3: new targets healthy → switch the listener, then deregister and delete the old group', () => {
+      const newTg = actualTg('tg-ip', 'ip', [['10.0.0.5', 'healthy']]);
+      const result = plan(desired(desiredTg('ip', ['10.0.0.5'])), { loadBalancers: [lb], listeners: [listener('tg-instance')], targetGroups: [oldInstanceTg, newTg] });
+      expect(result.actions).toEqual([
+        { kind: 'ModifyListener', arn: 'listener-80', port: 80, targetGroup: { arn: 'tg-ip' } },
+        { kind: 'DeregisterTargets', arn: 'tg-instance', targets: [{ id: 'i-1', port: 30080 }] },
+        { kind: 'DeleteTargetGroup', arn: 'tg-instance', reason: 'replaced' },
+      ]);
+      expect(result.waiting).toEqual([]);
+    });
+
+    it('with no desired targets the listener stays on the old, healthy group', () => {
+      const newTg = actualTg('tg-ip', 'ip', []);
+      const result = plan(desired(desiredTg('ip', [])), { loadBalancers: [lb], listeners: [listener('tg-instance')], targetGroups: [oldInstanceTg, newTg] });
+      expect(result.actions).toEqual([]);
+      expect(result.waiting[0]).toContain('stays on its old target group');
+    });
+
+    it('when the old group has no healthy target there is nothing to protect: switch at once', () => {
+      const unhealthyOld = actualTg('tg-instance', 'instance', [['i-1', 'unhealthy']]);
+      const newTg = actualTg('tg-ip', 'ip', [['10.0.0.5', 'initial']]);
+      expect(kinds(desired(desiredTg('ip', ['10.0.0.5'])), { loadBalancers: [lb], listeners: [listener('tg-instance')], targetGroups: [unhealthyOld, newTg] })).toEqual([
+        'ModifyListener',
+        'DeregisterTargets',
+        'DeleteTargetGroup',
+      ]);
+    });
+  });
+
+  it('keeps one of duplicate load balancers (the one with listeners) and deletes the rest', () => {
+    const dup = { ...lb, arn: 'lb-dup', createdAt: 0 };
+    const actual = { loadBalancers: [dup, lb], listeners: [listener('tg-a')], targetGroups: [actualTg('tg-a', 'instance', [['i-1', 'healthy']])] };
+    const result = plan(desired(desiredTg('instance', ['i-1'])), actual);
+    expect(result.actions).toEqual([{ kind: 'DeleteLoadBalancer', arn: 'lb-dup', reason: 'duplicate of ours' }]);
+  });
+
+  it('a scheme change replaces the load balancer', () => {
+    const stack = desired(desiredTg('instance', ['i-1']));
+    stack.loadBalancer.scheme = 'internet-facing';
+    const actual = { loadBalancers: [lb], listeners: [listener('tg-a')], targetGroups: [actualTg('tg-a', 'instance', [['i-1', 'healthy']])] };
+    expect(kinds(stack, actual)).toEqual(['DeleteLoadBalancer', 'CreateLoadBalancer', 'CreateListener']);
+  });
+
+  it('a removed port deletes its listener and target group; a changed health check is modified in place', () => {
+    const stack = desired(desiredTg('instance', ['i-1']));
+    stack.targetGroups[0]!.healthCheck = { ...tcpCheck, intervalSeconds: 30 };
+    const extraTg = { ...actualTg('tg-443', 'instance', [['i-1', 'healthy']]), resourceId: 'ns/web:443' };
+    const actual = {
+      loadBalancers: [lb],
+      listeners: [listener('tg-a'), { ...listener('tg-443'), arn: 'listener-443', port: 443 }],
+      targetGroups: [actualTg('tg-a', 'instance', [['i-1', 'healthy']]), extraTg],
+    };
+    expect(kinds(stack, actual)).toEqual(['ModifyTargetGroup', 'DeleteListener', 'DeregisterTargets', 'DeleteTargetGroup']);
+  });
+
+  it('a listener protocol change to UDP is a replace (ELBv2 cannot modify to UDP)', () => {
+    const stack = desired({ ...desiredTg('instance', ['i-1']), protocol: 'UDP' });
+    stack.listeners[0]!.protocol = 'UDP';
+    const actual = { loadBalancers: [lb], listeners: [listener('tg-a')], targetGroups: [actualTg('tg-a', 'instance', [['i-1', 'healthy']])] };
+    expect(kinds(stack, actual)).toEqual(['CreateTargetGroup', 'RegisterTargets', 'DeleteListener', 'CreateListener', 'DeregisterTargets', 'DeleteTargetGroup']);
+  });
+
+  it('only attribute keys the Service names are reconciled', () => {
+    const stack = desired({ ...desiredTg('instance', ['i-1']), attributes: { 'deregistration_delay.timeout_seconds': '5' } });
+    const tg = { ...actualTg('tg-a', 'instance', [['i-1', 'healthy']]), attributes: { 'deregistration_delay.timeout_seconds': '300', 'stickiness.enabled': 'false' } };
+    const result = plan(stack, { loadBalancers: [lb], listeners: [listener('tg-a')], targetGroups: [tg] });
+    expect(result.actions).toEqual([{ kind: 'ModifyTargetGroupAttributes', targetGroup: { arn: 'tg-a' }, attributes: { 'deregistration_delay.timeout_seconds': '5' } }]);
+  });
+
+  it('deletion removes load balancers before target groups', () => {
+    const actual = { loadBalancers: [lb], listeners: [listener('tg-a')], targetGroups: [actualTg('tg-a', 'instance', [])] };
+    expect(planDeletion(actual).actions.map((a) => a.kind)).toEqual(['DeleteLoadBalancer', 'DeleteTargetGroup']);
+  });
+});
