@@ -5,3 +5,12 @@
 export { waitFor, type WaitOptions } from './wait.ts';
 export { connect, type TestEnvironment } from './environment.ts';
 export { createTestNamespace, createKwokNode, deleteNodes, isNodeReady, isPodReady, uniqueName } from './kube.ts';
+export {
+  describeLoadBalancer,
+  findLoadBalancerByDnsName,
+  healthyTargets,
+  waitForLoadBalancer,
+  type ObservedListener,
+  type ObservedLoadBalancer,
+  type ObservedTarget,
+} from './loadbalancer.ts';

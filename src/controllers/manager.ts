@@ -1,0 +1,96 @@
+import { CoreV1Api, DiscoveryV1Api, KubeConfig, type V1EndpointSlice, type V1Node, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { createAwsClients, type AwsClients } from '../cloud/clients.ts';
+import { createEventRecorder, type EventRecorder } from '../kube/events.ts';
+import { startInformer, type Informer } from '../kube/informer.ts';
+import { NodeController } from './node/controller.ts';
+import { ServiceController } from './service/controller.ts';
+
+export const CONTROLLERS = ['service', 'node'] as const;
+export type ControllerName = (typeof CONTROLLERS)[number];
+
+export interface ManagerConfig {
+  /** Path of a kubeconfig; in-cluster configuration when absent. */
+  kubeconfig?: string;
+  clusterName: string;
+  region: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  vpcId?: string;
+  controllers: ControllerName[];
+  concurrency: number;
+  resyncPeriodMs: number;
+  node: { instanceType: string; imageId: string; securityGroupIds: string[] };
+  log: Logger;
+}
+
+export const COMPONENT = 'cloud-provider-localstack';
+
+/**
+ * The controller manager: one set of informers and one AWS call counter shared by every controller.
+ */
+export class Manager {
+  readonly config: ManagerConfig;
+  readonly kubeconfig: KubeConfig;
+  readonly aws: AwsClients;
+  readonly events: EventRecorder;
+  readonly informers: {
+    services: Informer<V1Service>;
+    nodes: Informer<V1Node>;
+    endpointSlices: Informer<V1EndpointSlice>;
+    pods: Informer<V1Pod>;
+  };
+  readonly service?: ServiceController;
+  readonly node?: NodeController;
+
+  constructor(config: ManagerConfig) {
+    this.config = config;
+    this.kubeconfig = new KubeConfig();
+    if (config.kubeconfig) this.kubeconfig.loadFromFile(config.kubeconfig);
+    else this.kubeconfig.loadFromCluster();
+    this.aws = createAwsClients({
+      region: config.region,
+      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+      ...(config.credentials ? { credentials: config.credentials } : {}),
+    });
+    const core = this.kubeconfig.makeApiClient(CoreV1Api);
+    const discovery = this.kubeconfig.makeApiClient(DiscoveryV1Api);
+    const log = (msg: string, err?: unknown) => config.log.warn({ err }, msg);
+    this.informers = {
+      services: startInformer<V1Service>(this.kubeconfig, '/api/v1/services', () => core.listServiceForAllNamespaces(), { name: 'services', log }),
+      nodes: startInformer<V1Node>(this.kubeconfig, '/api/v1/nodes', () => core.listNode(), { name: 'nodes', log }),
+      endpointSlices: startInformer<V1EndpointSlice>(this.kubeconfig, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces(), {
+        name: 'endpointslices',
+        log,
+      }),
+      pods: startInformer<V1Pod>(this.kubeconfig, '/api/v1/pods', () => core.listPodForAllNamespaces(), { name: 'pods', log }),
+    };
+    this.events = createEventRecorder(this.kubeconfig, COMPONENT, log);
+    const common = { kubeconfig: this.kubeconfig, clusterName: config.clusterName, aws: this.aws, events: this.events, resyncPeriodMs: config.resyncPeriodMs };
+    const vpc = config.vpcId ? { vpcId: config.vpcId } : {};
+    if (config.controllers.includes('service')) {
+      this.service = new ServiceController({ ...common, ...vpc, concurrency: config.concurrency, log: config.log.child({ controller: 'service' }), informers: this.informers });
+    }
+    if (config.controllers.includes('node')) {
+      this.node = new NodeController({ ...common, ...vpc, ...config.node, log: config.log.child({ controller: 'node' }), informers: { nodes: this.informers.nodes } });
+    }
+  }
+
+  /** Resolves once every informer has synced and every controller has started. */
+  async start(): Promise<void> {
+    await Promise.all(Object.values(this.informers).map((i) => i.synced));
+    await Promise.all([this.node?.start(), this.service?.start()]);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.service?.stop(), this.node?.stop()]);
+    for (const informer of Object.values(this.informers)) informer.stop();
+    await this.events.flush();
+    this.aws.destroy();
+  }
+
+  /** Resolves when every queue is empty and nothing is in flight (for tests and benchmarks). */
+  async idle(): Promise<void> {
+    await Promise.all([this.service?.queue.idle(), this.node?.queue.idle()]);
+  }
+}

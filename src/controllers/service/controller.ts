@@ -1,0 +1,280 @@
+import type { KubeConfig, V1EndpointSlice, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { AwsClients } from '../../cloud/clients.ts';
+import { NetworkCloud } from '../../cloud/ec2.ts';
+import { LoadBalancerCloud } from '../../cloud/elbv2.ts';
+import { SERVICE_FINALIZER, UserError } from '../../core/annotations.ts';
+import { buildModel, stackIdOf, targetTypeOf, wantsLoadBalancer, type DesiredStack } from '../../core/model.ts';
+import { nodeInfo } from '../../core/nodes.ts';
+import { describeAction, plan, planDeletion, type ActualStack, type Plan } from '../../core/plan.ts';
+import type { EventRecorder } from '../../kube/events.ts';
+import type { Informer } from '../../kube/informer.ts';
+import { addFinalizer, isNotFound, patchServiceStatusIngress, removeFinalizer } from '../../kube/objects.ts';
+import { PermanentError, WorkQueue, type ReconcileResult, type WorkQueueObserver } from '../../kube/workqueue.ts';
+
+export const POD_IPS_ANNOTATION = 'vpc.amazonaws.com/pod-ips';
+const SLICE_SERVICE_LABEL = 'kubernetes.io/service-name';
+/** Passes of observe → plan → apply in one reconcile (a flip needs two: fill the new group, then switch). */
+const MAX_PASSES = 4;
+const HEALTH_WAIT_REQUEUE_MS = 2_000;
+
+export interface ServiceControllerOptions {
+  kubeconfig: KubeConfig;
+  clusterName: string;
+  aws: AwsClients;
+  vpcId?: string;
+  concurrency: number;
+  resyncPeriodMs: number;
+  log: Logger;
+  events: EventRecorder;
+  informers: {
+    services: Informer<V1Service>;
+    nodes: Informer<V1Node>;
+    endpointSlices: Informer<V1EndpointSlice>;
+    pods: Informer<V1Pod>;
+  };
+  queueObserver?: WorkQueueObserver;
+}
+
+export interface ReconcileReport {
+  key: string;
+  actions: string[];
+  waiting: string[];
+  hostname?: string;
+}
+
+/**
+ * The Service controller: one NLB per LoadBalancer Service, one listener and target group per port.
+ * Each reconcile builds the desired model from the informers' caches (no API reads), observes our
+ * resources by tag, plans, applies, and repeats until the plan is empty.
+ */
+export class ServiceController {
+  private readonly options: ServiceControllerOptions;
+  private readonly lbCloud: LoadBalancerCloud;
+  private readonly network: NetworkCloud;
+  readonly queue: WorkQueue;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
+  /** The last reconcile's outcome per key, for `describe` and tests. */
+  readonly reports = new Map<string, ReconcileReport>();
+
+  constructor(options: ServiceControllerOptions) {
+    this.options = options;
+    this.lbCloud = new LoadBalancerCloud(options.aws.elbv2, options.clusterName);
+    this.network = new NetworkCloud(options.aws.ec2, options.clusterName, options.vpcId);
+    this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'service', concurrency: options.concurrency }, options.queueObserver);
+  }
+
+  async start(): Promise<void> {
+    const { services, nodes, endpointSlices, pods } = this.options.informers;
+    await Promise.all([services.synced, nodes.synced, endpointSlices.synced, pods.synced]);
+    await this.lbCloud.loadIndex();
+    this.unsubscribe.push(
+      services.onChange((kind, service, old) => {
+        if (kind === 'update' && old && !serviceChanged(old, service)) return;
+        this.queue.add(stackIdOf(service));
+      }),
+      endpointSlices.onChange((_kind, slice) => {
+        const name = slice.metadata?.labels?.[SLICE_SERVICE_LABEL];
+        if (!name) return;
+        const service = services.get(name, slice.metadata?.namespace);
+        if (service && this.isIpMode(service)) this.queue.add(stackIdOf(service));
+      }),
+      nodes.onChange((kind, node, old) => {
+        if (kind === 'update' && old && !nodeChanged(old, node)) return;
+        for (const service of services.list()) if (wantsLoadBalancer(service) && !this.isIpMode(service)) this.queue.add(stackIdOf(service));
+      }),
+      pods.onChange((kind, pod, old) => {
+        const ip = pod.metadata?.annotations?.[POD_IPS_ANNOTATION];
+        if (kind === 'update' && old?.metadata?.annotations?.[POD_IPS_ANNOTATION] === ip) return;
+        if (!ip && kind !== 'delete') return;
+        for (const service of services.list(pod.metadata?.namespace)) if (wantsLoadBalancer(service) && this.isIpMode(service)) this.queue.add(stackIdOf(service));
+      }),
+    );
+    this.queue.start();
+    await this.resync();
+    this.resyncTimer = setInterval(() => void this.resync(), this.options.resyncPeriodMs);
+    this.resyncTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    for (const off of this.unsubscribe.splice(0)) off();
+    await this.queue.stop();
+  }
+
+  /** Every Service we own, and every stack of ours whose Service vanished, is reconciled again: drift repair. */
+  async resync(): Promise<void> {
+    const { services } = this.options.informers;
+    for (const service of services.list()) {
+      if (wantsLoadBalancer(service) || service.metadata?.finalizers?.includes(SERVICE_FINALIZER)) this.queue.add(stackIdOf(service));
+    }
+    try {
+      for (const stackId of await this.lbCloud.knownStacks()) {
+        const [namespace, name] = splitKey(stackId);
+        if (!services.get(name, namespace)) this.queue.add(stackId);
+      }
+    } catch (error) {
+      this.options.log.warn({ err: error }, 'could not list our stacks for garbage collection');
+    }
+  }
+
+  private isIpMode(service: V1Service): boolean {
+    try {
+      return targetTypeOf(service) === 'ip';
+    } catch {
+      return false;
+    }
+  }
+
+  /** The desired stack and the plan for a Service, without changing anything (dry run). */
+  async planFor(key: string): Promise<{ desired?: DesiredStack; actual: ActualStack; plan: Plan; warnings: string[] }> {
+    const [namespace, name] = splitKey(key);
+    const service = this.options.informers.services.get(name, namespace);
+    if (!service || !wantsLoadBalancer(service) || service.metadata?.deletionTimestamp) {
+      const actual = await this.lbCloud.observe(key, { loadBalancerAttributes: false, targetGroupAttributes: false });
+      return { actual, plan: planDeletion(actual), warnings: [] };
+    }
+    const { stack, warnings } = await this.desired(service);
+    const actual = await this.observe(stack);
+    return { desired: stack, actual, plan: plan(stack, actual), warnings: warnings.map((w) => w.message) };
+  }
+
+  private async desired(service: V1Service) {
+    const { informers, clusterName } = this.options;
+    const stackId = stackIdOf(service);
+    const [namespace, name] = splitKey(stackId);
+    const slices = informers.endpointSlices.list(namespace).filter((s) => s.metadata?.labels?.[SLICE_SERVICE_LABEL] === name);
+    return buildModel({
+      clusterName,
+      vpcId: await this.network.vpc(),
+      service,
+      nodes: informers.nodes.list().map(nodeInfo),
+      endpointSlices: slices,
+      podVpcIp: (ns, pod) => firstIp(informers.pods.get(pod, ns)?.metadata?.annotations?.[POD_IPS_ANNOTATION]),
+      subnets: await this.network.subnets(),
+    });
+  }
+
+  private observe(stack: DesiredStack): Promise<ActualStack> {
+    return this.lbCloud.observe(stack.stackId, {
+      loadBalancerAttributes: Object.keys(stack.loadBalancer.attributes).length > 0,
+      targetGroupAttributes: stack.targetGroups.some((tg) => Object.keys(tg.attributes).length > 0),
+    });
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace, name] = splitKey(key);
+    const service = this.options.informers.services.get(name, namespace);
+    const log = this.options.log.child({ service: key });
+    if (!service || !wantsLoadBalancer(service) || service.metadata?.deletionTimestamp) {
+      await this.cleanup(key, service, log);
+      return;
+    }
+
+    let model;
+    try {
+      model = await this.desired(service);
+    } catch (error) {
+      if (error instanceof UserError) {
+        // A user error: say what is wrong, write nothing to AWS, and wait for the Service to change.
+        this.options.events.event(service, 'Warning', 'SyncLoadBalancerFailed', `Error syncing load balancer: ${error.message}`);
+        log.warn({ field: error.field, value: error.value }, error.message);
+        this.reports.set(key, { key, actions: [], waiting: [`invalid: ${error.message}`] });
+        throw new PermanentError(error.message);
+      }
+      throw error;
+    }
+    for (const warning of model.warnings) this.options.events.event(service, 'Warning', warning.reason, warning.message);
+
+    if (!service.metadata?.finalizers?.includes(SERVICE_FINALIZER)) {
+      // Before anything exists in AWS, so a deletion can never skip our cleanup.
+      await addFinalizer(this.options.kubeconfig, { kind: 'Service', namespace, name }, SERVICE_FINALIZER);
+    }
+
+    const applied: string[] = [];
+    let current: Plan = { actions: [], waiting: [] };
+    let actual: ActualStack | undefined;
+    try {
+      for (let pass = 0; pass < MAX_PASSES; pass++) {
+        actual = await this.observe(model.stack);
+        current = plan(model.stack, actual);
+        if (current.actions.length === 0) break;
+        if (applied.length === 0) this.options.events.event(service, 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer');
+        await this.lbCloud.apply(key, await this.network.vpc(), current.actions, (action) => {
+          const line = describeAction(action);
+          applied.push(line);
+          log.info({ action: action.kind }, line);
+        });
+        actual = undefined;
+      }
+      actual ??= await this.observe(model.stack);
+    } catch (error) {
+      this.options.events.event(service, 'Warning', 'SyncLoadBalancerFailed', `Error syncing load balancer: ${errorMessage(error)}`);
+      throw error;
+    }
+
+    const hostname = actual.loadBalancers[0]?.dnsName;
+    if (hostname && service.status?.loadBalancer?.ingress?.[0]?.hostname !== hostname) {
+      await patchServiceStatusIngress(this.options.kubeconfig, namespace, name, [{ hostname }]);
+    }
+    if (applied.length > 0 && current.actions.length === 0) this.options.events.event(service, 'Normal', 'EnsuredLoadBalancer', 'Ensured load balancer');
+    this.reports.set(key, { key, actions: applied, waiting: current.waiting, ...(hostname ? { hostname } : {}) });
+    if (current.waiting.length > 0) {
+      log.info({ waiting: current.waiting }, 'waiting');
+      return { requeueAfterMs: HEALTH_WAIT_REQUEUE_MS };
+    }
+    if (current.actions.length > 0) return { requeueAfterMs: 0 };
+    return;
+  }
+
+  private async cleanup(key: string, service: V1Service | undefined, log: Logger): Promise<void> {
+    const [namespace, name] = splitKey(key);
+    const hasFinalizer = service?.metadata?.finalizers?.includes(SERVICE_FINALIZER) ?? false;
+    const actual = await this.lbCloud.observe(key, { loadBalancerAttributes: false, targetGroupAttributes: false });
+    const deletion = planDeletion(actual);
+    if (deletion.actions.length > 0) {
+      if (service) this.options.events.event(service, 'Normal', 'DeletingLoadBalancer', 'Deleting load balancer');
+      await this.lbCloud.apply(key, '', deletion.actions, (action) => log.info({ action: action.kind }, describeAction(action)));
+      const left = await this.lbCloud.observe(key, { loadBalancerAttributes: false, targetGroupAttributes: false });
+      if (left.loadBalancers.length + left.targetGroups.length > 0) throw new Error(`resources of ${key} remain after deletion`);
+      if (service) this.options.events.event(service, 'Normal', 'DeletedLoadBalancer', 'Deleted load balancer');
+    }
+    this.reports.delete(key);
+    if (!service) return;
+    if (!service.metadata?.deletionTimestamp && service.status?.loadBalancer?.ingress?.length) {
+      await patchServiceStatusIngress(this.options.kubeconfig, namespace, name, []).catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+      });
+    }
+    if (hasFinalizer) await removeFinalizer(this.options.kubeconfig, { kind: 'Service', namespace, name }, SERVICE_FINALIZER);
+  }
+}
+
+function splitKey(key: string): [string, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+const firstIp = (value: string | undefined) => value?.split(',')[0]?.trim() || undefined;
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * needsUpdate of k8s.io/cloud-provider, widened to any spec, annotation or deletion change. Status and our own
+ * finalizer edits are not changes: reacting to them would only repeat the reconcile that made them.
+ */
+function serviceChanged(old: V1Service, service: V1Service): boolean {
+  return (
+    JSON.stringify(old.spec) !== JSON.stringify(service.spec) ||
+    JSON.stringify(old.metadata?.annotations ?? {}) !== JSON.stringify(service.metadata?.annotations ?? {}) ||
+    old.metadata?.deletionTimestamp !== service.metadata?.deletionTimestamp ||
+    old.metadata?.uid !== service.metadata?.uid
+  );
+}
+
+/** Node changes that matter for instance targets. */
+function nodeChanged(old: V1Node, node: V1Node): boolean {
+  const a = nodeInfo(old);
+  const b = nodeInfo(node);
+  return JSON.stringify(a) !== JSON.stringify(b);
+}

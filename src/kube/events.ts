@@ -1,0 +1,165 @@
+/**
+ * core/v1 Events with k8s.io/cloud-provider (client-go record) semantics: the same event for the same object
+ * within 10 minutes bumps `count` on the existing Event (client-go's correlator) instead of adding another one.
+ */
+import { hostname } from 'node:os';
+import {
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Event,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1ObjectReference,
+} from '@kubernetes/client-node';
+import { isNotFound } from './objects.ts';
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventRecorder {
+  /** Records an event in the background: never throws, never waits; failures are logged. */
+  event(object: KubernetesObject, type: EventType, reason: string, message: string): void;
+  /** Waits for all pending writes (tests, shutdown). */
+  flush(): Promise<void>;
+}
+
+/** Repeats closer together than this are folded into one Event. */
+const AGGREGATION_WINDOW_MS = 10 * 60_000;
+/** Like client-go's LRU of correlated events: bounded memory however many objects we see. */
+const MAX_SERIES = 4096;
+const MAX_NAME = 253;
+
+interface Series {
+  name: string;
+  namespace: string;
+  involvedObject: V1ObjectReference;
+  type: EventType;
+  reason: string;
+  message: string;
+  count: number;
+  firstTimestamp: Date;
+  lastTimestamp: Date;
+  /** The Event exists in the API (so later occurrences patch it). */
+  created: boolean;
+  /** A write is queued and not yet started; it will pick up the latest count. */
+  queued: boolean;
+  /** Writes for one Event run one after another, so a patch never races the create. */
+  chain: Promise<void>;
+}
+
+export function createEventRecorder(kc: KubeConfig, component: string, log: (msg: string, err?: unknown) => void = defaultLog): EventRecorder {
+  const core = kc.makeApiClient(CoreV1Api);
+  const instance = `${component}-${hostname()}`.slice(0, 128);
+  const series = new Map<string, Series>();
+  const pending = new Set<Promise<void>>();
+  let sequence = 0;
+
+  const uniqueSuffix = (): string => (BigInt(Date.now()) * 1_000_000n + BigInt(sequence++ % 1_000_000)).toString(16);
+
+  async function create(entry: Series): Promise<void> {
+    const body: CoreV1Event = {
+      metadata: { name: entry.name, namespace: entry.namespace },
+      involvedObject: entry.involvedObject,
+      type: entry.type,
+      reason: entry.reason,
+      message: entry.message,
+      count: entry.count,
+      firstTimestamp: entry.firstTimestamp,
+      lastTimestamp: entry.lastTimestamp,
+      source: { component },
+      reportingComponent: component,
+      reportingInstance: instance,
+    };
+    await core.createNamespacedEvent({ namespace: entry.namespace, body });
+    entry.created = true;
+  }
+
+  async function write(entry: Series): Promise<void> {
+    if (!entry.created) return create(entry);
+    try {
+      await core.patchNamespacedEvent(
+        { namespace: entry.namespace, name: entry.name, body: { count: entry.count, lastTimestamp: entry.lastTimestamp.toISOString() } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (error) {
+      // Events expire (1 h by default); like client-go, create it again with the running count.
+      if (!isNotFound(error)) throw error;
+      entry.created = false;
+      await create(entry);
+    }
+  }
+
+  function schedule(entry: Series): void {
+    if (entry.queued) return;
+    entry.queued = true;
+    const run = entry.chain
+      .then(() => {
+        entry.queued = false;
+        return write(entry);
+      })
+      .catch((error: unknown) => {
+        entry.queued = false;
+        const ref = entry.involvedObject;
+        log(`event ${entry.reason} for ${ref.kind ?? 'object'} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}: write failed`, error);
+      });
+    entry.chain = run;
+    pending.add(run);
+    void run.finally(() => pending.delete(run));
+  }
+
+  return {
+    event(object, type, reason, message) {
+      try {
+        const metadata = object.metadata ?? {};
+        const involvedObject: V1ObjectReference = {
+          kind: object.kind,
+          apiVersion: object.apiVersion,
+          name: metadata.name,
+          namespace: metadata.namespace,
+          uid: metadata.uid,
+          resourceVersion: metadata.resourceVersion,
+        };
+        const objectId = metadata.uid ?? `${object.kind}/${metadata.namespace ?? ''}/${metadata.name ?? ''}`;
+        const key = [objectId, type, reason, message].join('\u0000');
+        const now = new Date();
+        let entry = series.get(key);
+        if (entry && now.getTime() - entry.lastTimestamp.getTime() < AGGREGATION_WINDOW_MS) {
+          entry.count++;
+          entry.lastTimestamp = now;
+          entry.involvedObject = involvedObject;
+          series.delete(key); // re-insert: Map order is our LRU order
+        } else {
+          const objectName = (metadata.name ?? 'unknown').slice(0, MAX_NAME - 17);
+          entry = {
+            name: `${objectName}.${uniqueSuffix()}`,
+            // Cluster-scoped objects (Nodes) get their Events in `default`, as client-go does.
+            namespace: metadata.namespace || 'default',
+            involvedObject,
+            type,
+            reason,
+            message,
+            count: 1,
+            firstTimestamp: now,
+            lastTimestamp: now,
+            created: false,
+            queued: false,
+            chain: Promise.resolve(),
+          };
+        }
+        series.set(key, entry);
+        if (series.size > MAX_SERIES) series.delete(series.keys().next().value as string);
+        schedule(entry);
+      } catch (error) {
+        log(`event ${reason}: could not be recorded`, error);
+      }
+    },
+
+    async flush() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}
+
+function defaultLog(msg: string, err?: unknown): void {
+  console.warn(`[events] ${msg}`, err ?? '');
+}

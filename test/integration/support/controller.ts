@@ -1,0 +1,110 @@
+import { CreateTagsCommand, DeleteTagsCommand, DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DeleteLoadBalancerCommand,
+  DeleteTargetGroupCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
+import { Manager, type ControllerName } from '../../../src/controllers/manager.ts';
+import { statePaths } from '../../../src/devenv/paths.ts';
+import { createLogger } from '../../../src/log.ts';
+import { uniqueName, waitFor, type TestEnvironment } from '../../../src/testing/index.ts';
+
+/**
+ * Each integration test file runs its own controller manager under its own cluster name: the AWS tags it
+ * writes and reads are its own, so files never see each other's load balancers. The seeded network is
+ * shared: the file's cluster is added to the VPC's and subnets' cluster tags for the duration.
+ */
+export interface TestCluster {
+  name: string;
+  manager: Manager;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  /** Deletes whatever AWS resources still carry this cluster's tag, returning what it found (should be none). */
+  sweep(): Promise<string[]>;
+}
+
+export async function joinNetwork(env: TestEnvironment, cluster: string): Promise<() => Promise<void>> {
+  const resources = [env.network.vpcId, ...env.network.publicSubnets.map((s) => s.id), ...env.network.privateSubnets.map((s) => s.id)];
+  await env.aws.ec2.send(new CreateTagsCommand({ Resources: resources, Tags: [{ Key: `kubernetes.io/cluster/${cluster}`, Value: 'shared' }] }));
+  return async () => {
+    await env.aws.ec2.send(new DeleteTagsCommand({ Resources: resources, Tags: [{ Key: `kubernetes.io/cluster/${cluster}` }] }));
+  };
+}
+
+export async function startTestCluster(
+  env: TestEnvironment,
+  options: { controllers?: ControllerName[]; resyncPeriodMs?: number; instanceType?: string } = {},
+): Promise<TestCluster> {
+  const name = uniqueName('it');
+  const leave = await joinNetwork(env, name);
+  const create = () =>
+    new Manager({
+      kubeconfig: statePaths.kubeconfig,
+      clusterName: name,
+      region: env.aws.settings.region,
+      endpoint: env.aws.settings.endpoint!,
+      credentials: env.aws.settings.credentials!,
+      vpcId: env.network.vpcId,
+      controllers: options.controllers ?? ['service', 'node'],
+      concurrency: 4,
+      resyncPeriodMs: options.resyncPeriodMs ?? 60_000,
+      node: { instanceType: options.instanceType ?? 'm5.large', imageId: 'ami-12c6146b', securityGroupIds: [env.network.nodeSecurityGroupId] },
+      log: createLogger({ level: process.env.CPL_TEST_LOG_LEVEL ?? 'warn', format: 'text' }),
+    });
+  const cluster: TestCluster = {
+    name,
+    manager: create(),
+    async restart() {
+      await cluster.manager.stop();
+      cluster.manager = create();
+      await cluster.manager.start();
+    },
+    async stop() {
+      await cluster.manager.stop();
+      await leave();
+    },
+    sweep: () => sweepCluster(env, name),
+  };
+  await cluster.manager.start();
+  return cluster;
+}
+
+/** Deletes every LB, target group and instance tagged for the cluster; returns their ids. */
+export async function sweepCluster(env: TestEnvironment, cluster: string): Promise<string[]> {
+  const { elbv2, ec2 } = env.aws;
+  const found: string[] = [];
+  const lbs = (await elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? [];
+  const tgs = (await elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
+  const arns = [...lbs.map((l) => l.LoadBalancerArn!), ...tgs.map((t) => t.TargetGroupArn!)];
+  for (let i = 0; i < arns.length; i += 20) {
+    const tags = await elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
+    for (const d of tags.TagDescriptions ?? []) {
+      if (d.Tags?.some((t) => t.Key === 'elbv2.k8s.aws/cluster' && t.Value === cluster)) found.push(d.ResourceArn!);
+    }
+  }
+  for (const arn of found.filter((a) => a.includes(':loadbalancer/'))) await elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn }));
+  for (const arn of found.filter((a) => a.includes(':targetgroup/'))) await elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
+  const instances = await ec2.send(
+    new DescribeInstancesCommand({ Filters: [{ Name: `tag:kubernetes.io/cluster/${cluster}`, Values: ['owned'] }, { Name: 'instance-state-name', Values: ['pending', 'running'] }] }),
+  );
+  const ids = (instances.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!);
+  if (ids.length) await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
+  return [...found, ...ids];
+}
+
+/** Events recorded for an object, oldest first. */
+export async function eventsFor(env: TestEnvironment, namespace: string, name: string): Promise<CoreV1Event[]> {
+  const core = env.kubeconfig.makeApiClient(CoreV1Api);
+  const list = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+  return list.items.sort((a, b) => String(a.lastTimestamp ?? '').localeCompare(String(b.lastTimestamp ?? '')));
+}
+
+export async function waitForEvent(env: TestEnvironment, namespace: string, name: string, reason: string, contains = ''): Promise<CoreV1Event> {
+  return waitFor(
+    async () => (await eventsFor(env, namespace, name)).find((e) => e.reason === reason && (e.message ?? '').includes(contains)),
+    { description: `event ${reason} on ${namespace}/${name}`, timeoutMs: 30_000 },
+  );
+}
