@@ -47,7 +47,15 @@ interface Series {
   chain: Promise<void>;
 }
 
-export function createEventRecorder(kc: KubeConfig, component: string, log: (msg: string, err?: unknown) => void = defaultLog): EventRecorder {
+export function createEventRecorder(kc: KubeConfig, component: string, logFn: (msg: string, err?: unknown) => void = defaultLog): EventRecorder {
+  // A throwing logger must not turn a failed event into an unhandled rejection.
+  const log = (msg: string, err?: unknown) => {
+    try {
+      logFn(msg, err);
+    } catch {
+      // nothing left to report to
+    }
+  };
   const core = kc.makeApiClient(CoreV1Api);
   const instance = `${component}-${hostname()}`.slice(0, 128);
   const series = new Map<string, Series>();

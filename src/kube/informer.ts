@@ -78,7 +78,15 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
     this.#listFn = listFn;
     this.#labelSelector = options.labelSelector;
     this.#name = options.name ?? path;
-    this.#log = options.log ?? ((msg, err) => console.warn(`[informer] ${msg}`, err ?? ''));
+    const log = options.log ?? ((msg, err) => console.warn(`[informer] ${msg}`, err ?? ''));
+    // A throwing logger must not stop a restart from being scheduled.
+    this.#log = (msg, err) => {
+      try {
+        log(msg, err);
+      } catch {
+        // nothing left to report to
+      }
+    };
     this.#relistMs = options.relistIntervalMs ?? RELIST_MS;
     this.synced = new Promise((resolve) => (this.#resolveSynced = resolve));
     this.#connect();
