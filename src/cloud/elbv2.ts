@@ -53,6 +53,8 @@ export class LoadBalancerCloud {
   private readonly clusterName: string;
   private readonly stacks = new Map<string, StackEntry>();
   private indexLoaded: Promise<void> | undefined;
+  /** Registered target IDs per target group of ours, as last observed or written (for safe IP reuse). */
+  private readonly registered = new Map<string, Set<string>>();
 
   constructor(client: ElasticLoadBalancingV2Client, clusterName: string) {
     this.client = client;
@@ -145,6 +147,7 @@ export class LoadBalancerCloud {
     const actualTgs: ActualTargetGroup[] = [];
     for (const tg of targetGroups) {
       const health = await this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }));
+      this.registered.set(tg.TargetGroupArn!, new Set((health.TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State !== 'unused').map((d) => d.Target?.Id ?? '')));
       actualTgs.push({
         arn: tg.TargetGroupArn!,
         name: tg.TargetGroupName ?? '',
@@ -277,17 +280,24 @@ export class LoadBalancerCloud {
             new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arnOf(action.targetGroup), Attributes: Object.entries(action.attributes).map(([Key, Value]) => ({ Key, Value })) }),
           );
           break;
-        case 'RegisterTargets':
+        case 'RegisterTargets': {
+          const arn = arnOf(action.targetGroup);
           for (const batch of chunks(action.targets, TARGET_CHUNK)) {
-            await this.client.send(new RegisterTargetsCommand({ TargetGroupArn: arnOf(action.targetGroup), Targets: batch.map((t) => ({ Id: t.id, Port: t.port })) }));
+            await this.client.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t) => ({ Id: t.id, Port: t.port })) }));
           }
+          const known = this.registered.get(arn) ?? new Set<string>();
+          for (const t of action.targets) known.add(t.id);
+          this.registered.set(arn, known);
           break;
+        }
         case 'DeregisterTargets':
           for (const batch of chunks(action.targets, TARGET_CHUNK)) {
             await ignoring(['InvalidTargetException', 'TargetGroupNotFoundException'], () =>
               this.client.send(new DeregisterTargetsCommand({ TargetGroupArn: action.arn, Targets: batch.map((t) => ({ Id: t.id, Port: t.port })) })),
             );
           }
+          // Still draining in AWS; conservative callers (IP reuse) look again on the next observe.
+          for (const t of action.targets) this.registered.get(action.arn)?.delete(t.id);
           break;
         case 'CreateListener':
           await this.client.send(
@@ -308,9 +318,36 @@ export class LoadBalancerCloud {
         case 'DeleteTargetGroup':
           await ignoring(['TargetGroupNotFoundException'], () => this.client.send(new DeleteTargetGroupCommand({ TargetGroupArn: action.arn })));
           entry.targetGroups.delete(action.arn);
+          this.registered.delete(action.arn);
           break;
       }
     }
+  }
+
+  /**
+   * Every target ID registered in any target group of ours. Groups not seen since start are read once, so the
+   * answer is complete even before the first reconcile of their Service.
+   */
+  async registeredTargetIds(): Promise<Set<string>> {
+    await this.loadIndex();
+    const ids = new Set<string>();
+    for (const entry of this.stacks.values()) {
+      for (const arn of entry.targetGroups.keys()) {
+        let known = this.registered.get(arn);
+        if (!known) {
+          try {
+            const health = await this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+            known = new Set((health.TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State !== 'unused').map((d) => d.Target?.Id ?? ''));
+          } catch (error) {
+            if (errorName(error) !== 'TargetGroupNotFoundException') throw error;
+            known = new Set();
+          }
+          this.registered.set(arn, known);
+        }
+        for (const id of known) ids.add(id);
+      }
+    }
+    return ids;
   }
 
   /** Target health of one target group, for the flip test and `describe`. */

@@ -95,7 +95,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
 
   list(namespace?: string): T[] {
     const all = [...this.#objects.values()];
-    return namespace === undefined ? all : all.filter((object) => object.metadata?.namespace === namespace);
+    return !namespace ? all : all.filter((object) => object.metadata?.namespace === namespace);
   }
 
   get(name: string, namespace?: string): T | undefined {

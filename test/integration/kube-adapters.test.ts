@@ -113,9 +113,9 @@ describe('Kubernetes adapters against the real apiserver', () => {
     informer.onChange((kind, object, old) =>
       changes.push({ kind, name: object.metadata!.name!, value: object.data?.value, old: old?.data?.value }),
     );
-    const seen = (kind: ChangeKind, name: string, value?: string) =>
+    const seen = (kind: ChangeKind, name: string, value?: string, timeoutMs = 30_000) =>
       waitFor(() => changes.find((c) => c.kind === kind && c.name === name && (value === undefined || c.value === value)), {
-        timeoutMs: 30_000,
+        timeoutMs,
         description: `${kind} of ${name}${value ? ` with value ${value}` : ''}`,
       });
     return { informer, changes, seen };
@@ -193,10 +193,11 @@ describe('Kubernetes adapters against the real apiserver', () => {
     try {
       const { informer, changes, seen } = watchConfigMaps(throughProxy(env.kubeconfig, proxy.url), { relistIntervalMs: 3000 });
       await informer.synced;
-      const existing = informer.list(ns).map((cm) => cm.metadata!.name!);
-      const victim = existing[0]!;
+      const victim = uniqueName('victim');
       const changed = uniqueName('changed');
+      await env.core.createNamespacedConfigMap({ namespace: ns, body: configMap(victim, '1') });
       await env.core.createNamespacedConfigMap({ namespace: ns, body: configMap(changed, '1') });
+      await seen('add', victim);
       await seen('add', changed);
       const seenBefore = changes.length;
 
@@ -206,9 +207,10 @@ describe('Kubernetes adapters against the real apiserver', () => {
       await env.core.replaceNamespacedConfigMap({ namespace: ns, name: changed, body: configMap(changed, '2') });
       await env.core.deleteNamespacedConfigMap({ namespace: ns, name: victim });
 
-      await seen('add', added);
-      expect(await seen('update', changed, '2')).toMatchObject({ old: '1' });
-      await seen('delete', victim);
+      // Well before client-node's own 30 s inactivity timeout would reconnect the stalled watch.
+      await seen('add', added, undefined, 15_000);
+      expect(await seen('update', changed, '2', 1000)).toMatchObject({ old: '1' });
+      await seen('delete', victim, undefined, 1000);
       // Exactly the three differences; unchanged objects produce no events on a relist.
       expect(changes.slice(seenBefore).map((c) => `${c.kind}:${c.name}`).sort()).toEqual([`add:${added}`, `delete:${victim}`, `update:${changed}`].sort());
       informer.stop();
