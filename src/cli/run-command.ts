@@ -48,6 +48,26 @@ export interface RunFlags {
   logLevel: string;
   logFormat: string;
   local?: boolean;
+  warmEniTarget: string;
+  warmIpTarget?: string;
+  minimumIpTarget?: string;
+  maxEni?: string;
+  ipCooldownPeriod: string;
+  leakedEniGracePeriod: string;
+  verifyUniqueAddresses?: string;
+}
+
+function optionalCount(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw.trim())) throw new FlagError(`${flag}: must be a whole number ≥ 0, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+function boolean(flag: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+  throw new FlagError(`${flag}: must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 interface LocalAws {
@@ -59,6 +79,8 @@ interface LocalAws {
   vpcId: string;
   nodeSecurityGroupId: string;
 }
+
+const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value === undefined ? {} : ({ [key]: value } as { [P in K]?: V }));
 
 /** Turns flags (and, with --local, the local environment's files) into the manager's configuration. */
 export function managerConfig(flags: RunFlags): ManagerConfig {
@@ -100,6 +122,19 @@ export function managerConfig(flags: RunFlags): ManagerConfig {
       imageId: flags.nodeImageId,
       securityGroupIds: securityGroups ? securityGroups.split(',').map((s) => s.trim()).filter(Boolean) : [],
     },
+    ipam: {
+      warm: {
+        warmEniTarget: optionalCount('--warm-eni-target', flags.warmEniTarget) ?? 1,
+        ...optional('warmIpTarget', optionalCount('--warm-ip-target', flags.warmIpTarget)),
+        ...optional('minimumIpTarget', optionalCount('--minimum-ip-target', flags.minimumIpTarget)),
+        ...optional('maxEni', optionalCount('--max-eni', flags.maxEni)),
+      },
+      cooldownMs: parseDuration('--ip-cooldown-period', flags.ipCooldownPeriod),
+      leakedEniGraceMs: parseDuration('--leaked-eni-grace-period', flags.leakedEniGracePeriod),
+      // The emulator may give out an address that is in use; real AWS never does.
+      verifyUniqueAddresses: boolean('--verify-unique-addresses', flags.verifyUniqueAddresses, Boolean(endpoint)),
+      resyncPeriodMs: Math.min(parseDuration('--resync-period', flags.resyncPeriod), 30_000),
+    },
     log: createLogger({ level: flags.logLevel, format: flags.logFormat as LogFormat }),
   };
 }
@@ -121,6 +156,13 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--node-security-group-ids <ids>', 'security groups of launched node instances').env('CPL_NODE_SECURITY_GROUP_ID'))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error').env('CPL_LOG_LEVEL').default('info'))
     .addOption(new Option('--log-format <format>', 'json or text').env('CPL_LOG_FORMAT').default('json'))
+    .addOption(new Option('--warm-eni-target <n>', 'ENI pool: whole ENIs of free addresses to keep per node').env('WARM_ENI_TARGET').default('1'))
+    .addOption(new Option('--warm-ip-target <n>', 'ENI pool: free addresses to keep per node (overrides the ENI target)').env('WARM_IP_TARGET'))
+    .addOption(new Option('--minimum-ip-target <n>', 'ENI pool: addresses each node keeps at least').env('MINIMUM_IP_TARGET'))
+    .addOption(new Option('--max-eni <n>', 'ENI pool: ENIs per node at most (below the instance type limit)').env('MAX_ENI'))
+    .addOption(new Option('--ip-cooldown-period <duration>', 'ENI pool: how long a released address rests before reuse').env('IP_COOLDOWN_PERIOD').default('30s'))
+    .addOption(new Option('--leaked-eni-grace-period <duration>', 'ENI pool: unattached ENIs of ours older than this are deleted').env('CPL_LEAKED_ENI_GRACE_PERIOD').default('5m'))
+    .addOption(new Option('--verify-unique-addresses <bool>', 'ENI pool: check new addresses against the subnet (default: true with --aws-endpoint)').env('CPL_VERIFY_UNIQUE_ADDRESSES'))
     .option('--local', "use the local environment's kubeconfig and AWS settings (.devenv/)")
     .action(async (flags: RunFlags) => {
       const config = managerConfig(flags);

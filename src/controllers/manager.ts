@@ -3,10 +3,12 @@ import type { Logger } from 'pino';
 import { createAwsClients, type AwsClients } from '../cloud/clients.ts';
 import { createEventRecorder, type EventRecorder } from '../kube/events.ts';
 import { startInformer, type Informer } from '../kube/informer.ts';
+import { LoadBalancerCloud } from '../cloud/elbv2.ts';
+import { IpamController, type IpamSettings } from './ipam/controller.ts';
 import { NodeController } from './node/controller.ts';
 import { ServiceController } from './service/controller.ts';
 
-export const CONTROLLERS = ['service', 'node'] as const;
+export const CONTROLLERS = ['service', 'node', 'ipam'] as const;
 export type ControllerName = (typeof CONTROLLERS)[number];
 
 export interface ManagerConfig {
@@ -21,6 +23,7 @@ export interface ManagerConfig {
   concurrency: number;
   resyncPeriodMs: number;
   node: { instanceType: string; imageId: string; securityGroupIds: string[] };
+  ipam: IpamSettings;
   log: Logger;
 }
 
@@ -40,8 +43,10 @@ export class Manager {
     endpointSlices: Informer<V1EndpointSlice>;
     pods: Informer<V1Pod>;
   };
+  readonly loadBalancers: LoadBalancerCloud;
   readonly service?: ServiceController;
   readonly node?: NodeController;
+  readonly ipam?: IpamController;
 
   constructor(config: ManagerConfig) {
     this.config = config;
@@ -68,8 +73,25 @@ export class Manager {
     this.events = createEventRecorder(this.kubeconfig, COMPONENT, log);
     const common = { kubeconfig: this.kubeconfig, clusterName: config.clusterName, aws: this.aws, events: this.events, resyncPeriodMs: config.resyncPeriodMs };
     const vpc = config.vpcId ? { vpcId: config.vpcId } : {};
+    this.loadBalancers = new LoadBalancerCloud(this.aws.elbv2, config.clusterName);
     if (config.controllers.includes('service')) {
-      this.service = new ServiceController({ ...common, ...vpc, concurrency: config.concurrency, log: config.log.child({ controller: 'service' }), informers: this.informers });
+      this.service = new ServiceController({
+        ...common,
+        ...vpc,
+        loadBalancers: this.loadBalancers,
+        concurrency: config.concurrency,
+        log: config.log.child({ controller: 'service' }),
+        informers: this.informers,
+      });
+    }
+    if (config.controllers.includes('ipam')) {
+      this.ipam = new IpamController({
+        ...common,
+        loadBalancers: this.loadBalancers,
+        settings: config.ipam,
+        log: config.log.child({ controller: 'ipam' }),
+        informers: { nodes: this.informers.nodes, pods: this.informers.pods },
+      });
     }
     if (config.controllers.includes('node')) {
       this.node = new NodeController({ ...common, ...vpc, ...config.node, log: config.log.child({ controller: 'node' }), informers: { nodes: this.informers.nodes } });
@@ -79,11 +101,11 @@ export class Manager {
   /** Resolves once every informer has synced and every controller has started. */
   async start(): Promise<void> {
     await Promise.all(Object.values(this.informers).map((i) => i.synced));
-    await Promise.all([this.node?.start(), this.service?.start()]);
+    await Promise.all([this.node?.start(), this.service?.start(), this.ipam?.start()]);
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.service?.stop(), this.node?.stop()]);
+    await Promise.all([this.service?.stop(), this.node?.stop(), this.ipam?.stop()]);
     for (const informer of Object.values(this.informers)) informer.stop();
     await this.events.flush();
     this.aws.destroy();
@@ -91,6 +113,6 @@ export class Manager {
 
   /** Resolves when every queue is empty and nothing is in flight (for tests and benchmarks). */
   async idle(): Promise<void> {
-    await Promise.all([this.service?.queue.idle(), this.node?.queue.idle()]);
+    await Promise.all([this.service?.queue.idle(), this.node?.queue.idle(), this.ipam?.queue.idle()]);
   }
 }

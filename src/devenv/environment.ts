@@ -9,6 +9,7 @@ import { isPortFree, isProcessAlive, isRunning, listRecords, logTail, readRecord
 import { renderKubeconfig } from './kubeconfig.ts';
 import { readSeedTopology, seedNetwork, type SeededNetwork } from './seed.ts';
 import { apiserverUrl, emulatorEndpoint, settings } from './settings.ts';
+import { IPAM_NODE_LABEL } from '../core/ipam/keys.ts';
 import { ensureEmulatorVenv, ensureGoBinaries, type BuiltComponent, type PythonEnv } from './toolchain.ts';
 
 export type Log = (line: string) => void;
@@ -109,6 +110,25 @@ const https = (port: number, path: string, files: StateFiles, withClientCert: bo
     // KCM and the scheduler serve with self-signed certificates of their own.
     rejectUnauthorized: withClientCert,
   }).then((response) => response.status === 200, () => false);
+
+function kwokComponent(name: string, stages: string, nodeSelector: string, port: number, variable: string): Component {
+  return {
+    name,
+    ports: [{ port, variable }],
+    spec: (tools, files) => ({
+      command: tools.go.kwok!.binary('kwok'),
+      args: [
+        `--kubeconfig=${files.file('kwok.kubeconfig')}`,
+        `--config=${join(repoRoot, 'devenv', 'kwok', stages)}`,
+        `--manage-nodes-with-label-selector=${nodeSelector}`,
+        `--cidr=${settings.kwokPodCidr}`,
+        `--server-address=${settings.host}:${port}`,
+      ],
+    }),
+    ready: () => httpGet(`http://${settings.host}:${port}/healthz`).then((r) => r.status === 200, () => false),
+    startTimeoutMs: 30_000,
+  };
+}
 
 const components: Component[] = [
   {
@@ -218,22 +238,9 @@ const components: Component[] = [
     ready: (files) => https(settings.ports.scheduler, '/healthz', files, false),
     startTimeoutMs: 60_000,
   },
-  {
-    name: 'kwok',
-    ports: [{ port: settings.ports.kwok, variable: 'CPL_KWOK_PORT' }],
-    spec: (tools, files) => ({
-      command: tools.go.kwok!.binary('kwok'),
-      args: [
-        `--kubeconfig=${files.file('kwok.kubeconfig')}`,
-        `--config=${join(repoRoot, 'devenv', 'kwok', 'stages.yaml')}`,
-        '--manage-all-nodes=true',
-        `--cidr=${settings.kwokPodCidr}`,
-        `--server-address=${settings.host}:${settings.ports.kwok}`,
-      ],
-    }),
-    ready: () => httpGet(`http://${settings.host}:${settings.ports.kwok}/healthz`).then((r) => r.status === 200, () => false),
-    startTimeoutMs: 30_000,
-  },
+  kwokComponent('kwok', 'stages.yaml', `${IPAM_NODE_LABEL}!=enabled`, settings.ports.kwok, 'CPL_KWOK_PORT'),
+  // Nodes in the ENI pool: their pods start only with the address the pool gave them.
+  kwokComponent('kwok-vpc', 'stages-vpc.yaml', `${IPAM_NODE_LABEL}=enabled`, settings.ports.kwokVpc, 'CPL_KWOK_VPC_PORT'),
 ];
 
 export const componentNames = components.map((component) => component.name);

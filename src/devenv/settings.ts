@@ -25,6 +25,7 @@ export const settings = {
     controllerManager: port('CPL_KCM_PORT', 20257),
     scheduler: port('CPL_SCHEDULER_PORT', 20259),
     kwok: port('CPL_KWOK_PORT', 20247),
+    kwokVpc: port('CPL_KWOK_VPC_PORT', 20248),
   },
   serviceCidr: '172.20.0.0/16',
   kubernetesServiceIp: '172.20.0.1',

@@ -20,6 +20,7 @@ const env = {
   CPL_KCM_PORT: '30257',
   CPL_SCHEDULER_PORT: '30259',
   CPL_KWOK_PORT: '30247',
+  CPL_KWOK_VPC_PORT: '30248',
 };
 
 const cli = (...args: string[]) => {
@@ -51,7 +52,7 @@ describe('npm run up / status / down', () => {
     const status = cli('status', '--json');
     expect(status.code).toBe(0);
     const components = JSON.parse(status.stdout) as { name: string; state: string; pid: number }[];
-    expect(components.map((c) => c.state)).toEqual(Array(6).fill('up'));
+    expect(components.map((c) => c.state)).toEqual(Array(7).fill('up'));
     const pids = components.map((c) => c.pid);
 
     const stopped = cli('down');

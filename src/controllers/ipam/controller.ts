@@ -3,25 +3,14 @@ import type { Logger } from 'pino';
 import type { AwsClients } from '../../cloud/clients.ts';
 import type { LoadBalancerCloud } from '../../cloud/elbv2.ts';
 import { EniCloud, type InstanceNetwork, type NodeEni } from '../../cloud/eni.ts';
-import { decide, maxPods, pickAddress, podIpsPerEni, type InstanceLimits, type PoolAction, type PoolView, type WarmSettings } from '../../core/ipam/pool.ts';
+import { decide, maxPods, pickAddress, type InstanceLimits, type PoolAction, type PoolView, type WarmSettings } from '../../core/ipam/pool.ts';
+import { IPAM_NODE_LABEL, NodeSettingAnnotations, POD_ENI_ANNOTATION, POD_IPS_ANNOTATION } from '../../core/ipam/keys.ts';
 import { instanceIdOf } from '../../core/nodes.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { isNotFound, mergePatchMetadata } from '../../kube/objects.ts';
 import { WorkQueue, type ReconcileResult, type WorkQueueObserver } from '../../kube/workqueue.ts';
 import { ensureEniPoolCrd, EniPoolStore, type EniPoolStatus } from './crd.ts';
-
-/** VPC CNI's own pod annotation (ANNOTATE_POD_IP), read by the Service controller for IP targets. */
-export const POD_IPS_ANNOTATION = 'vpc.amazonaws.com/pod-ips';
-export const POD_ENI_ANNOTATION = 'cloud-provider-localstack.io/eni';
-/** Nodes whose pods get their addresses from the pool (as nodes running the aws-node DaemonSet). */
-export const IPAM_NODE_LABEL = 'cloud-provider-localstack.io/ipam';
-export const NodeSettingAnnotations = {
-  warmEniTarget: 'cloud-provider-localstack.io/warm-eni-target',
-  warmIpTarget: 'cloud-provider-localstack.io/warm-ip-target',
-  minimumIpTarget: 'cloud-provider-localstack.io/minimum-ip-target',
-  maxEni: 'cloud-provider-localstack.io/max-eni',
-} as const;
 
 /** How often the pool is re-read from EC2 even without a reason (ipamd: 60 s). */
 const EC2_RESYNC_MS = 60_000;
@@ -420,4 +409,3 @@ export class IpamController {
   }
 }
 
-export { podIpsPerEni };

@@ -5,6 +5,7 @@ import { NetworkCloud } from '../../cloud/ec2.ts';
 import { LoadBalancerCloud } from '../../cloud/elbv2.ts';
 import { SERVICE_FINALIZER, UserError } from '../../core/annotations.ts';
 import { buildModel, stackIdOf, targetTypeOf, wantsLoadBalancer, type DesiredStack } from '../../core/model.ts';
+import { POD_IPS_ANNOTATION } from '../../core/ipam/keys.ts';
 import { nodeInfo } from '../../core/nodes.ts';
 import { describeAction, plan, planDeletion, type ActualStack, type Plan } from '../../core/plan.ts';
 import type { EventRecorder } from '../../kube/events.ts';
@@ -12,7 +13,6 @@ import type { Informer } from '../../kube/informer.ts';
 import { addFinalizer, isNotFound, patchServiceStatusIngress, removeFinalizer } from '../../kube/objects.ts';
 import { PermanentError, WorkQueue, type ReconcileResult, type WorkQueueObserver } from '../../kube/workqueue.ts';
 
-export const POD_IPS_ANNOTATION = 'vpc.amazonaws.com/pod-ips';
 const SLICE_SERVICE_LABEL = 'kubernetes.io/service-name';
 /** Passes of observe → plan → apply in one reconcile (a flip needs two: fill the new group, then switch). */
 const MAX_PASSES = 4;
@@ -27,6 +27,8 @@ export interface ServiceControllerOptions {
   resyncPeriodMs: number;
   log: Logger;
   events: EventRecorder;
+  /** Shared with the ENI pool, which asks it which addresses are still registered. */
+  loadBalancers?: LoadBalancerCloud;
   informers: {
     services: Informer<V1Service>;
     nodes: Informer<V1Node>;
@@ -60,7 +62,7 @@ export class ServiceController {
 
   constructor(options: ServiceControllerOptions) {
     this.options = options;
-    this.lbCloud = new LoadBalancerCloud(options.aws.elbv2, options.clusterName);
+    this.lbCloud = options.loadBalancers ?? new LoadBalancerCloud(options.aws.elbv2, options.clusterName);
     this.network = new NetworkCloud(options.aws.ec2, options.clusterName, options.vpcId);
     this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'service', concurrency: options.concurrency }, options.queueObserver);
   }

@@ -7,6 +7,7 @@ import {
   DescribeTargetGroupsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
+import type { IpamSettings } from '../../../src/controllers/ipam/controller.ts';
 import { Manager, type ControllerName } from '../../../src/controllers/manager.ts';
 import { statePaths } from '../../../src/devenv/paths.ts';
 import { createLogger } from '../../../src/log.ts';
@@ -36,7 +37,7 @@ export async function joinNetwork(env: TestEnvironment, cluster: string): Promis
 
 export async function startTestCluster(
   env: TestEnvironment,
-  options: { controllers?: ControllerName[]; resyncPeriodMs?: number; instanceType?: string } = {},
+  options: { controllers?: ControllerName[]; resyncPeriodMs?: number; instanceType?: string; ipam?: Partial<IpamSettings> } = {},
 ): Promise<TestCluster> {
   const name = uniqueName('it');
   const leave = await joinNetwork(env, name);
@@ -52,6 +53,14 @@ export async function startTestCluster(
       concurrency: 4,
       resyncPeriodMs: options.resyncPeriodMs ?? 60_000,
       node: { instanceType: options.instanceType ?? 'm5.large', imageId: 'ami-12c6146b', securityGroupIds: [env.network.nodeSecurityGroupId] },
+      ipam: {
+        warm: { warmEniTarget: 1 },
+        cooldownMs: 30_000,
+        verifyUniqueAddresses: true,
+        leakedEniGraceMs: 300_000,
+        resyncPeriodMs: 10_000,
+        ...options.ipam,
+      },
       log: createLogger({ level: process.env.CPL_TEST_LOG_LEVEL ?? 'warn', format: 'text' }),
     });
   const cluster: TestCluster = {
