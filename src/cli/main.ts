@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerEnvironmentCommands } from './env-commands.ts';
+import { registerInspectCommands } from './inspect-commands.ts';
 import { registerRunCommand } from './run-command.ts';
 
 const program = new Command('cloud-provider-localstack')
@@ -9,6 +10,7 @@ const program = new Command('cloud-provider-localstack')
 
 registerEnvironmentCommands(program);
 registerRunCommand(program);
+registerInspectCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
