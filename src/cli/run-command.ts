@@ -1,6 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { DescribeAvailabilityZonesCommand } from '@aws-sdk/client-ec2';
 import { CONTROLLERS, Manager, type ControllerName, type ManagerConfig } from '../controllers/manager.ts';
+import { LeaderElector } from '../kube/leader.ts';
+import { createMetrics } from '../observability/metrics.ts';
+import { startHealthServer, type HealthServer } from '../observability/server.ts';
 import { statePaths } from '../devenv/paths.ts';
 import { createLogger, type LogFormat } from '../log.ts';
 
@@ -55,6 +61,14 @@ export interface RunFlags {
   ipCooldownPeriod: string;
   leakedEniGracePeriod: string;
   verifyUniqueAddresses?: string;
+  leaderElect?: string;
+  leaderElectionNamespace?: string;
+  leaderElectionName?: string;
+  leaderElectionLeaseDuration?: string;
+  leaderElectionRenewDeadline?: string;
+  leaderElectionRetryPeriod?: string;
+  metricsAddress?: string;
+  healthAddress?: string;
 }
 
 function optionalCount(flag: string, raw: string | undefined): number | undefined {
@@ -164,18 +178,120 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--leaked-eni-grace-period <duration>', 'ENI pool: unattached ENIs of ours older than this are deleted').env('CPL_LEAKED_ENI_GRACE_PERIOD').default('5m'))
     .addOption(new Option('--verify-unique-addresses <bool>', 'ENI pool: check new addresses against the subnet (default: true with --aws-endpoint)').env('CPL_VERIFY_UNIQUE_ADDRESSES'))
     .option('--local', "use the local environment's kubeconfig and AWS settings (.devenv/)")
+    .addOption(new Option('--leader-elect <bool>', 'only the holder of a coordination.k8s.io Lease reconciles').env('CPL_LEADER_ELECT').default('false'))
+    .addOption(new Option('--leader-election-namespace <ns>', "the Lease's namespace").env('CPL_LEADER_ELECTION_NAMESPACE').default('default'))
+    .addOption(new Option('--leader-election-name <name>', "the Lease's name").env('CPL_LEADER_ELECTION_NAME').default('cloud-provider-localstack'))
+    .addOption(new Option('--leader-election-lease-duration <duration>', 'how long a lease lasts without renewal').env('CPL_LEADER_ELECTION_LEASE_DURATION').default('15s'))
+    .addOption(new Option('--leader-election-renew-deadline <duration>', 'how long the leader retries renewing before giving up').env('CPL_LEADER_ELECTION_RENEW_DEADLINE').default('10s'))
+    .addOption(new Option('--leader-election-retry-period <duration>', 'how often candidates try').env('CPL_LEADER_ELECTION_RETRY_PERIOD').default('2s'))
+    .addOption(new Option('--metrics-address <host:port>', "Prometheus /metrics ('off' to disable)").env('CPL_METRICS_ADDRESS').default('127.0.0.1:8080'))
+    .addOption(new Option('--health-address <host:port>', "/healthz and /readyz ('off' to disable)").env('CPL_HEALTH_ADDRESS').default('127.0.0.1:8081'))
     .action(async (flags: RunFlags) => {
       const config = managerConfig(flags);
-      const manager = new Manager(config);
-      const shutdown = async (signal: string) => {
-        config.log.info({ signal }, 'stopping');
-        await manager.stop();
-        process.exit(0);
-      };
-      process.once('SIGTERM', () => void shutdown('SIGTERM'));
-      process.once('SIGINT', () => void shutdown('SIGINT'));
-      config.log.info({ cluster: config.clusterName, controllers: config.controllers, endpoint: config.endpoint ?? 'aws' }, 'starting');
-      await manager.start();
-      config.log.info('started');
+      const leader = leaderElectionConfig(flags);
+      await runManager(config, leader, flags.metricsAddress ?? 'off', flags.healthAddress ?? 'off');
     });
+}
+
+export interface LeaderSettings {
+  namespace: string;
+  name: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+export function leaderElectionConfig(flags: RunFlags): LeaderSettings | undefined {
+  if (!boolean('--leader-elect', flags.leaderElect, false)) return undefined;
+  const settings = {
+    namespace: flags.leaderElectionNamespace ?? 'default',
+    name: flags.leaderElectionName ?? 'cloud-provider-localstack',
+    leaseDurationMs: parseDuration('--leader-election-lease-duration', flags.leaderElectionLeaseDuration ?? '15s'),
+    renewDeadlineMs: parseDuration('--leader-election-renew-deadline', flags.leaderElectionRenewDeadline ?? '10s'),
+    retryPeriodMs: parseDuration('--leader-election-retry-period', flags.leaderElectionRetryPeriod ?? '2s'),
+  };
+  if (!(settings.leaseDurationMs > settings.renewDeadlineMs && settings.renewDeadlineMs > settings.retryPeriodMs)) {
+    throw new FlagError('--leader-election-lease-duration must exceed --leader-election-renew-deadline, which must exceed --leader-election-retry-period');
+  }
+  return settings;
+}
+
+const READY_CACHE_MS = 10_000;
+
+/**
+ * Runs the manager: informers at once (a standby has warm caches and is ready), controllers only while
+ * leading. Losing the lease ends the process, as client-go's controllers do: a restart is the clean way back
+ * to standby.
+ */
+export async function runManager(config: ManagerConfig, leader: LeaderSettings | undefined, metricsAddress: string, healthAddress: string): Promise<void> {
+  const metrics = createMetrics();
+  const manager = new Manager({ ...config, metrics });
+  const log = config.log;
+  let synced = false;
+  let leading = !leader;
+  void Promise.all(Object.values(manager.informers).map((i) => i.synced)).then(() => (synced = true));
+  let awsCheck: { at: number; ok: boolean; reason?: string } | undefined;
+  const awsReachable = async () => {
+    if (!awsCheck || Date.now() - awsCheck.at > READY_CACHE_MS) {
+      try {
+        await manager.aws.ec2.send(new DescribeAvailabilityZonesCommand({}));
+        awsCheck = { at: Date.now(), ok: true };
+      } catch (error) {
+        awsCheck = { at: Date.now(), ok: false, reason: `AWS endpoint unreachable: ${error instanceof Error ? error.message : String(error)}` };
+      }
+    }
+    return awsCheck;
+  };
+  const readyz = async () => {
+    if (!synced) return { ready: false, reason: 'caches not synced' };
+    if (!leading) return { ready: true };
+    const aws = await awsReachable();
+    return aws.ok ? { ready: true } : { ready: false, ...(aws.reason ? { reason: aws.reason } : {}) };
+  };
+  const servers: HealthServer[] = [];
+  const addresses = new Set([metricsAddress, healthAddress].filter((a) => a !== 'off'));
+  for (const address of addresses) {
+    const server = await startHealthServer({ address, registry: metrics.registry, healthz: () => true, readyz });
+    log.info({ url: server.url }, 'serving /metrics, /healthz and /readyz');
+    servers.push(server);
+  }
+
+  const identity = `${hostname()}_${randomUUID()}`;
+  const elector = leader
+    ? new LeaderElector(
+        { kubeconfig: manager.kubeconfig, identity, ...leader, log: (msg, fields) => log.info(fields ?? {}, msg) },
+        {
+          onStartedLeading: async () => {
+            leading = true;
+            log.info({ identity, lease: `${leader.namespace}/${leader.name}` }, 'became the leader: starting controllers');
+            await manager.start();
+            log.info('started');
+          },
+          onStoppedLeading: () => {
+            log.error({ identity }, 'lost the lease: exiting so that a fresh process campaigns again');
+            process.exit(1);
+          },
+          onNewLeader: (holder) => {
+            if (holder !== identity) log.info({ leader: holder }, 'another replica leads; standing by');
+          },
+        },
+      )
+    : undefined;
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'stopping');
+    await manager.stop();
+    await elector?.stop({ release: true });
+    for (const server of servers) await server.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  log.info({ cluster: config.clusterName, controllers: config.controllers, endpoint: config.endpoint ?? 'aws', leaderElection: Boolean(leader) }, 'starting');
+
+  if (!elector) {
+    await manager.start();
+    log.info('started');
+    return;
+  }
+  void elector.run();
 }

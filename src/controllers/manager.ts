@@ -4,6 +4,9 @@ import { createAwsClients, type AwsClients } from '../cloud/clients.ts';
 import { createEventRecorder, type EventRecorder } from '../kube/events.ts';
 import { startInformer, type Informer } from '../kube/informer.ts';
 import { LoadBalancerCloud } from '../cloud/elbv2.ts';
+import type { WorkQueueObserver } from '../kube/workqueue.ts';
+import type { ControllerMetrics } from '../observability/metrics.ts';
+import type { EniPoolStatus } from './ipam/crd.ts';
 import { IpamController, type IpamSettings } from './ipam/controller.ts';
 import { NodeController } from './node/controller.ts';
 import { ServiceController } from './service/controller.ts';
@@ -25,6 +28,8 @@ export interface ManagerConfig {
   node: { instanceType: string; imageId: string; securityGroupIds: string[] };
   ipam: IpamSettings;
   log: Logger;
+  /** Prometheus metrics; every controller's queue and reconciles and every AWS call are recorded there. */
+  metrics?: ControllerMetrics;
 }
 
 export const COMPONENT = 'cloud-provider-localstack';
@@ -71,6 +76,21 @@ export class Manager {
       pods: startInformer<V1Pod>(this.kubeconfig, '/api/v1/pods', () => core.listPodForAllNamespaces(), { name: 'pods', log }),
     };
     this.events = createEventRecorder(this.kubeconfig, COMPONENT, log);
+    const observe = (name: string, depth: () => number): { queueObserver?: WorkQueueObserver } => {
+      const metrics = config.metrics;
+      if (!metrics) return {};
+      const base = metrics.queueObserver(name, depth);
+      return {
+        queueObserver: {
+          ...base,
+          onProcessed(key, waitMs, durationMs, error) {
+            base.onProcessed?.(key, waitMs, durationMs, error);
+            metrics.reconcile(name, durationMs, error !== undefined);
+          },
+        },
+      };
+    };
+    if (config.metrics) config.metrics.observeAwsCalls(this.aws.calls);
     const common = { kubeconfig: this.kubeconfig, clusterName: config.clusterName, aws: this.aws, events: this.events, resyncPeriodMs: config.resyncPeriodMs };
     const vpc = config.vpcId ? { vpcId: config.vpcId } : {};
     this.loadBalancers = new LoadBalancerCloud(this.aws.elbv2, config.clusterName);
@@ -79,6 +99,7 @@ export class Manager {
         ...common,
         ...vpc,
         loadBalancers: this.loadBalancers,
+        ...observe('service', () => this.service?.queue.depth ?? 0),
         concurrency: config.concurrency,
         log: config.log.child({ controller: 'service' }),
         informers: this.informers,
@@ -89,12 +110,21 @@ export class Manager {
         ...common,
         loadBalancers: this.loadBalancers,
         settings: config.ipam,
+        ...observe('ipam', () => this.ipam?.queue.depth ?? 0),
+        ...(config.metrics ? { onStatus: poolGauges(config.metrics) } : {}),
         log: config.log.child({ controller: 'ipam' }),
         informers: { nodes: this.informers.nodes, pods: this.informers.pods },
       });
     }
     if (config.controllers.includes('node')) {
-      this.node = new NodeController({ ...common, ...vpc, ...config.node, log: config.log.child({ controller: 'node' }), informers: { nodes: this.informers.nodes } });
+      this.node = new NodeController({
+        ...common,
+        ...vpc,
+        ...config.node,
+        ...observe('node', () => this.node?.queue.depth ?? 0),
+        log: config.log.child({ controller: 'node' }),
+        informers: { nodes: this.informers.nodes },
+      });
     }
   }
 
@@ -115,4 +145,32 @@ export class Manager {
   async idle(): Promise<void> {
     await Promise.all([this.service?.queue.idle(), this.node?.queue.idle(), this.ipam?.queue.idle()]);
   }
+}
+
+/** The pool per node as gauges named after VPC CNI's (awscni_*), so existing dashboards read them. */
+function poolGauges(metrics: ControllerMetrics): (node: string, status: EniPoolStatus | undefined) => void {
+  const gauges = {
+    enisAllocated: metrics.gauge('awscni_eni_allocated', 'ENIs attached to the node', ['node']),
+    enisMax: metrics.gauge('awscni_eni_max', 'ENIs the node can have', ['node']),
+    ipMax: metrics.gauge('awscni_ip_max', 'pod addresses the node can have', ['node']),
+    total: metrics.gauge('awscni_total_ip_addresses', 'secondary addresses on the node', ['node']),
+    assigned: metrics.gauge('awscni_assigned_ip_addresses', 'addresses given to pods', ['node']),
+    warm: metrics.gauge('awscni_warm_ip_addresses', 'free addresses ready for pods', ['node']),
+    cooling: metrics.gauge('awscni_cooldown_ip_addresses', 'free addresses in cooldown or still registered', ['node']),
+    blocked: metrics.gauge('awscni_no_available_ip_addresses', '1 while pods on the node wait for an address', ['node']),
+  };
+  return (node, status) => {
+    if (!status) {
+      for (const gauge of Object.values(gauges)) gauge.remove({ node });
+      return;
+    }
+    gauges.enisAllocated.set({ node }, status.enis.length);
+    gauges.enisMax.set({ node }, status.maxEnis);
+    gauges.ipMax.set({ node }, status.maxEnis * (status.ipv4PerEni - 1));
+    gauges.total.set({ node }, status.total);
+    gauges.assigned.set({ node }, status.assigned);
+    gauges.warm.set({ node }, status.warm);
+    gauges.cooling.set({ node }, status.cooling);
+    gauges.blocked.set({ node }, status.blocked ? 1 : 0);
+  };
 }

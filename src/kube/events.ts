@@ -107,8 +107,10 @@ export function createEventRecorder(kc: KubeConfig, component: string, logFn: (m
       })
       .catch((error: unknown) => {
         entry.queued = false;
+        // A namespace being deleted refuses new Events: expected while we clean up its Services.
+        if (String((error as { body?: unknown }).body ?? '').includes('NamespaceTerminating')) return;
         const ref = entry.involvedObject;
-        log(`event ${entry.reason} for ${ref.kind ?? 'object'} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}: write failed`, error);
+        log(`event ${entry.reason} for ${ref.kind ?? 'object'} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}: write failed: ${briefly(error)}`);
       });
     entry.chain = run;
     pending.add(run);
@@ -158,7 +160,7 @@ export function createEventRecorder(kc: KubeConfig, component: string, logFn: (m
         if (series.size > MAX_SERIES) series.delete(series.keys().next().value as string);
         schedule(entry);
       } catch (error) {
-        log(`event ${reason}: could not be recorded`, error);
+        log(`event ${reason}: could not be recorded: ${briefly(error)}`);
       }
     },
 
@@ -170,4 +172,18 @@ export function createEventRecorder(kc: KubeConfig, component: string, logFn: (m
 
 function defaultLog(msg: string, err?: unknown): void {
   console.warn(`[events] ${msg}`, err ?? '');
+}
+
+/** The API's own message of an error (client-node's ApiException carries the whole response). */
+function briefly(error: unknown): string {
+  const body = (error as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: string; code?: number };
+      if (status.message) return `${status.code ?? ''} ${status.message}`.trim();
+    } catch {
+      // not JSON
+    }
+  }
+  return error instanceof Error ? error.message.split('\n')[0]! : String(error);
 }

@@ -109,7 +109,7 @@ const granted = (rules: V1PolicyRule[] = []) =>
     .sort();
 
 /** Env vars of flags that are being added to `run` (leader election, metrics and health servers). */
-const PENDING_RUN_ENV = new Set(['CPL_LEADER_ELECT', 'CPL_LEADER_ELECTION_NAMESPACE', 'CPL_LEADER_ELECTION_NAME', 'CPL_METRICS_ADDRESS', 'CPL_HEALTH_ADDRESS']);
+const PENDING_RUN_ENV = new Set<string>();
 
 describe('manifests (kustomize base)', () => {
   let env: TestEnvironment;

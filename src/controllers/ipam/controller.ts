@@ -36,6 +36,8 @@ export interface IpamControllerOptions {
   events: EventRecorder;
   informers: { nodes: Informer<V1Node>; pods: Informer<V1Pod> };
   queueObserver?: WorkQueueObserver;
+  /** Called with each node's pool as written (undefined when the node leaves), e.g. for gauges. */
+  onStatus?: (node: string, status: EniPoolStatus | undefined) => void;
 }
 
 interface NodePool {
@@ -377,6 +379,7 @@ export class IpamController {
     };
     const fingerprint = JSON.stringify(status);
     if (fingerprint === pool.lastStatus) return;
+    this.options.onStatus?.(nodeName, status);
     await this.store.writeStatus(nodeName, { ...status, updatedAt: new Date(now).toISOString() });
     pool.lastStatus = fingerprint;
   }
@@ -385,6 +388,7 @@ export class IpamController {
   private async forget(nodeName: string, node: V1Node | undefined, log: Logger): Promise<void> {
     const pool = this.pools.get(nodeName);
     this.pools.delete(nodeName);
+    if (pool) this.options.onStatus?.(nodeName, undefined);
     if (pool) {
       for (const eni of pool.enis.filter((e) => e.ours)) {
         await this.eni.detachAndDelete(eni);
