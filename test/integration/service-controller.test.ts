@@ -273,17 +273,23 @@ describe('service controller', () => {
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const strategicPatch = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 
+/**
+ * One observation of "what the listener forwards to, and how many healthy targets that has". The listener is
+ * read before and after the health: if it moved in between, the health read may describe a group the listener
+ * had already left (and that is being drained), so the observation is taken again.
+ */
 async function observeListener(env: TestEnvironment, lbArn: string): Promise<{ tg: string; healthy: number }> {
+  const forwardsTo = async () => (await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners?.[0]?.DefaultActions?.[0]?.TargetGroupArn ?? '';
   for (;;) {
-    const listener = (await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners?.[0];
-    const tg = listener?.DefaultActions?.[0]?.TargetGroupArn ?? '';
+    const tg = await forwardsTo();
+    let healthy: number;
     try {
       const health = await env.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg }));
-      return { tg, healthy: (health.TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State === 'healthy').length };
+      healthy = (health.TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State === 'healthy').length;
     } catch (error) {
-      // The group was deleted between our two reads: only a gap if the listener still points at it.
-      const again = (await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners?.[0]?.DefaultActions?.[0]?.TargetGroupArn;
-      if (again === tg) throw error;
+      if ((await forwardsTo()) === tg) throw error;
+      continue;
     }
+    if ((await forwardsTo()) === tg) return { tg, healthy };
   }
 }
