@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { down, setup, status, up, type Log } from '../devenv/environment.ts';
 import { statePaths } from '../devenv/paths.ts';
+import { runDemo } from './demo.ts';
 
 const log: Log = (line) => process.stderr.write(`${line}\n`);
 
@@ -17,9 +18,11 @@ export function registerEnvironmentCommands(program: Command): void {
 
   program
     .command('up')
-    .description('bring up etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok and the AWS emulator (idempotent)')
-    .action(async () => {
-      const result = await up(log);
+    .description('bring up etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, the AWS emulator and the controller, then show a Service getting its NLB (idempotent)')
+    .option('--no-controller', 'do not start the controller (nor the demo)')
+    .option('--no-demo', 'do not create the demo Service')
+    .action(async (options: { controller: boolean; demo: boolean }) => {
+      const result = await up(log, { controller: options.controller });
       if (result.started.length === 0) log('already up: nothing to start');
       const { aws } = result;
       process.stdout.write(
@@ -40,6 +43,20 @@ export function registerEnvironmentCommands(program: Command): void {
           '',
         ].join('\n'),
       );
+      if (options.controller && options.demo) {
+        const tree = await runDemo(log);
+        process.stdout.write(
+          [
+            'The controller is running (logs: .devenv/logs/controller.log). The demo Service demo/web got its NLB:',
+            '',
+            tree,
+            'Flip it to IP targets (pod addresses from the ENI pool) and look again:',
+            '  kubectl -n demo annotate service web service.beta.kubernetes.io/aws-load-balancer-nlb-target-type=ip --overwrite',
+            '  npm run cli -- describe service demo/web --local',
+            '',
+          ].join('\n'),
+        );
+      }
     });
 
   program

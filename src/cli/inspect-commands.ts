@@ -1,13 +1,12 @@
 import { Option, type Command } from 'commander';
 import { EniPoolStore } from '../controllers/ipam/crd.ts';
-import { Manager } from '../controllers/manager.ts';
-import { POD_IPS_ANNOTATION } from '../core/ipam/keys.ts';
 import { wantsLoadBalancer, stackIdOf } from '../core/model.ts';
-import { instanceIdOf } from '../core/nodes.ts';
 import { describeAction } from '../core/plan.ts';
 import { readSeedTopology, seedNetwork } from '../devenv/seed.ts';
 import { createAwsClients } from '../cloud/clients.ts';
-import { FlagError, managerConfig, type RunFlags } from './run-command.ts';
+import { describeService, renderServiceTree } from './describe.ts';
+import { inspector, type ConnectionFlags as InspectorFlags } from './inspector.ts';
+import { FlagError } from './run-command.ts';
 
 /** Flags every command that talks to a cluster and AWS shares with `run` (same names, same env twins). */
 function connectionOptions(command: Command): Command {
@@ -21,27 +20,7 @@ function connectionOptions(command: Command): Command {
     .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
 }
 
-type ConnectionFlags = Pick<RunFlags, 'kubeconfig' | 'clusterName' | 'region' | 'awsEndpoint' | 'vpcId' | 'local'> & { output: 'text' | 'json' };
-
-/** A manager whose informers are synced but whose controllers do not run: for read-only commands. */
-async function inspector(flags: ConnectionFlags): Promise<Manager> {
-  const config = managerConfig({
-    ...flags,
-    controllers: 'service',
-    concurrency: '1',
-    resyncPeriod: '1h',
-    nodeInstanceType: 'm5.large',
-    nodeImageId: 'ami-12c6146b',
-    logLevel: 'error',
-    logFormat: 'text',
-    warmEniTarget: '1',
-    ipCooldownPeriod: '30s',
-    leakedEniGracePeriod: '5m',
-  });
-  const manager = new Manager(config);
-  await Promise.all(Object.values(manager.informers).map((informer) => informer.synced));
-  return manager;
-}
+type ConnectionFlags = InspectorFlags & { output: 'text' | 'json' };
 
 function parseKey(raw: string): string {
   const match = /^([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(raw);
@@ -50,107 +29,6 @@ function parseKey(raw: string): string {
 }
 
 const print = (flags: ConnectionFlags, json: unknown, text: () => string) => process.stdout.write(flags.output === 'json' ? `${JSON.stringify(json, null, 2)}\n` : text());
-
-export interface DescribedTarget {
-  id: string;
-  port: number;
-  health: string;
-  what: string;
-}
-
-export interface DescribedService {
-  service: string;
-  targetType?: string;
-  status?: string;
-  loadBalancers: {
-    arn: string;
-    name: string;
-    dnsName: string;
-    scheme: string;
-    state: string;
-    listeners: { port: number; protocol: string; targetGroup?: { arn: string; name: string; targetType: string; protocol: string; port: number; healthCheck: string; targets: DescribedTarget[] } }[];
-  }[];
-  waiting: string[];
-}
-
-/** Service → NLB → listener → target group → targets (with what each target is: which pod or node). */
-export async function describeService(manager: Manager, key: string): Promise<DescribedService> {
-  const [namespace, name] = key.split('/') as [string, string];
-  const service = manager.informers.services.get(name, namespace);
-  const planned = await manager.service!.planFor(key);
-  const { actual } = planned;
-  const podByIp = new Map<string, string>();
-  for (const pod of manager.informers.pods.list()) {
-    const ip = pod.metadata?.annotations?.[POD_IPS_ANNOTATION]?.split(',')[0] ?? pod.status?.podIP;
-    if (ip) podByIp.set(ip, `pod ${pod.metadata?.namespace}/${pod.metadata?.name} on ${pod.spec?.nodeName ?? '?'}`);
-  }
-  const nodeByInstance = new Map<string, string>();
-  for (const node of manager.informers.nodes.list()) {
-    const id = instanceIdOf(node);
-    if (id) nodeByInstance.set(id, `node ${node.metadata?.name}`);
-  }
-  return {
-    service: key,
-    ...(planned.desired ? { targetType: planned.desired.targetType } : {}),
-    ...(service ? { status: service.status?.loadBalancer?.ingress?.[0]?.hostname ?? '(no hostname yet)' } : { status: '(Service not found)' }),
-    loadBalancers: actual.loadBalancers.map((lb) => ({
-      arn: lb.arn,
-      name: lb.name,
-      dnsName: lb.dnsName,
-      scheme: lb.scheme,
-      state: lb.state,
-      listeners: actual.listeners
-        .filter((l) => l.loadBalancerArn === lb.arn)
-        .sort((a, b) => a.port - b.port)
-        .map((l) => {
-          const tg = actual.targetGroups.find((t) => t.arn === l.targetGroupArn);
-          return {
-            port: l.port,
-            protocol: l.protocol,
-            ...(tg
-              ? {
-                  targetGroup: {
-                    arn: tg.arn,
-                    name: tg.name,
-                    targetType: tg.targetType,
-                    protocol: tg.protocol,
-                    port: tg.port,
-                    healthCheck: `${tg.healthCheck.protocol} ${tg.healthCheck.port}${tg.healthCheck.path ? ` ${tg.healthCheck.path}` : ''} every ${tg.healthCheck.intervalSeconds}s`,
-                    targets: tg.targets
-                      .map((t) => ({ id: t.id, port: t.port, health: t.state, what: (tg.targetType === 'ip' ? podByIp.get(t.id) : nodeByInstance.get(t.id)) ?? 'unknown' }))
-                      .sort((a, b) => a.id.localeCompare(b.id)),
-                  },
-                }
-              : {}),
-          };
-        }),
-    })),
-    waiting: planned.plan.waiting,
-  };
-}
-
-export function renderServiceTree(d: DescribedService): string {
-  const lines = [`Service ${d.service}${d.targetType ? ` (target type ${d.targetType})` : ''}  ${d.status ?? ''}`];
-  if (d.loadBalancers.length === 0) lines.push('└─ no load balancer of ours');
-  d.loadBalancers.forEach((lb, i) => {
-    const lastLb = i === d.loadBalancers.length - 1;
-    const pad = lastLb ? '   ' : '│  ';
-    lines.push(`${lastLb ? '└─' : '├─'} NLB ${lb.name}  ${lb.scheme}  ${lb.state}`);
-    lines.push(`${pad}DNS ${lb.dnsName}`);
-    lb.listeners.forEach((l, j) => {
-      const lastL = j === lb.listeners.length - 1;
-      const pad2 = pad + (lastL ? '   ' : '│  ');
-      const tg = l.targetGroup;
-      lines.push(`${pad}${lastL ? '└─' : '├─'} listener ${l.protocol}:${l.port} → ${tg ? `${tg.name} (${tg.targetType}, ${tg.protocol}:${tg.port}, health ${tg.healthCheck})` : '(no target group)'}`);
-      (tg?.targets ?? []).forEach((t, k) => {
-        const lastT = k === tg!.targets.length - 1;
-        lines.push(`${pad2}${lastT ? '└─' : '├─'} ${`${t.id}:${t.port}`.padEnd(28)} ${t.health.padEnd(9)} ${t.what}`);
-      });
-    });
-  });
-  for (const reason of d.waiting) lines.push(`waiting: ${reason}`);
-  return `${lines.join('\n')}\n`;
-}
 
 export function registerInspectCommands(program: Command): void {
   const describe = program.command('describe').description('show what exists in AWS for a Kubernetes object');

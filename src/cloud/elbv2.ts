@@ -113,9 +113,14 @@ export class LoadBalancerCloud {
   }
 
   /** Everything of ours for one Service, with target health; attributes only when asked for. */
-  async observe(stackId: string, read: { loadBalancerAttributes: boolean; targetGroupAttributes: boolean }): Promise<ActualStack> {
+  async observe(
+    stackId: string,
+    read: { loadBalancerAttributes: boolean; targetGroupAttributes: boolean },
+    expected: { loadBalancerName?: string; targetGroupNames?: string[] } = {},
+  ): Promise<ActualStack> {
     await this.loadIndex();
     const entry = this.entry(stackId);
+    await this.adoptByName(stackId, entry, expected);
     const loadBalancers = await this.describeLoadBalancers(entry);
     const targetGroups = await this.describeTargetGroups(entry);
     const listeners: ActualListener[] = [];
@@ -162,6 +167,35 @@ export class LoadBalancerCloud {
       });
     }
     return { loadBalancers: actualLbs, listeners, targetGroups: actualTgs };
+  }
+
+  /**
+   * Before anything would be created, looks for it by name: a create whose answer was lost (or one made by
+   * another replica since our index was built) left a resource with our tags that the index does not know.
+   * Only resources carrying our cluster and stack tags are adopted; names are never trusted alone.
+   */
+  private async adoptByName(stackId: string, entry: StackEntry, expected: { loadBalancerName?: string; targetGroupNames?: string[] }): Promise<void> {
+    const candidates: string[] = [];
+    if (expected.loadBalancerName && entry.loadBalancers.size === 0) {
+      const found = await ignoring(['LoadBalancerNotFoundException'], () => this.client.send(new DescribeLoadBalancersCommand({ Names: [expected.loadBalancerName!] })));
+      for (const lb of found?.LoadBalancers ?? []) if (lb.LoadBalancerArn) candidates.push(lb.LoadBalancerArn);
+    }
+    const knownNames = new Set([...entry.targetGroups.keys()].map((arn) => arn.split('/')[1]));
+    const missing = (expected.targetGroupNames ?? []).filter((name) => !knownNames.has(name));
+    if (missing.length > 0) {
+      const found = await ignoring(['TargetGroupNotFoundException'], () => this.client.send(new DescribeTargetGroupsCommand({ Names: missing })));
+      for (const tg of found?.TargetGroups ?? []) if (tg.TargetGroupArn) candidates.push(tg.TargetGroupArn);
+    }
+    if (candidates.length === 0) return;
+    for (const batch of chunks(candidates, TAG_CHUNK)) {
+      const described = await this.client.send(new DescribeTagsCommand({ ResourceArns: batch }));
+      for (const description of described.TagDescriptions ?? []) {
+        const tags = Object.fromEntries((description.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+        if (tags[Tags.cluster] !== this.clusterName || tags[Tags.stack] !== stackId || !description.ResourceArn) continue;
+        if (description.ResourceArn.includes(':loadbalancer/')) entry.loadBalancers.add(description.ResourceArn);
+        else entry.targetGroups.set(description.ResourceArn, tags[Tags.resource] ?? '');
+      }
+    }
   }
 
   private async describeLoadBalancers(entry: StackEntry): Promise<LoadBalancer[]> {

@@ -243,7 +243,34 @@ const components: Component[] = [
   kwokComponent('kwok-vpc', 'stages-vpc.yaml', `${IPAM_NODE_LABEL}=enabled`, settings.ports.kwokVpc, 'CPL_KWOK_VPC_PORT'),
 ];
 
-export const componentNames = components.map((component) => component.name);
+/**
+ * The controller itself, on the environment (`run --local`): started after seeding, since it reads
+ * .devenv/aws.json. Tests stop it (each test runs its own controllers under cluster names of their own).
+ */
+const controllerComponent: Component = {
+  name: 'controller',
+  ports: [
+    { port: settings.ports.controllerMetrics, variable: 'CPL_CONTROLLER_METRICS_PORT' },
+    { port: settings.ports.controllerHealth, variable: 'CPL_CONTROLLER_HEALTH_PORT' },
+  ],
+  spec: () => ({
+    command: process.execPath,
+    args: [
+      join(repoRoot, 'src', 'cli', 'main.ts'),
+      'run',
+      '--local',
+      `--metrics-address=${settings.host}:${settings.ports.controllerMetrics}`,
+      `--health-address=${settings.host}:${settings.ports.controllerHealth}`,
+      '--log-format=json',
+    ],
+    env: { ...process.env, CPL_STATE_DIR: statePaths.root },
+  }),
+  ready: () => httpGet(`http://${settings.host}:${settings.ports.controllerHealth}/readyz`).then((r) => r.status === 200, () => false),
+  startTimeoutMs: 60_000,
+};
+
+const allComponents = [...components, controllerComponent];
+export const componentNames = allComponents.map((component) => component.name);
 
 class ComponentError extends Error {
   constructor(component: string, problem: string) {
@@ -303,7 +330,12 @@ export interface UpResult {
  * Brings the environment up: builds what is missing, starts every component that is not running (in order,
  * each waited for), seeds the emulator, writes .devenv/kubeconfig and .devenv/aws.env. A second call finds it up.
  */
-export async function up(log: Log): Promise<UpResult> {
+export interface UpOptions {
+  /** Start the controller on the environment too (default true). */
+  controller?: boolean;
+}
+
+export async function up(log: Log, options: UpOptions = {}): Promise<UpResult> {
   return withLock(async () => {
     const tools = await setup(log);
     const files = await ensurePki();
@@ -328,8 +360,32 @@ export async function up(log: Log): Promise<UpResult> {
       started.push(component.name);
     }
     const aws = await seedEmulator();
+    if (options.controller !== false) {
+      const record = readRecord(controllerComponent.name);
+      if (record && isRunning(record) && (await controllerComponent.ready(files))) {
+        alreadyUp.push(controllerComponent.name);
+      } else {
+        if (record) await stopProcess(record);
+        log(`starting ${controllerComponent.name}`);
+        await startComponent(controllerComponent, tools, files, log).catch(async (error: unknown) => {
+          const failed = readRecord(controllerComponent.name);
+          if (failed) await stopProcess(failed);
+          throw error;
+        });
+        started.push(controllerComponent.name);
+      }
+    }
     return { started, alreadyUp, aws };
   });
+}
+
+/** Stops the environment's own controller, if it runs (tests run controllers of their own). */
+export async function stopController(log: Log): Promise<boolean> {
+  const record = readRecord(controllerComponent.name);
+  if (!record || !isRunning(record)) return false;
+  await stopProcess(record);
+  log(`stopped ${controllerComponent.name} (pid ${record.pid})`);
+  return true;
 }
 
 async function seedEmulator(): Promise<AwsEnvironment> {
@@ -409,7 +465,7 @@ export interface ComponentStatus {
 export async function status(): Promise<ComponentStatus[]> {
   const files = pkiComplete() ? readPki() : undefined;
   const result: ComponentStatus[] = [];
-  for (const component of components) {
+  for (const component of allComponents) {
     const record = readRecord(component.name);
     if (!record || !isRunning(record)) {
       result.push({ name: component.name, state: 'down', log: logPath(component.name) });

@@ -26,6 +26,8 @@ export const settings = {
     scheduler: port('CPL_SCHEDULER_PORT', 20259),
     kwok: port('CPL_KWOK_PORT', 20247),
     kwokVpc: port('CPL_KWOK_VPC_PORT', 20248),
+    controllerMetrics: port('CPL_CONTROLLER_METRICS_PORT', 18080),
+    controllerHealth: port('CPL_CONTROLLER_HEALTH_PORT', 18081),
   },
   serviceCidr: '172.20.0.0/16',
   kubernetesServiceIp: '172.20.0.1',

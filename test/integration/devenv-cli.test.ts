@@ -21,6 +21,8 @@ const env = {
   CPL_SCHEDULER_PORT: '30259',
   CPL_KWOK_PORT: '30247',
   CPL_KWOK_VPC_PORT: '30248',
+  CPL_CONTROLLER_METRICS_PORT: '28080',
+  CPL_CONTROLLER_HEALTH_PORT: '28081',
 };
 
 const cli = (...args: string[]) => {
@@ -40,6 +42,9 @@ describe('npm run up / status / down', () => {
     const first = cli('up');
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('local environment is up');
+    // ...and shows it working: the demo Service's NLB with both node instances as healthy targets.
+    expect(first.stdout).toMatch(/└─ NLB k8s-demo-web-[0-9a-f]{10} {2}internal {2}active/);
+    expect(first.stdout.match(/i-[0-9a-f]+:\d+ +healthy +node demo-node-\d/g)).toHaveLength(2);
     expect(existsSync(join(stateDir, 'kubeconfig'))).toBe(true);
     const awsEnv = readFileSync(join(stateDir, 'aws.env'), 'utf8');
     expect(awsEnv).toContain('AWS_ENDPOINT_URL=http://127.0.0.1:24566');
@@ -52,7 +57,7 @@ describe('npm run up / status / down', () => {
     const status = cli('status', '--json');
     expect(status.code).toBe(0);
     const components = JSON.parse(status.stdout) as { name: string; state: string; pid: number }[];
-    expect(components.map((c) => c.state)).toEqual(Array(7).fill('up'));
+    expect(components.map((c) => c.state)).toEqual(Array(8).fill('up'));
     const pids = components.map((c) => c.pid);
 
     const stopped = cli('down');

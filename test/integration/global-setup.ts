@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
-import { down, status, up } from '../../src/devenv/environment.ts';
+import { removeDemo } from '../../src/cli/demo.ts';
+import { down, status, stopController, up } from '../../src/devenv/environment.ts';
 
 /**
  * Brings the local environment up when it is not up already (or starts what is missing), and takes it down
@@ -10,7 +11,13 @@ export default async function setup(_project: TestProject): Promise<() => Promis
   const log = (line: string) => process.stderr.write(`[environment] ${line}\n`);
   const before = await status();
   const wasUp = before.some((component) => component.state !== 'down');
-  const result = await up(log);
+  const result = await up(log, { controller: false });
+  // Every test runs controllers of its own (own cluster names); the environment's controller and its demo
+  // would act on the same nodes and pods. `npm run up` brings both back.
+  if (before.some((component) => component.name === 'controller' && component.state !== 'down')) {
+    await removeDemo(log);
+    await stopController(log);
+  }
   log(`up: started ${result.started.join(', ') || 'nothing'}; already up: ${result.alreadyUp.join(', ') || 'nothing'}`);
   return async () => {
     if (wasUp || process.env.CPL_KEEP_UP === '1') return;

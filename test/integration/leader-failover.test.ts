@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { Annotations } from '../../src/core/annotations.ts';
 import { connect, createTestNamespace, uniqueName, waitFor, waitForLoadBalancer, type TestEnvironment } from '../../src/testing/index.ts';
 import { joinNetwork, sweepCluster } from './support/controller.ts';
@@ -75,6 +75,9 @@ describe('leader election with two processes', () => {
   });
 
   it('exactly one leads; after it is killed the other takes over and converges a Service changed meanwhile', async () => {
+    onTestFailed(() => {
+      for (const r of replicas) console.error(`--- replica ${r.name} ---\n${r.lines.join('\n')}`);
+    });
     const a = startReplica('a');
     const b = startReplica('b');
     const leader = await waitFor(() => [a, b].find(leads), { description: 'a leader', timeoutMs: 30_000 });

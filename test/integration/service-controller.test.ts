@@ -204,6 +204,32 @@ describe('service controller', () => {
     expect(healthyTargets(lb.listeners[0]).length).toBeGreaterThan(0);
   });
 
+  it('a load balancer of ours that the index does not know (a create whose answer was lost) is adopted, not duplicated', async () => {
+    const name = uniqueName('adopt');
+    const lost = await env.aws.elbv2.send(
+      new CreateLoadBalancerCommand({
+        Name: name,
+        Type: 'network',
+        Scheme: 'internal',
+        Subnets: env.network.privateSubnets.map((s) => s.id),
+        Tags: [
+          { Key: 'elbv2.k8s.aws/cluster', Value: cluster.name },
+          { Key: 'service.k8s.aws/stack', Value: `${ns.name}/adopt` },
+          { Key: 'service.k8s.aws/resource', Value: 'LoadBalancer' },
+        ],
+      }),
+    );
+    await cluster.manager.idle();
+    const before = cluster.manager.aws.calls.snapshot();
+    await createService('adopt', { [Annotations.name]: name, [Annotations.targetType]: 'ip' });
+    const lb = await waitForLoadBalancer(env, ns.name, 'adopt', (o) => o.listeners.length === 1);
+    expect(lb.arn).toBe(lost.LoadBalancers![0]!.LoadBalancerArn);
+    await cluster.manager.idle();
+    expect(callsBetween(before, cluster.manager.aws.calls.snapshot())['ELBv2:CreateLoadBalancer']).toBeUndefined();
+    await env.core.deleteNamespacedService({ namespace: ns.name, name: 'adopt' });
+    await waitFor(async () => !(await env.core.listNamespacedService({ namespace: ns.name })).items.some((s) => s.metadata?.name === 'adopt'), { description: 'adopt deleted' });
+  });
+
   it('a bad annotation is a Warning event naming the annotation and the value, with no AWS write', async () => {
     await cluster.manager.idle();
     const before = cluster.manager.aws.calls.mutating;

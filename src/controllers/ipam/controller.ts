@@ -95,6 +95,11 @@ export class IpamController {
     await Promise.all([nodes.synced, pods.synced]);
     // What the last run knew: cooldowns, and allocations whose pods may have gone while we were away.
     for (const pool of await this.store.list()) {
+      // The status of a node that is gone (deleted while no controller ran) goes with it.
+      if (!nodes.get(pool.metadata.name)) {
+        await this.store.delete(pool.metadata.name);
+        continue;
+      }
       for (const entry of pool.status?.cooldown ?? []) this.cooldown.set(entry.ip, Date.parse(entry.until));
       for (const allocation of pool.status?.allocations ?? []) {
         const pod = pods.get(allocation.pod.split('/')[1] ?? '', allocation.pod.split('/')[0]);
@@ -365,6 +370,7 @@ export class IpamController {
       ipv4PerEni: pool.limits.ipv4PerEni,
       maxPods: maxPods(pool.limits),
       enis: pool.enis.map((e) => ({ id: e.id, deviceIndex: e.deviceIndex, primary: e.deviceIndex === 0, addresses: [...e.addresses].sort() })),
+      eniCount: pool.enis.length,
       total: addresses.length,
       assigned: addresses.filter((a) => a.assigned).length,
       warm: addresses.filter((a) => !a.assigned && !a.unusable).length,

@@ -17,6 +17,7 @@ export interface EniPoolStatus {
   ipv4PerEni: number;
   maxPods: number;
   enis: { id: string; deviceIndex: number; primary: boolean; addresses: string[] }[];
+  eniCount: number;
   total: number;
   assigned: number;
   warm: number;
@@ -54,7 +55,7 @@ export const eniPoolCrd: V1CustomResourceDefinition = {
         additionalPrinterColumns: [
           column('Instance', 'string', '.status.instanceId'),
           column('Type', 'string', '.status.instanceType'),
-          column('ENIs', 'integer', '.status.enis[*].id'),
+          column('ENIs', 'integer', '.status.eniCount'),
           column('IPs', 'integer', '.status.total'),
           column('Assigned', 'integer', '.status.assigned'),
           column('Warm', 'integer', '.status.warm'),

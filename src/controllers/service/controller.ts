@@ -159,10 +159,14 @@ export class ServiceController {
   }
 
   private observe(stack: DesiredStack): Promise<ActualStack> {
-    return this.lbCloud.observe(stack.stackId, {
-      loadBalancerAttributes: Object.keys(stack.loadBalancer.attributes).length > 0,
-      targetGroupAttributes: stack.targetGroups.some((tg) => Object.keys(tg.attributes).length > 0),
-    });
+    return this.lbCloud.observe(
+      stack.stackId,
+      {
+        loadBalancerAttributes: Object.keys(stack.loadBalancer.attributes).length > 0,
+        targetGroupAttributes: stack.targetGroups.some((tg) => Object.keys(tg.attributes).length > 0),
+      },
+      { loadBalancerName: stack.loadBalancer.name, targetGroupNames: stack.targetGroups.map((tg) => tg.name) },
+    );
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {

@@ -1,4 +1,13 @@
-import { CreateTagsCommand, DeleteTagsCommand, DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateTagsCommand,
+  DeleteNetworkInterfaceCommand,
+  DeleteTagsCommand,
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DetachNetworkInterfaceCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { EniTags } from '../../../src/cloud/eni.ts';
 import {
   DeleteLoadBalancerCommand,
   DeleteTargetGroupCommand,
@@ -101,6 +110,12 @@ export async function sweepCluster(env: TestEnvironment, cluster: string): Promi
   );
   const ids = (instances.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!);
   if (ids.length) await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
+  // ENIs the pool created for the cluster's nodes (the emulator does not delete them with the instance).
+  const enis = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: `tag:${EniTags.cluster}`, Values: [cluster] }] }));
+  for (const eni of enis.NetworkInterfaces ?? []) {
+    if (eni.Attachment?.AttachmentId) await ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: eni.Attachment.AttachmentId, Force: true })).catch(() => undefined);
+    await ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId! })).catch(() => undefined);
+  }
   return [...found, ...ids];
 }
 

@@ -1,0 +1,104 @@
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { Annotations } from '../core/annotations.ts';
+import { IPAM_NODE_LABEL } from '../core/ipam/keys.ts';
+import { statePaths } from '../devenv/paths.ts';
+import { isConflict, isNotFound } from '../kube/objects.ts';
+import { waitFor } from '../testing/wait.ts';
+import { describeService, renderServiceTree } from './describe.ts';
+import { inspector } from './inspector.ts';
+
+export const DEMO_NAMESPACE = 'demo';
+export const DEMO_NODES = ['demo-node-1', 'demo-node-2'];
+
+const ignoreExisting = (error: unknown) => {
+  if (!isConflict(error)) throw error;
+};
+
+/**
+ * What `npm run up` shows: two kwok nodes in the ENI pool, a Deployment of two pods and a LoadBalancer
+ * Service; the controller gives the nodes instances and the pods VPC addresses, and the Service an NLB.
+ * Idempotent. Returns the Service's tree as `describe service demo/web` prints it.
+ */
+export async function runDemo(log: (line: string) => void): Promise<string> {
+  const kubeconfig = new KubeConfig();
+  kubeconfig.loadFromFile(statePaths.kubeconfig);
+  const core = kubeconfig.makeApiClient(CoreV1Api);
+  const apps = kubeconfig.makeApiClient(AppsV1Api);
+  log(`demo: namespace ${DEMO_NAMESPACE}, nodes ${DEMO_NODES.join(', ')}, Deployment and LoadBalancer Service web`);
+  await core.createNamespace({ body: { metadata: { name: DEMO_NAMESPACE } } }).catch(ignoreExisting);
+  for (const name of DEMO_NODES) {
+    await core
+      .createNode({
+        body: {
+          metadata: {
+            name,
+            labels: { 'kubernetes.io/hostname': name, [IPAM_NODE_LABEL]: 'enabled', 'node.kubernetes.io/instance-type': 'm5.large' },
+            annotations: { 'kwok.x-k8s.io/node': 'fake' },
+          },
+          status: { allocatable: { cpu: '2', memory: '8Gi', pods: '29' }, capacity: { cpu: '2', memory: '8Gi', pods: '29' } },
+        },
+      })
+      .catch(ignoreExisting);
+  }
+  await apps
+    .createNamespacedDeployment({
+      namespace: DEMO_NAMESPACE,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'web' } },
+          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 8080, name: 'http' }] }] } },
+        },
+      },
+    })
+    .catch(ignoreExisting);
+  await core
+    .createNamespacedService({
+      namespace: DEMO_NAMESPACE,
+      body: {
+        metadata: { name: 'web', annotations: { [Annotations.targetType]: 'instance' } },
+        spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
+      },
+    })
+    .catch(ignoreExisting);
+  await waitFor(
+    async () => {
+      const service = await core.readNamespacedService({ namespace: DEMO_NAMESPACE, name: 'web' });
+      return service.status?.loadBalancer?.ingress?.[0]?.hostname;
+    },
+    { description: 'the demo Service to get its NLB', timeoutMs: 120_000 },
+  );
+  const manager = await inspector({ local: true });
+  try {
+    // Targets follow the nodes' instances; wait until both are registered so the tree shows them.
+    const described = await waitFor(
+      async () => {
+        const d = await describeService(manager, `${DEMO_NAMESPACE}/web`);
+        const targets = d.loadBalancers[0]?.listeners[0]?.targetGroup?.targets ?? [];
+        return targets.length >= DEMO_NODES.length && d;
+      },
+      { description: 'the demo targets', timeoutMs: 60_000 },
+    );
+    return renderServiceTree(described);
+  } finally {
+    await manager.stop();
+  }
+}
+
+/** Deletes the demo (the controller, if running, removes its NLB first through the finalizer). */
+export async function removeDemo(log: (line: string) => void, timeoutMs = 60_000): Promise<void> {
+  const kubeconfig = new KubeConfig();
+  kubeconfig.loadFromFile(statePaths.kubeconfig);
+  const core = kubeconfig.makeApiClient(CoreV1Api);
+  const exists = await core.readNamespace({ name: DEMO_NAMESPACE }).then(() => true, (error: unknown) => (isNotFound(error) ? false : Promise.reject(error)));
+  if (exists) {
+    log(`removing the demo (namespace ${DEMO_NAMESPACE})`);
+    await core.deleteNamespace({ name: DEMO_NAMESPACE }).catch(() => undefined);
+    await waitFor(async () => core.readNamespace({ name: DEMO_NAMESPACE }).then(() => false, (error: unknown) => isNotFound(error)), {
+      description: `namespace ${DEMO_NAMESPACE} gone`,
+      timeoutMs,
+    });
+  }
+  for (const name of DEMO_NODES) await core.deleteNode({ name }).catch(() => undefined);
+}
