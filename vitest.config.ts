@@ -1,8 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Two projects: `unit` is pure (no I/O, runs in parallel); `integration` talks to the real local control plane
 // and the emulator, which its global setup brings up when they are not up already.
 export default defineConfig({
+  // Our own tests import the testing helpers the way users do, by package name, from the sources.
+  resolve: { alias: { 'cloud-provider-localstack/testing': fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)) } },
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
     projects: [

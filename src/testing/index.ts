@@ -9,6 +9,8 @@ export {
   describeLoadBalancer,
   findLoadBalancerByDnsName,
   healthyTargets,
+  nodeTargets,
+  podTargets,
   waitForLoadBalancer,
   type ObservedListener,
   type ObservedLoadBalancer,

@@ -97,3 +97,29 @@ export async function waitForLoadBalancer(
 /** `id:port` of every target behind a listener that reports healthy, sorted. */
 export const healthyTargets = (listener: ObservedListener | undefined): string[] =>
   (listener?.targets ?? []).filter((t) => t.health === 'healthy').map((t) => `${t.id}:${t.port}`).sort();
+
+/**
+ * What an IP-mode target group should hold: `address:port` of every running, ready pod the selector picks,
+ * with its VPC address from the ENI pool when it has one. Compare with `healthyTargets(listener)`.
+ */
+export async function podTargets(env: TestEnvironment, namespace: string, labelSelector: string, port: number): Promise<string[]> {
+  const pods = await env.core.listNamespacedPod({ namespace, labelSelector });
+  return pods.items
+    .filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+    .map((p) => `${p.metadata?.annotations?.['vpc.amazonaws.com/pod-ips']?.split(',')[0] ?? p.status?.podIP}:${port}`)
+    .sort();
+}
+
+/**
+ * What an instance-mode target group should hold: `instance:nodePort` of every node (optionally those the
+ * label selector picks) that has an EC2 instance, excluded nodes left out.
+ */
+export async function nodeTargets(env: TestEnvironment, nodePort: number, labelSelector?: string): Promise<string[]> {
+  const nodes = await env.core.listNode(labelSelector ? { labelSelector } : {});
+  return nodes.items
+    .filter((n) => !n.metadata?.deletionTimestamp && (n.metadata?.labels?.['node.kubernetes.io/exclude-from-external-load-balancers'] ?? 'false') === 'false')
+    .map((n) => /^aws:\/\/\/[^/]*\/(i-[0-9a-zA-Z]+)$/.exec(n.spec?.providerID ?? '')?.[1] ?? n.metadata?.annotations?.['cloud-provider-localstack.io/instance-id'])
+    .filter((id): id is string => Boolean(id))
+    .map((id) => `${id}:${nodePort}`)
+    .sort();
+}

@@ -85,8 +85,9 @@ describe('leader election with two processes', () => {
     await waitFor(() => standby.url, { description: 'standby serving' });
     expect(leads(standby)).toBe(false);
     // A standby is ready (warm caches) so rollouts and the PodDisruptionBudget never stall on it.
-    expect((await scrape(standby, '/readyz')).status).toBe(200);
+    await waitFor(async () => (await scrape(standby, '/readyz')).status === 200, { description: 'the standby ready', timeoutMs: 30_000 });
     expect((await scrape(standby, '/healthz')).status).toBe(200);
+    expect(leads(standby)).toBe(false);
 
     await env.core.createNamespacedService({
       namespace: ns.name,
