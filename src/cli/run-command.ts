@@ -46,6 +46,8 @@ export interface RunFlags {
   awsEndpoint?: string;
   vpcId?: string;
   controllers: string;
+  watchNamespace?: string;
+  nodeSelector?: string;
   concurrency: string;
   resyncPeriod: string;
   nodeInstanceType: string;
@@ -129,6 +131,8 @@ export function managerConfig(flags: RunFlags): ManagerConfig {
     ...(credentials ? { credentials } : {}),
     ...(vpcId ? { vpcId } : {}),
     controllers: parseControllers(flags.controllers),
+    ...(flags.watchNamespace ? { watchNamespace: flags.watchNamespace } : {}),
+    ...(flags.nodeSelector ? { nodeSelector: flags.nodeSelector } : {}),
     concurrency: parsePositiveInt('--concurrency', flags.concurrency),
     resyncPeriodMs: parseDuration('--resync-period', flags.resyncPeriod),
     node: {
@@ -163,6 +167,8 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--aws-endpoint <url>', 'AWS endpoint URL (LocalStack, moto); real AWS when absent').env('AWS_ENDPOINT_URL'))
     .addOption(new Option('--vpc-id <id>', "the cluster's VPC; discovered by the cluster tag when absent").env('CPL_VPC_ID'))
     .addOption(new Option('--controllers <list>', `controllers to run (${CONTROLLERS.join(',')})`).env('CPL_CONTROLLERS').default(CONTROLLERS.join(',')))
+    .addOption(new Option('--watch-namespace <ns>', 'only Services in this namespace (all when absent)').env('CPL_WATCH_NAMESPACE'))
+    .addOption(new Option('--node-selector <labels>', 'only Nodes matching this label selector, for every controller').env('CPL_NODE_SELECTOR'))
     .addOption(new Option('--concurrency <n>', 'Services reconciled at once').env('CPL_CONCURRENCY').default('4'))
     .addOption(new Option('--resync-period <duration>', 'how often everything is reconciled again (drift repair)').env('CPL_RESYNC_PERIOD').default('60s'))
     .addOption(new Option('--node-instance-type <type>', 'instance type launched for Nodes without an instance').env('CPL_NODE_INSTANCE_TYPE').default('m5.large'))

@@ -23,6 +23,10 @@ export interface ManagerConfig {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   vpcId?: string;
   controllers: ControllerName[];
+  /** Only Services (and EndpointSlices) in this namespace; all namespaces when absent. */
+  watchNamespace?: string;
+  /** Only Nodes matching this label selector, for every controller; all Nodes when absent. */
+  nodeSelector?: string;
   concurrency: number;
   resyncPeriodMs: number;
   node: { instanceType: string; imageId: string; securityGroupIds: string[] };
@@ -66,13 +70,28 @@ export class Manager {
     const core = this.kubeconfig.makeApiClient(CoreV1Api);
     const discovery = this.kubeconfig.makeApiClient(DiscoveryV1Api);
     const log = (msg: string, err?: unknown) => config.log.warn({ err }, msg);
+    const ns = config.watchNamespace;
+    const nodeSelector = config.nodeSelector;
     this.informers = {
-      services: startInformer<V1Service>(this.kubeconfig, '/api/v1/services', () => core.listServiceForAllNamespaces(), { name: 'services', log }),
-      nodes: startInformer<V1Node>(this.kubeconfig, '/api/v1/nodes', () => core.listNode(), { name: 'nodes', log }),
-      endpointSlices: startInformer<V1EndpointSlice>(this.kubeconfig, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces(), {
-        name: 'endpointslices',
+      // --watch-namespace scopes Services and EndpointSlices (as the LBC's flag); --node-selector scopes the Nodes
+      // every controller sees (instance targets, instances, ENI pools), so several managers can share a cluster.
+      services: ns
+        ? startInformer<V1Service>(this.kubeconfig, `/api/v1/namespaces/${ns}/services`, () => core.listNamespacedService({ namespace: ns }), { name: 'services', log })
+        : startInformer<V1Service>(this.kubeconfig, '/api/v1/services', () => core.listServiceForAllNamespaces(), { name: 'services', log }),
+      nodes: startInformer<V1Node>(this.kubeconfig, '/api/v1/nodes', () => core.listNode(nodeSelector ? { labelSelector: nodeSelector } : {}), {
+        name: 'nodes',
         log,
+        ...(nodeSelector ? { labelSelector: nodeSelector } : {}),
       }),
+      endpointSlices: ns
+        ? startInformer<V1EndpointSlice>(this.kubeconfig, `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, () => discovery.listNamespacedEndpointSlice({ namespace: ns }), {
+            name: 'endpointslices',
+            log,
+          })
+        : startInformer<V1EndpointSlice>(this.kubeconfig, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces(), {
+            name: 'endpointslices',
+            log,
+          }),
       pods: startInformer<V1Pod>(this.kubeconfig, '/api/v1/pods', () => core.listPodForAllNamespaces(), { name: 'pods', log }),
     };
     this.events = createEventRecorder(this.kubeconfig, COMPONENT, log);
@@ -110,6 +129,7 @@ export class Manager {
         ...common,
         loadBalancers: this.loadBalancers,
         settings: config.ipam,
+        scopedNodes: Boolean(config.nodeSelector),
         ...observe('ipam', () => this.ipam?.queue.depth ?? 0),
         ...(config.metrics ? { onStatus: poolGauges(config.metrics) } : {}),
         log: config.log.child({ controller: 'ipam' }),

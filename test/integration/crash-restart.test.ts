@@ -20,7 +20,7 @@ describe('kill -9 mid-reconcile, then restart', () => {
   const start = (onLine: (line: string) => void = () => {}) => {
     const proc = spawn(
       process.execPath,
-      ['src/cli/main.ts', 'run', '--local', '--cluster-name', cluster, '--controllers', 'service,node', '--concurrency', '1', '--log-level', 'info', '--metrics-address', '127.0.0.1:0', '--health-address', 'off'],
+      ['src/cli/main.ts', 'run', '--local', '--cluster-name', cluster, '--controllers', 'service,node', '--concurrency', '1', '--watch-namespace', ns.name, '--node-selector', `cloud-provider-localstack/test-node=${cluster}`, '--log-level', 'info', '--metrics-address', '127.0.0.1:0', '--health-address', 'off'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     createInterface({ input: proc.stdout! }).on('line', onLine);
@@ -32,7 +32,7 @@ describe('kill -9 mid-reconcile, then restart', () => {
     env = connect();
     leave = await joinNetwork(env, cluster);
     ns = await createTestNamespace(env.core, 'crash');
-    for (const node of nodes) await createKwokNode(env.core, node);
+    for (const node of nodes) await createKwokNode(env.core, node, { labels: { 'cloud-provider-localstack/test-node': cluster } });
   });
 
   afterAll(async () => {

@@ -1,22 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connect as connectHarness, createKwokNode, deleteNodes, uniqueName } from 'cloud-provider-localstack/testing';
 import { startTestCluster, type TestCluster } from './support/controller.ts';
-// Our suite runs a controller of its own (the environment's is stopped during tests), and nodes for the pods.
-const harness = connectHarness();
-let cluster: TestCluster;
-const nodes = [uniqueName('example-node')];
-beforeAll(async () => {
-  for (const node of nodes) await createKwokNode(harness.core, node);
-  cluster = await startTestCluster(harness);
-});
-afterAll(async () => {
-  await deleteNodes(harness.core, nodes);
-  await cluster.manager.idle();
-  await cluster.stop();
-  await cluster.sweep();
-  harness.close();
-});
-
 // --- docs/testing.md: from here on, the example a user copies (kept identical by this file) ---
 import { connect, createTestNamespace, healthyTargets, podTargets, waitForLoadBalancer } from 'cloud-provider-localstack/testing';
 
@@ -64,4 +48,21 @@ it('my Service gets an internet-facing NLB on 443 whose targets are my pods', as
   expect(healthyTargets(lb.listeners[0])).toEqual(await podTargets(env, ns.name, 'app=shop', 8443));
 });
 // --- end of the example ---
+
+// Our suite runs a controller of its own (the environment's is stopped during tests), and nodes for the pods;
+// registered after the example's hooks, so it starts once the example's namespace exists.
+const harness = connectHarness();
+let cluster: TestCluster;
+const nodes = [uniqueName('example-node')];
+beforeAll(async () => {
+  for (const node of nodes) await createKwokNode(harness.core, node, { labels: { 'cloud-provider-localstack/test-node': 'example' } });
+  cluster = await startTestCluster(harness, { watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=example' });
+});
+afterAll(async () => {
+  await deleteNodes(harness.core, nodes);
+  await cluster.manager.idle();
+  await cluster.stop();
+  await cluster.sweep();
+  harness.close();
+});
 

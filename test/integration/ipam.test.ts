@@ -56,7 +56,12 @@ describe('ENI pool (IPAM)', () => {
     for (const node of nodes) {
       await createKwokNode(env.core, node, { labels: { ...testLabel, [IPAM_NODE_LABEL]: 'enabled', 'node.kubernetes.io/instance-type': 't3.small' } });
     }
-    cluster = await startTestCluster(env, { controllers: ['service', 'node', 'ipam'], ipam: { cooldownMs: COOLDOWN_MS } });
+    cluster = await startTestCluster(env, {
+      controllers: ['service', 'node', 'ipam'],
+      ipam: { cooldownMs: COOLDOWN_MS },
+      watchNamespace: ns.name,
+      nodeSelector: 'cloud-provider-localstack/test-node=ipam',
+    });
     await env.apps.createNamespacedDeployment({
       namespace: ns.name,
       body: {

@@ -39,7 +39,7 @@ describe('leader election with two processes', () => {
       process: spawn(
         process.execPath,
         [
-          'src/cli/main.ts', 'run', '--local', '--cluster-name', cluster, '--controllers', 'service',
+          'src/cli/main.ts', 'run', '--local', '--cluster-name', cluster, '--controllers', 'service', '--watch-namespace', ns.name,
           '--leader-elect', 'true', '--leader-election-namespace', ns.name,
           '--leader-election-lease-duration', '4s', '--leader-election-renew-deadline', '3s', '--leader-election-retry-period', '1s',
           '--metrics-address', '127.0.0.1:0', '--health-address', 'off',

@@ -74,7 +74,7 @@ describe('service controller', () => {
     env = connect();
     ns = await createTestNamespace(env.core, 'svc');
     for (const node of nodes) await createKwokNode(env.core, node, { labels: nodeLabel });
-    cluster = await startTestCluster(env);
+    cluster = await startTestCluster(env, { watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=service-controller' });
   });
 
   afterAll(async () => {

@@ -36,6 +36,8 @@ export interface IpamControllerOptions {
   events: EventRecorder;
   informers: { nodes: Informer<V1Node>; pods: Informer<V1Pod> };
   queueObserver?: WorkQueueObserver;
+  /** True when the nodes informer sees only some nodes (--node-selector). */
+  scopedNodes?: boolean;
   /** Called with each node's pool as written (undefined when the node leaves), e.g. for gauges. */
   onStatus?: (node: string, status: EniPoolStatus | undefined) => void;
 }
@@ -95,8 +97,9 @@ export class IpamController {
     await Promise.all([nodes.synced, pods.synced]);
     // What the last run knew: cooldowns, and allocations whose pods may have gone while we were away.
     for (const pool of await this.store.list()) {
-      // The status of a node that is gone (deleted while no controller ran) goes with it.
-      if (!nodes.get(pool.metadata.name)) {
+      // The status of a node that is gone (deleted while no controller ran) goes with it. With a node
+      // selector, other managers' nodes are simply not ours to judge.
+      if (!this.options.scopedNodes && !nodes.get(pool.metadata.name)) {
         await this.store.delete(pool.metadata.name);
         continue;
       }
@@ -393,13 +396,12 @@ export class IpamController {
   /** A node gone or no longer in the pool: its ENIs of ours are detached and deleted, its status removed. */
   private async forget(nodeName: string, node: V1Node | undefined, log: Logger): Promise<void> {
     const pool = this.pools.get(nodeName);
+    if (!pool) return; // never ours
     this.pools.delete(nodeName);
-    if (pool) this.options.onStatus?.(nodeName, undefined);
-    if (pool) {
-      for (const eni of pool.enis.filter((e) => e.ours)) {
-        await this.eni.detachAndDelete(eni);
-        log.info({ eni: eni.id }, 'deleted the ENI of a node that left the pool');
-      }
+    this.options.onStatus?.(nodeName, undefined);
+    for (const eni of pool.enis.filter((e) => e.ours)) {
+      await this.eni.detachAndDelete(eni);
+      log.info({ eni: eni.id }, 'deleted the ENI of a node that left the pool');
     }
     if (!node) await this.store.delete(nodeName);
   }

@@ -8,12 +8,11 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { EniTags } from '../../../src/cloud/eni.ts';
+import { allLoadBalancerAndTargetGroupArns } from './resources.ts';
 import {
   DeleteLoadBalancerCommand,
   DeleteTargetGroupCommand,
-  DescribeLoadBalancersCommand,
   DescribeTagsCommand,
-  DescribeTargetGroupsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import type { IpamSettings } from '../../../src/controllers/ipam/controller.ts';
@@ -46,7 +45,16 @@ export async function joinNetwork(env: TestEnvironment, cluster: string): Promis
 
 export async function startTestCluster(
   env: TestEnvironment,
-  options: { controllers?: ControllerName[]; resyncPeriodMs?: number; instanceType?: string; ipam?: Partial<IpamSettings> } = {},
+  options: {
+    controllers?: ControllerName[];
+    resyncPeriodMs?: number;
+    instanceType?: string;
+    ipam?: Partial<IpamSettings>;
+    /** The file's namespace: its controller sees no other Services (the demo's, a benchmark's, ...). */
+    watchNamespace?: string;
+    /** The file's nodes: its controllers manage no other Nodes. */
+    nodeSelector?: string;
+  } = {},
 ): Promise<TestCluster> {
   const name = uniqueName('it');
   const leave = await joinNetwork(env, name);
@@ -59,6 +67,8 @@ export async function startTestCluster(
       credentials: env.aws.settings.credentials!,
       vpcId: env.network.vpcId,
       controllers: options.controllers ?? ['service', 'node'],
+      ...(options.watchNamespace ? { watchNamespace: options.watchNamespace } : {}),
+      ...(options.nodeSelector ? { nodeSelector: options.nodeSelector } : {}),
       concurrency: 4,
       resyncPeriodMs: options.resyncPeriodMs ?? 60_000,
       node: { instanceType: options.instanceType ?? 'm5.large', imageId: 'ami-12c6146b', securityGroupIds: [env.network.nodeSecurityGroupId] },
@@ -81,6 +91,17 @@ export async function startTestCluster(
       await cluster.manager.start();
     },
     async stop() {
+      // Delete the file's Services while the controller still runs, so it removes what it created and its
+      // finalizers (a namespace left with our finalizer and no controller would never finish terminating).
+      if (options.watchNamespace) {
+        const namespace = options.watchNamespace;
+        const services = await env.core.listNamespacedService({ namespace }).catch(() => ({ items: [] }));
+        for (const service of services.items) await env.core.deleteNamespacedService({ namespace, name: service.metadata!.name! }).catch(() => undefined);
+        await waitFor(
+          async () => (await env.core.listNamespacedService({ namespace })).items.every((s) => !s.metadata?.finalizers?.includes('service.k8s.aws/resources')),
+          { description: 'our finalizers released', timeoutMs: 30_000 },
+        ).catch(() => undefined);
+      }
       await cluster.manager.stop();
       await leave();
     },
@@ -94,9 +115,7 @@ export async function startTestCluster(
 export async function sweepCluster(env: TestEnvironment, cluster: string): Promise<string[]> {
   const { elbv2, ec2 } = env.aws;
   const found: string[] = [];
-  const lbs = (await elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? [];
-  const tgs = (await elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
-  const arns = [...lbs.map((l) => l.LoadBalancerArn!), ...tgs.map((t) => t.TargetGroupArn!)];
+  const arns = await allLoadBalancerAndTargetGroupArns(env);
   for (let i = 0; i < arns.length; i += 20) {
     const tags = await elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
     for (const d of tags.TagDescriptions ?? []) {
@@ -104,7 +123,7 @@ export async function sweepCluster(env: TestEnvironment, cluster: string): Promi
     }
   }
   for (const arn of found.filter((a) => a.includes(':loadbalancer/'))) await elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn }));
-  for (const arn of found.filter((a) => a.includes(':targetgroup/'))) await elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
+  for (const arn of found.filter((a) => a.includes(':targetgroup/'))) await elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn })).catch(() => undefined);
   const instances = await ec2.send(
     new DescribeInstancesCommand({ Filters: [{ Name: `tag:kubernetes.io/cluster/${cluster}`, Values: ['owned'] }, { Name: 'instance-state-name', Values: ['pending', 'running'] }] }),
   );

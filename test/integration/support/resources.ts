@@ -9,10 +9,7 @@ export interface OwnedResource {
 /** Every LB and target group in the emulator that carries the cluster's tag, with its stack tag. */
 export async function ourResources(env: TestEnvironment, cluster: string): Promise<{ loadBalancers: OwnedResource[]; targetGroups: OwnedResource[] }> {
   const { elbv2 } = env.aws;
-  const arns = [
-    ...((await elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? []).map((l) => l.LoadBalancerArn!),
-    ...((await elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? []).map((t) => t.TargetGroupArn!),
-  ];
+  const arns = await allLoadBalancerAndTargetGroupArns(env);
   const owned: OwnedResource[] = [];
   for (let i = 0; i < arns.length; i += 20) {
     const tags = await elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
@@ -25,4 +22,22 @@ export async function ourResources(env: TestEnvironment, cluster: string): Promi
     loadBalancers: owned.filter((r) => r.arn.includes(':loadbalancer/')),
     targetGroups: owned.filter((r) => r.arn.includes(':targetgroup/')),
   };
+}
+
+/** Every LB and target group ARN in the region, through all pages. */
+export async function allLoadBalancerAndTargetGroupArns(env: TestEnvironment): Promise<string[]> {
+  const { elbv2 } = env.aws;
+  const arns: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await elbv2.send(new DescribeLoadBalancersCommand({ Marker: marker }));
+    arns.push(...(page.LoadBalancers ?? []).map((l) => l.LoadBalancerArn!));
+    marker = page.NextMarker;
+  } while (marker);
+  do {
+    const page = await elbv2.send(new DescribeTargetGroupsCommand({ Marker: marker }));
+    arns.push(...(page.TargetGroups ?? []).map((t) => t.TargetGroupArn!));
+    marker = page.NextMarker;
+  } while (marker);
+  return arns;
 }
