@@ -53,8 +53,15 @@ interface NodePool {
   /** Assignments written to pods but not yet seen in the informer's cache: pod uid → ip. */
   inFlight: Map<string, string>;
   blocked?: string;
+  /** After EC2 said the subnet or instance is out of room: no growth before this time (ipamd: 120 s). */
+  growBlockedUntil?: number;
+  growBlockedReason?: string;
   lastStatus?: string;
 }
+
+/** EC2 errors that mean "no room", answered with a pause instead of retries (ipamd backs off 120 s). */
+const NO_ROOM_ERRORS = new Set(['InsufficientFreeAddressesInSubnet', 'InsufficientCidrBlocks', 'PrivateIpAddressLimitExceeded', 'AttachmentLimitExceeded', 'NetworkInterfaceLimitExceeded']);
+const NO_ROOM_BACKOFF_MS = 120_000;
 
 const podKey = (pod: V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 const isTerminal = (pod: V1Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
@@ -256,6 +263,10 @@ export class IpamController {
         continue;
       }
       const decision = decide(view(), settings, pool.limits, pending.length);
+      if (decision.action && (pool.growBlockedUntil ?? 0) > Date.now()) {
+        pool.blocked = pool.growBlockedReason;
+        break;
+      }
       if (!decision.action || actions >= MAX_ACTIONS) {
         const cooling = decision.stats.unusable;
         pool.blocked = decision.blocked
@@ -265,7 +276,17 @@ export class IpamController {
             : undefined;
         break;
       }
-      await this.execute(pool, decision.action, log);
+      try {
+        await this.execute(pool, decision.action, log);
+      } catch (error) {
+        const code = (error as { name?: string }).name ?? '';
+        if (!NO_ROOM_ERRORS.has(code)) throw error;
+        pool.growBlockedUntil = Date.now() + NO_ROOM_BACKOFF_MS;
+        pool.growBlockedReason = `node ${nodeName}: EC2 has no room (${code}) in subnet ${pool.instance.subnetId}; trying again in ${NO_ROOM_BACKOFF_MS / 1000}s`;
+        pool.blocked = pool.growBlockedReason;
+        log.warn({ code }, pool.blocked);
+        break;
+      }
       actions++;
     }
     if (pool.blocked && pending.length > 0) {
@@ -292,6 +313,7 @@ export class IpamController {
     // Come back when a cooldown ends if anything waits on one.
     const nextExpiry = Math.min(...[...this.cooldown.values()].filter((until) => until > Date.now()));
     if (pending.length > 0) {
+      if ((pool.growBlockedUntil ?? 0) > Date.now()) return { requeueAfterMs: pool.growBlockedUntil! - Date.now() };
       if (Number.isFinite(nextExpiry)) return { requeueAfterMs: Math.max(nextExpiry - Date.now() + 50, 100) };
       return { requeueAfterMs: 2_000 };
     }
