@@ -14,5 +14,6 @@ registerInspectCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+  // Exit now: a failure after start-up (informers, timers) would otherwise keep the process alive.
+  process.exit(1);
 });

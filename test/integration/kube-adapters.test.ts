@@ -1,5 +1,5 @@
-import { createServer, connect as tcpConnect, type AddressInfo, type Socket } from 'node:net';
 import { CoreV1Api, KubeConfig, type CoreV1Event, type V1ConfigMap } from '@kubernetes/client-node';
+import { startFaultyProxy, throughProxy } from './support/faulty-proxy.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventRecorder } from '../../src/kube/events.ts';
 import { startInformer, type ChangeKind, type Informer } from '../../src/kube/informer.ts';
@@ -15,73 +15,6 @@ interface Change {
   old: string | undefined;
 }
 
-/**
- * A TCP proxy in front of the apiserver, so a test can break or stall the informer's connections the way a
- * flaky network or a restarting apiserver would (TLS passes through untouched).
- */
-async function startProxy(target: URL) {
-  const pairs = new Set<{ client: Socket; upstream: Socket }>();
-  let refusing = false;
-  const server = createServer((client) => {
-    if (refusing) {
-      client.destroy();
-      return;
-    }
-    const upstream = tcpConnect(Number(target.port), target.hostname);
-    const pair = { client, upstream };
-    pairs.add(pair);
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-      pairs.delete(pair);
-    };
-    for (const socket of [client, upstream]) {
-      socket.on('error', close);
-      socket.on('close', close);
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `https://127.0.0.1:${port}`,
-    /** Resets every open connection (what an apiserver restart looks like to a watcher). */
-    breakAll: () => {
-      for (const { client, upstream } of pairs) {
-        client.resetAndDestroy();
-        upstream.destroy();
-      }
-    },
-    refuse: (on: boolean) => (refusing = on),
-    /** Open connections stay up but deliver nothing more: a silently stalled watch. New ones work. */
-    stallAll: () => {
-      for (const { client, upstream } of pairs) {
-        upstream.unpipe(client);
-        upstream.pause();
-      }
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const { client, upstream } of pairs) {
-          client.destroy();
-          upstream.destroy();
-        }
-        server.close(() => resolve());
-      }),
-  };
-}
-
-function throughProxy(kc: KubeConfig, url: string): KubeConfig {
-  const proxied = new KubeConfig();
-  proxied.loadFromOptions({
-    clusters: kc.clusters.map((cluster) => ({ ...cluster, server: url })),
-    users: kc.users,
-    contexts: kc.contexts,
-    currentContext: kc.currentContext,
-  });
-  return proxied;
-}
 
 describe('Kubernetes adapters against the real apiserver', () => {
   let env: TestEnvironment;
@@ -155,7 +88,7 @@ describe('Kubernetes adapters against the real apiserver', () => {
 
   it('informer: restarts its watch with backoff after the connection breaks', async () => {
     const ns = namespace.name;
-    const proxy = await startProxy(new URL(env.kubeconfig.getCurrentCluster()!.server));
+    const proxy = await startFaultyProxy(new URL(env.kubeconfig.getCurrentCluster()!.server));
     try {
       const logs: string[] = [];
       const { informer, seen } = watchConfigMaps(throughProxy(env.kubeconfig, proxy.url), { log: (msg) => logs.push(msg) });
@@ -189,7 +122,7 @@ describe('Kubernetes adapters against the real apiserver', () => {
 
   it('informer: a periodic relist catches what a stalled watch missed', async () => {
     const ns = namespace.name;
-    const proxy = await startProxy(new URL(env.kubeconfig.getCurrentCluster()!.server));
+    const proxy = await startFaultyProxy(new URL(env.kubeconfig.getCurrentCluster()!.server));
     try {
       const { informer, changes, seen } = watchConfigMaps(throughProxy(env.kubeconfig, proxy.url), { relistIntervalMs: 3000 });
       await informer.synced;

@@ -1,8 +1,9 @@
-import { createServer, connect as tcpConnect, type AddressInfo, type Socket } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { startFaultyProxy, throughProxy } from './support/faulty-proxy.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LeaderElector, recordOf } from '../../src/kube/leader.ts';
 import { connect, createTestNamespace, uniqueName, waitFor, type TestEnvironment } from '../../src/testing/index.ts';
+
+const describeError = (error: unknown): string => (error instanceof Error ? ` (${error.message.split('\n')[0]})` : '');
 
 // Short durations, as in the brief: lease 3 s, renew deadline 2 s, retry 0.5 s.
 const TIMING = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 };
@@ -16,79 +17,6 @@ interface Candidate {
   running: Promise<void>;
 }
 
-/** A TCP proxy in front of the apiserver that can swallow all traffic, like a network partition. */
-async function startBlackholeProxy(target: URL) {
-  const pairs = new Set<{ client: Socket; upstream: Socket }>();
-  const held = new Set<Socket>();
-  let blackhole = false;
-  const server = createServer((client) => {
-    client.on('error', () => client.destroy());
-    if (blackhole) {
-      held.add(client);
-      return;
-    }
-    const upstream = tcpConnect(Number(target.port), target.hostname);
-    const pair = { client, upstream };
-    pairs.add(pair);
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-      pairs.delete(pair);
-    };
-    for (const socket of [client, upstream]) {
-      socket.on('error', close);
-      socket.on('close', close);
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `https://127.0.0.1:${port}`,
-    /** Open connections stop delivering anything; new ones are accepted and never answered. */
-    partition: () => {
-      blackhole = true;
-      for (const { client, upstream } of pairs) {
-        client.unpipe(upstream);
-        upstream.unpipe(client);
-        client.pause();
-        upstream.pause();
-      }
-    },
-    heal: () => {
-      blackhole = false;
-      for (const { client, upstream } of pairs) {
-        client.destroy();
-        upstream.destroy();
-      }
-      for (const socket of held) socket.destroy();
-      held.clear();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const { client, upstream } of pairs) {
-          client.destroy();
-          upstream.destroy();
-        }
-        for (const socket of held) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-const describeError = (error: unknown): string => (error instanceof Error ? ` (${error.message.split('\n')[0]})` : '');
-
-function throughProxy(kc: KubeConfig, url: string): KubeConfig {
-  const proxied = new KubeConfig();
-  proxied.loadFromOptions({
-    clusters: kc.clusters.map((cluster) => ({ ...cluster, server: url })),
-    users: kc.users,
-    contexts: kc.contexts,
-    currentContext: kc.currentContext,
-  });
-  return proxied;
-}
 
 describe('Lease leader election against the real apiserver', () => {
   let env: TestEnvironment;
@@ -193,7 +121,7 @@ describe('Lease leader election against the real apiserver', () => {
 
   it('stops leading once it cannot renew within the renew deadline, before anyone else takes over', async () => {
     const lease = uniqueName('lease');
-    const proxy = await startBlackholeProxy(new URL(env.kubeconfig.getCurrentCluster()!.server));
+    const proxy = await startFaultyProxy(new URL(env.kubeconfig.getCurrentCluster()!.server));
     try {
       const partitioned = candidate('partitioned', lease, throughProxy(env.kubeconfig, proxy.url));
       await waitFor(() => partitioned.elector.isLeader, { timeoutMs: 10_000, description: 'the proxied candidate to lead' });

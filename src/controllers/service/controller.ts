@@ -226,6 +226,7 @@ export class ServiceController {
     }
     if (applied.length > 0 && current.actions.length === 0) this.options.events.event(service, 'Normal', 'EnsuredLoadBalancer', 'Ensured load balancer');
     this.reports.set(key, { key, actions: applied, waiting: current.waiting, ...(hostname ? { hostname } : {}) });
+    log.debug({ actions: applied.length, waiting: current.waiting.length }, 'reconciled');
     if (current.waiting.length > 0) {
       log.info({ waiting: current.waiting }, 'waiting');
       return { requeueAfterMs: HEALTH_WAIT_REQUEUE_MS };
