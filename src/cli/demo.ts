@@ -67,7 +67,7 @@ export async function runDemo(log: (line: string) => void): Promise<string> {
       const service = await core.readNamespacedService({ namespace: DEMO_NAMESPACE, name: 'web' });
       return service.status?.loadBalancer?.ingress?.[0]?.hostname;
     },
-    { description: 'the demo Service to get its NLB', timeoutMs: 120_000 },
+    { description: 'the demo Service to get its NLB (see .devenv/logs/controller.log)', timeoutMs: 120_000 },
   );
   const manager = await inspector({ local: true });
   try {

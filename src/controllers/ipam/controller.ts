@@ -1,4 +1,5 @@
 import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
+import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { AwsClients } from '../../cloud/clients.ts';
 import type { LoadBalancerCloud } from '../../cloud/elbv2.ts';
@@ -103,7 +104,9 @@ export class IpamController {
     await ensureEniPoolCrd(this.options.kubeconfig);
     await Promise.all([nodes.synced, pods.synced]);
     // What the last run knew: cooldowns, and allocations whose pods may have gone while we were away.
-    for (const pool of await this.store.list()) {
+    // A CRD just created is served before its storage is ready (429 "storage is (re)initializing"): retry.
+    const stored = await pRetry(() => this.store.list(), { retries: 8, minTimeout: 250, factor: 2 });
+    for (const pool of stored) {
       // The status of a node that is gone (deleted while no controller ran) goes with it. With a node
       // selector, other managers' nodes are simply not ours to judge.
       if (!this.options.scopedNodes && !nodes.get(pool.metadata.name)) {
