@@ -33,13 +33,8 @@ export async function openContext(env: TestEnvironment, scenario: string, sizeNa
     log: (message) => log(`[${scenario}] ${message}`),
     defer: (phase, cleanup) => cleanups.get(phase)!.push(cleanup),
     startController: async (options) => {
-      // Service keys are namespace/name; node and ENI-pool keys are node names (ours: <cluster>-n<i>).
-      const isForeign = (reconcile: string) => {
-        const [controller, key = ''] = reconcile.split(/:(.*)/s);
-        return controller === 'service' ? !key.startsWith(`${namespace}/`) : !key.startsWith(`${cluster}-`);
-      };
       // Scoped like the tests: this scenario's namespace and nodes only, so other work on the cluster is not ours.
-      const controller = await startInProcessController(env, cluster, { watchNamespace: namespace, nodeSelector: `${BENCH_NODE_LABEL}=${cluster}`, ...options }, isForeign);
+      const controller = await startInProcessController(env, cluster, { watchNamespace: namespace, nodeSelector: `${BENCH_NODE_LABEL}=${cluster}`, ...options });
       ctx.defer('controllers', () => controller.stop());
       return controller;
     },

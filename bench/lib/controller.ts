@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IpamSettings } from '../../src/controllers/ipam/controller.ts';
 import { Manager, type ControllerName } from '../../src/controllers/manager.ts';
 import type { AwsCallCounter } from '../../src/cloud/calls.ts';
@@ -16,7 +15,9 @@ export interface ControllerOptions {
   /** Services reconciled at once (default 4, the CLI's default). */
   concurrency?: number;
   ipam?: Partial<IpamSettings>;
+  /** Only Services and EndpointSlices of this namespace (--watch-namespace). */
   watchNamespace?: string;
+  /** Only Nodes matching this label selector (--node-selector). */
   nodeSelector?: string;
 }
 
@@ -34,8 +35,6 @@ export interface Processed {
 
 export interface InProcessController {
   manager: Manager;
-  /** True for a reconcile (`controller:key`) of an object that is not the scenario's. */
-  isForeign: (reconcile: string) => boolean;
   /** The manager's AwsCallCounter: the one its metrics read. */
   calls: AwsCallCounter;
   /** The manager's Prometheus metrics (they observe `calls`). */
@@ -57,19 +56,11 @@ export const converged = (p: Processed): boolean => p.controller === 'service' &
 /** …and it did not have to change anything either. */
 export const confirmed = (p: Processed): boolean => converged(p) && p.actions === 0;
 
-/** Which reconcile (`controller:key`) the current async context belongs to, so each AWS call can be attributed. */
-const reconciling = new AsyncLocalStorage<string>();
-
 /**
  * Starts a controller manager in this process, as the integration tests do, with the CLI's defaults unless
  * told otherwise. Its metrics are real (createMetrics), and the bench listens to the work queues through them.
  */
-export async function startInProcessController(
-  env: TestEnvironment,
-  cluster: string,
-  options: ControllerOptions,
-  isForeign: (reconcile: string) => boolean = () => false,
-): Promise<InProcessController> {
+export async function startInProcessController(env: TestEnvironment, cluster: string, options: ControllerOptions): Promise<InProcessController> {
   const base = createMetrics();
   const listeners = new Set<(event: Processed) => void>();
   const processed: Processed[] = [];
@@ -120,13 +111,7 @@ export async function startInProcessController(
     log: createLogger({ level: process.env.CPL_BENCH_LOG_LEVEL ?? 'warn', format: 'text' }),
     metrics,
   });
-  // The work queues call `this.reconcile(key)`; wrapping it on the instance tags every call made on its behalf.
-  for (const [name, target] of [['service', manager.service], ['node', manager.node], ['ipam', manager.ipam]] as const) {
-    if (!target) continue;
-    const original = target.reconcile.bind(target);
-    target.reconcile = (key: string) => reconciling.run(`${name}:${key}`, () => original(key));
-  }
-  const callLog = new CallLog(manager.aws.calls, () => reconciling.getStore());
+  const callLog = new CallLog(manager.aws.calls);
   const nodeChanges: InProcessController['nodeChanges'] = [];
   const offNodes = manager.informers.nodes.onChange((kind, node, old) => {
     const name = node.metadata?.name ?? '';
@@ -136,7 +121,6 @@ export async function startInProcessController(
   let stopped: Promise<void> | undefined;
   const controller: InProcessController = {
     manager,
-    isForeign,
     calls: manager.aws.calls,
     metrics,
     callLog,

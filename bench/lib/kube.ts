@@ -12,14 +12,11 @@ export interface ServiceSpec {
   mode: 'instance' | 'ip';
   /** Pod selector; none for Services whose EndpointSlices the bench writes itself. */
   selector?: Record<string, string>;
-  /** Instance mode: only nodes with these labels are targets (so nodes of other tests never are). */
-  targetNodeLabels?: Record<string, string>;
 }
 
 /** A 1-port (80 → 8080 TCP) LoadBalancer Service for the NLB. */
 export function serviceBody(spec: ServiceSpec): V1Service {
   const annotations: Record<string, string> = { [Annotations.targetType]: spec.mode };
-  if (spec.targetNodeLabels) annotations[Annotations.targetNodeLabels] = Object.entries(spec.targetNodeLabels).map(([k, v]) => `${k}=${v}`).join(',');
   return {
     metadata: { name: spec.name, annotations },
     spec: {
@@ -99,15 +96,6 @@ export function readyEndpoints(slices: V1EndpointSlice[]): Set<string> {
     }
   }
   return set;
-}
-
-/**
- * LoadBalancer Services outside `namespace` (another test's or user's): every controller reconciles every
- * LoadBalancer Service of the cluster, so theirs add to our counts while they exist.
- */
-export async function foreignLoadBalancerServices(env: TestEnvironment, namespace: string): Promise<number> {
-  const all = (await env.core.listServiceForAllNamespaces()).items;
-  return all.filter((s) => s.spec?.type === 'LoadBalancer' && s.metadata?.namespace !== namespace).length;
 }
 
 /**

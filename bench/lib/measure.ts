@@ -3,8 +3,6 @@ import type { Figures } from './types.ts';
 
 /** One AWS call as the counter reported it, placed on the performance.now() clock. */
 export interface TimedCall {
-  /** `controller:key` of the reconcile that made the call, when it came from one. */
-  reconcile?: string;
   service: string;
   operation: string;
   outcome: CallOutcome;
@@ -20,13 +18,10 @@ export class CallLog {
   readonly calls: TimedCall[] = [];
   private readonly off: () => void;
 
-  constructor(counter: AwsCallCounter, reconcile: () => string | undefined = () => undefined) {
+  constructor(counter: AwsCallCounter) {
     this.off = counter.onCall((call) => {
       const end = performance.now();
-      const record: TimedCall = { service: call.service, operation: call.operation, outcome: call.outcome, start: end - call.durationMs, end };
-      const key = reconcile();
-      if (key) record.reconcile = key;
-      this.calls.push(record);
+      this.calls.push({ service: call.service, operation: call.operation, outcome: call.outcome, start: end - call.durationMs, end });
     });
   }
 
@@ -92,22 +87,14 @@ export interface CallFigures {
   notInAwsMs: number;
   /** Most calls in flight at once within the window. */
   peakConcurrency: number;
-  /**
-   * Calls (all, and mutating) made by reconciles of objects that are not the scenario's: another test's
-   * Services or nodes in the shared cluster, which every controller reconciles. Included in the counts above.
-   */
-  foreignCalls: number;
-  foreignMutatingCalls: number;
 }
 
 export interface Observed {
   calls: AwsCallCounter;
   callLog: CallLog;
-  /** True for a `controller:key` that is not the scenario's own. */
-  isForeign?: (reconcile: string) => boolean;
 }
 
-export function openWindow({ calls: counter, callLog: log, isForeign = () => false }: Observed): CallWindow {
+export function openWindow({ calls: counter, callLog: log }: Observed): CallWindow {
   const startedAt = performance.now();
   const before = counter.snapshot();
   const timeBefore = counter.timeInCallsMs;
@@ -122,7 +109,6 @@ export function openWindow({ calls: counter, callLog: log, isForeign = () => fal
         .reduce((a, [, n]) => a + n, 0);
       const inWindow = log.between(startedAt, endedAt);
       const busy = busyMs(inWindow, startedAt, endedAt);
-      const foreign = inWindow.filter((c) => c.end >= startedAt && c.reconcile !== undefined && isForeign(c.reconcile));
       return {
         calls,
         mutatingCalls: mutating,
@@ -133,8 +119,6 @@ export function openWindow({ calls: counter, callLog: log, isForeign = () => fal
         awsBusyMs: round(busy),
         notInAwsMs: round(endedAt - startedAt - busy),
         peakConcurrency: peakOverlap(inWindow),
-        foreignCalls: foreign.length,
-        foreignMutatingCalls: foreign.filter((c) => isMutating(c.operation)).length,
       };
     },
   };

@@ -24,7 +24,7 @@ export async function createConvergedServices(ctx: BenchContext, controller: InP
   const t0 = performance.now();
   const waiting = waitForKeys(controller, keys, converged, { since: t0, timeoutMs, description: `${count} Services converged` });
   waiting.catch(() => undefined);
-  const services = await createServices(ctx.env, ctx.namespace, names.map((name) => ({ name, mode: 'instance' as const, selector: { app: name }, targetNodeLabels: ctx.nodeLabels })));
+  const services = await createServices(ctx.env, ctx.namespace, names.map((name) => ({ name, mode: 'instance' as const, selector: { app: name } })));
   const createdAt = performance.now();
   const convergedAt = await waiting;
   return { t0, createdAt, convergedAt, services };

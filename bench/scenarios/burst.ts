@@ -1,5 +1,4 @@
 import { latencyFigures, openWindow, prefixed, round } from '../lib/measure.ts';
-import { foreignLoadBalancerServices } from '../lib/kube.ts';
 import { createConvergedServices, verifyInstanceServices } from '../lib/services.ts';
 import { defineScenario } from '../lib/types.ts';
 
@@ -16,15 +15,13 @@ export default defineScenario({
     const nodes = await ctx.createNodes(size.nodes);
     const controller = await ctx.startController({ controllers: ['service'] });
     await controller.manager.idle();
-    const foreign = await foreignLoadBalancerServices(ctx.env, ctx.namespace);
     const peakBefore = controller.calls.peakConcurrency;
     const window = openWindow(controller);
     const burst = await createConvergedServices(ctx, controller, size.services);
     const allConverged = Math.max(...burst.convergedAt.values());
     await controller.manager.idle();
     const calls = window.end();
-    const all = controller.processed.filter((p) => p.controller === 'service' && p.at >= burst.t0);
-    const reconciles = all.filter((p) => p.key.startsWith(`${ctx.namespace}/`));
+    const reconciles = controller.processed.filter((p) => p.controller === 'service' && p.at >= burst.t0);
     const verified = await verifyInstanceServices(ctx, burst.services.map((s) => s.metadata!.name!), nodes);
     return {
       services: size.services,
@@ -40,10 +37,8 @@ export default defineScenario({
       reconciles: reconciles.length,
       reconcilesPerService: round(reconciles.length / size.services, 2),
       reconcileErrors: reconciles.filter((r) => r.error).length,
-      foreignReconciles: all.length - reconciles.length,
       nodeChangesQueueingEveryService: controller.nodeChanges.filter((c) => c.at >= burst.t0).length,
       verifiedServices: verified,
-      foreignLoadBalancerServices: foreign,
     };
   },
 });

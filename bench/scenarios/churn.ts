@@ -3,7 +3,7 @@ import type { V1EndpointSlice, V1Pod } from '@kubernetes/client-node';
 import { waitFor } from '../../src/testing/index.ts';
 import { clusterResources } from '../lib/aws.ts';
 import { converged, waitForKeys } from '../lib/controller.ts';
-import { createDeployment, createServices, foreignLoadBalancerServices, isRunning, readyEndpoints, scaleDeployment, SLICE_SERVICE_LABEL, waitForRunningPods, watchNamespaced } from '../lib/kube.ts';
+import { createDeployment, createServices, isRunning, readyEndpoints, scaleDeployment, SLICE_SERVICE_LABEL, waitForRunningPods, watchNamespaced } from '../lib/kube.ts';
 import { divided, latencyFigures, openWindow, percentile, round } from '../lib/measure.ts';
 import { mirrorTargets, targetKey } from '../lib/targets.ts';
 import { defineScenario, type Figures } from '../lib/types.ts';
@@ -75,7 +75,7 @@ export default defineScenario({
       });
       const offMirror = mirror.onChange(settle);
 
-      const figures: Figures = { foreignLoadBalancerServices: await foreignLoadBalancerServices(env, namespace) };
+      const figures: Figures = {};
       const allLatencies: number[] = [];
       let totalChanges = 0;
       const runPhase = async (name: string, act: () => Promise<void>, until: (endpoints: Set<string>) => boolean) => {

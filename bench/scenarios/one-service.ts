@@ -2,7 +2,7 @@ import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { POD_IPS_ANNOTATION } from '../../src/core/ipam/keys.ts';
 import { healthyTargets, waitForLoadBalancer } from '../../src/testing/index.ts';
 import { converged, type InProcessController, type Processed } from '../lib/controller.ts';
-import { createDeployment, createServices, foreignLoadBalancerServices, SLICE_SERVICE_LABEL, waitForRunningPods, watchNamespaced } from '../lib/kube.ts';
+import { createDeployment, createServices, SLICE_SERVICE_LABEL, waitForRunningPods, watchNamespaced } from '../lib/kube.ts';
 import { openWindow, prefixed, round } from '../lib/measure.ts';
 import { mirrorTargets, targetKey, type TargetMirror } from '../lib/targets.ts';
 import { defineScenario, type Figures } from '../lib/types.ts';
@@ -49,7 +49,7 @@ export default defineScenario({
     await createDeployment(env, namespace, 'web', size.nodes, ctx.nodeLabels);
     const pods = await waitForRunningPods(env, namespace, 'web', size.nodes);
     await controller.manager.idle();
-    const figures: Figures = { foreignLoadBalancerServices: await foreignLoadBalancerServices(env, namespace) };
+    const figures: Figures = {};
 
     const services = watchNamespaced<V1Service>(env, 'services', namespace);
     const slices = watchNamespaced<V1EndpointSlice>(env, 'endpointslices', namespace);
@@ -72,7 +72,7 @@ export default defineScenario({
         const t0 = window.startedAt;
         const converging = convergedWithTargets(controller, mirror, key, t0, ids);
         converging.catch(() => undefined);
-        const [created] = await createServices(env, namespace, [{ name, mode, selector: { app: 'web' }, ...(mode === 'instance' ? { targetNodeLabels: ctx.nodeLabels } : {}) }]);
+        const [created] = await createServices(env, namespace, [{ name, mode, selector: { app: 'web' } }]);
         const convergedAt = await converging;
         const calls = window.end(convergedAt);
         const totalAtConverged = controller.calls.total();

@@ -1,6 +1,4 @@
-import { isMutating } from '../../src/cloud/calls.ts';
 import { confirmed, waitForKeys } from '../lib/controller.ts';
-import { foreignLoadBalancerServices } from '../lib/kube.ts';
 import { latencyFigures, openWindow, prefixed, round } from '../lib/measure.ts';
 import { createConvergedServices, verifyInstanceServices } from '../lib/services.ts';
 import { defineScenario } from '../lib/types.ts';
@@ -23,7 +21,6 @@ export default defineScenario({
     await first.stop();
     const stopMs = performance.now() - stopT0;
 
-    const foreign = await foreignLoadBalancerServices(ctx.env, ctx.namespace);
     const keys = burst.services.map((s) => `${ctx.namespace}/${s.metadata!.name!}`);
     const t0 = performance.now();
     const second = await ctx.startController({ controllers: ['service'] });
@@ -38,9 +35,6 @@ export default defineScenario({
     const calls = Object.values(total).reduce((a, b) => a + b, 0);
     const mutating = second.calls.mutating;
     const reconciles = second.processed.filter((p) => p.controller === 'service');
-    const own = reconciles.filter((p) => p.key.startsWith(`${ctx.namespace}/`));
-    const foreignCalls = second.callLog.calls.filter((c) => c.reconcile !== undefined && second.isForeign(c.reconcile));
-    const foreignWrites = foreignCalls.filter((c) => isMutating(c.operation)).length;
     const verified = await verifyInstanceServices(ctx, burst.services.map((s) => s.metadata!.name!), nodes);
     return {
       services: size.services,
@@ -51,20 +45,14 @@ export default defineScenario({
       ...latencyFigures('confirmedAfterStart', [...confirmedAt.values()].map((at) => at - t0)),
       calls,
       writes: mutating,
-      // Writes not made for another test's Services or nodes (those are in `writes` too; see foreignCalls).
-      writesForOurServices: mutating - foreignWrites,
       callsByOperation: total,
       callsDuringStart: Object.values(startup).reduce((a, b) => a + b, 0),
       callsDuringStartByOperation: startup,
       callsPerService: round(calls / size.services, 2),
       ...prefixed('afterStart', { awsBusyMs: afterStart.awsBusyMs, notInAwsMs: afterStart.notInAwsMs, peakConcurrency: afterStart.peakConcurrency }),
-      reconciles: own.length,
-      foreignCalls: foreignCalls.length,
-      foreignWrites,
-      foreignReconciles: reconciles.length - own.length,
+      reconciles: reconciles.length,
       nodeChangesQueueingEveryService: second.nodeChanges.filter((c) => c.at >= startedAt).length,
       verifiedServices: verified,
-      foreignLoadBalancerServices: foreign,
     };
   },
 });

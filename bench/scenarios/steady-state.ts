@@ -1,4 +1,3 @@
-import { foreignLoadBalancerServices } from '../lib/kube.ts';
 import { divided, openWindow, prefixed, round } from '../lib/measure.ts';
 import { createConvergedServices } from '../lib/services.ts';
 import { defineScenario } from '../lib/types.ts';
@@ -46,7 +45,6 @@ export default defineScenario({
         tickListeners.add(listener);
       });
 
-    const foreign = await foreignLoadBalancerServices(ctx.env, ctx.namespace);
     await nextTick();
     const window = openWindow(controller);
     const first = ticks.length - 1;
@@ -60,7 +58,6 @@ export default defineScenario({
       return Math.max(...ends) - tick;
     });
     const reconciles = controller.processed.filter((p) => p.controller === 'service' && p.at >= window.startedAt && p.at <= windowTicks.at(-1)!);
-    const own = reconciles.filter((p) => p.key.startsWith(`${ctx.namespace}/`));
     return {
       services: size.services,
       resyncPeriodMs: resyncMs,
@@ -70,20 +67,16 @@ export default defineScenario({
       callsPerResyncByOperation: divided(calls.callsByOperation, RESYNCS),
       callsPerServicePerResync: round(calls.calls / RESYNCS / size.services, 2),
       mutatingCallsPerResync: round(calls.mutatingCalls / RESYNCS, 2),
-      // Mutating calls not made for another test's Services (those are in mutatingCalls too).
-      mutatingCallsForOurServices: calls.mutatingCalls - calls.foreignMutatingCalls,
       passMsMax: round(Math.max(...passes)),
       passMsMean: round(passes.reduce((a, p) => a + p, 0) / passes.length),
       passesLongerThanPeriod: passes.filter((p) => !(p <= resyncMs)).length,
       // Share of the resync period the emulator was busy with this controller.
       awsBusyShareOfPeriod: round(calls.awsBusyMs / (RESYNCS * resyncMs), 3),
-      reconciles: own.length,
-      reconcilesPerServicePerResync: round(own.length / RESYNCS / size.services, 2),
+      reconciles: reconciles.length,
+      reconcilesPerServicePerResync: round(reconciles.length / RESYNCS / size.services, 2),
       callsPerReconcile: round(calls.calls / Math.max(reconciles.length, 1), 2),
       callsPerPass: round((calls.calls / Math.max(reconciles.length, 1)) * size.services),
       nodeChangesQueueingEveryService: controller.nodeChanges.filter((c) => c.at >= window.startedAt && c.at <= windowTicks.at(-1)!).length,
-      foreignReconciles: reconciles.length - own.length,
-      foreignLoadBalancerServices: foreign,
     };
   },
 });
