@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAwsClients } from '../cloud/clients.ts';
@@ -339,6 +339,7 @@ export async function up(log: Log, options: UpOptions = {}): Promise<UpResult> {
   return withLock(async () => {
     const tools = await setup(log);
     const files = await ensurePki();
+    linkClients(tools);
     const started: string[] = [];
     const alreadyUp: string[] = [];
     for (const component of components) {
@@ -377,6 +378,14 @@ export async function up(log: Log, options: UpOptions = {}): Promise<UpResult> {
     }
     return { started, alreadyUp, aws };
   });
+}
+
+/** `.devenv/bin/kubectl` → the kubectl built with the control plane (replaced each time: the build may have moved). */
+function linkClients(tools: Toolchain): void {
+  mkdirSync(statePaths.bin, { recursive: true });
+  const link = join(statePaths.bin, 'kubectl');
+  rmSync(link, { force: true });
+  symlinkSync(tools.go.kube!.binary('kubectl'), link);
 }
 
 /** Stops the environment's own controller, if it runs (tests run controllers of their own). */

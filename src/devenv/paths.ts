@@ -18,6 +18,8 @@ export const stateDir = resolve(process.env.CPL_STATE_DIR ?? join(repoRoot, '.de
 export const statePaths = {
   root: stateDir,
   kubeconfig: join(stateDir, 'kubeconfig'),
+  /** Links to the built clients (kubectl of the server's version): `export PATH=$PWD/.devenv/bin:$PATH`. */
+  bin: join(stateDir, 'bin'),
   awsEnv: join(stateDir, 'aws.env'),
   awsJson: join(stateDir, 'aws.json'),
   pki: join(stateDir, 'pki'),

@@ -33,8 +33,9 @@ export const goBuilds: GoBuild[] = [
   },
   {
     module: 'kube',
-    packages: ['k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager', 'k8s.io/kubernetes/cmd/kube-scheduler'],
-    binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'],
+    // kubectl too: a client of the server's version, so the README's tour needs nothing installed by hand.
+    packages: ['k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager', 'k8s.io/kubernetes/cmd/kube-scheduler', 'k8s.io/kubernetes/cmd/kubectl'],
+    binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'],
     versionOf: 'k8s.io/kubernetes',
     ldflags: (version) => {
       const [major, minor] = version.replace(/^v/, '').split('.');

@@ -49,6 +49,12 @@ describe('npm run up / status / down', () => {
     const awsEnv = readFileSync(join(stateDir, 'aws.env'), 'utf8');
     expect(awsEnv).toContain('AWS_ENDPOINT_URL=http://127.0.0.1:24566');
     expect(awsEnv).toMatch(/CPL_VPC_ID=vpc-/);
+    // The tour's kubectl: the one built with the control plane, of the server's version.
+    const kubectl = (...args: string[]) => spawnSync(join(stateDir, 'bin', 'kubectl'), ['--kubeconfig', join(stateDir, 'kubeconfig'), ...args], { encoding: 'utf8' });
+    expect(kubectl('version', '--client', '-o', 'json').stdout).toContain('"gitVersion": "v1.36.');
+    const hostname = kubectl('-n', 'demo', 'get', 'service', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].hostname}');
+    expect(hostname.status, hostname.stderr).toBe(0);
+    expect(hostname.stdout).toMatch(/^k8s-demo-web-[0-9a-f]{10}-.*elb.*amazonaws\.com$/);
 
     const again = cli('up');
     expect(again.code, again.stderr).toBe(0);
