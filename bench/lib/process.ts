@@ -15,6 +15,11 @@ export interface ControllerProcess {
   metrics(): Promise<Map<string, number>>;
   /** From /proc/<pid>/status: resident set now and its peak, in bytes. */
   memory(): { rssBytes: number; peakRssBytes: number };
+  /**
+   * A full garbage collection in the process, through its inspector (HeapProfiler.collectGarbage), so the heap
+   * read next is what is live rather than what the collector has not got to yet.
+   */
+  collectGarbage(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,16 +48,19 @@ export function sumSeries(series: Map<string, number>, metric: string, ...match:
 export async function startControllerProcess(ctx: BenchContext, args: string[]): Promise<ControllerProcess> {
   const lines: string[] = [];
   let url: string | undefined;
+  let inspector: string | undefined;
   let started = false;
   const child: ChildProcess = spawn(
     process.execPath,
-    ['src/cli/main.ts', 'run', '--local', '--cluster-name', ctx.cluster, '--watch-namespace', ctx.namespace, '--node-selector', `${BENCH_NODE_LABEL}=${ctx.cluster}`, '--metrics-address', '127.0.0.1:0', '--health-address', 'off', '--log-level', 'info', ...args],
+    // The inspector on a free loopback port, for collectGarbage(); its URL comes on stderr.
+    ['--inspect=127.0.0.1:0', 'src/cli/main.ts', 'run', '--local', '--cluster-name', ctx.cluster, '--watch-namespace', ctx.namespace, '--node-selector', `${BENCH_NODE_LABEL}=${ctx.cluster}`, '--metrics-address', '127.0.0.1:0', '--health-address', 'off', '--log-level', 'info', ...args],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const onLine = (line: string) => {
     lines.push(line);
     if (lines.length > 200) lines.shift();
     url ??= /"url":"([^"]+)"/.exec(line)?.[1];
+    inspector ??= /Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
     if (line.includes('"msg":"started"')) started = true;
   };
   createInterface({ input: child.stdout! }).on('line', onLine);
@@ -72,7 +80,7 @@ export async function startControllerProcess(ctx: BenchContext, args: string[]):
   await waitFor(
     () => {
       if (child.exitCode !== null) throw new Error(`controller process exited with ${child.exitCode}:\n${tail()}`);
-      return started && url;
+      return started && url && inspector;
     },
     { description: 'the controller process started', timeoutMs: 60_000, intervalMs: 100 },
   ).catch((error: unknown) => {
@@ -90,6 +98,31 @@ export async function startControllerProcess(ctx: BenchContext, args: string[]):
       const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
       return { rssBytes: kib('VmRSS') * 1024, peakRssBytes: kib('VmHWM') * 1024 };
     },
+    collectGarbage: () => inspectorCall(inspector!, 'HeapProfiler.collectGarbage'),
     stop,
   };
+}
+
+/** One Chrome DevTools Protocol call over the inspector's WebSocket (Node's own WebSocket client). */
+async function inspectorCall(url: string, method: string): Promise<void> {
+  const socket = new WebSocket(url);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`inspector ${method}: no answer in 60 s`)), 60_000);
+      socket.addEventListener('open', () => socket.send(JSON.stringify({ id: 1, method })));
+      socket.addEventListener('message', (event) => {
+        const reply = JSON.parse(String(event.data)) as { id?: number; error?: { message: string } };
+        if (reply.id !== 1) return;
+        clearTimeout(timer);
+        if (reply.error) reject(new Error(`inspector ${method}: ${reply.error.message}`));
+        else resolve();
+      });
+      socket.addEventListener('error', () => {
+        clearTimeout(timer);
+        reject(new Error(`inspector ${method}: cannot connect to ${url}`));
+      });
+    });
+  } finally {
+    socket.close();
+  }
 }

@@ -154,6 +154,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
       // The apiserver leaves kind and apiVersion out of list items; watch events carry them.
       item.kind ??= itemKind;
       item.apiVersion ??= list.apiVersion;
+      slim(item);
     }
     this.#replace(list.items);
     this.#restartDelayMs = 0;
@@ -177,6 +178,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
 
   #watched(object: T, deleted: boolean): void {
     this.#restartDelayMs = 0;
+    slim(object);
     if (deleted) {
       const key = objectKey(object);
       const old = this.#objects.get(key);
@@ -257,6 +259,14 @@ class SafeWatch extends Watch {
       return new AbortController();
     }
   }
+}
+
+/**
+ * Drops managedFields in place (ListWatch keeps the same object in a cache of its own): nothing here reads
+ * them, and they are often the largest part of an object, so every cached Pod and EndpointSlice costs less.
+ */
+function slim(object: KubernetesObject): void {
+  if (object.metadata?.managedFields) delete object.metadata.managedFields;
 }
 
 /**

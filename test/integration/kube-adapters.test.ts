@@ -74,6 +74,10 @@ describe('Kubernetes adapters against the real apiserver', () => {
     await seen('add', name);
     // Watch objects are deserialized like list items (Dates, not strings).
     expect(informer.get(name, ns)?.metadata?.creationTimestamp).toBeInstanceOf(Date);
+    // managedFields are not kept, from a list or a watch (the apiserver sends them for both).
+    expect(informer.get(early, ns)?.metadata?.managedFields).toBeUndefined();
+    expect(informer.get(name, ns)?.metadata?.managedFields).toBeUndefined();
+    expect((await env.core.readNamespacedConfigMap({ namespace: ns, name })).metadata?.managedFields?.length).toBeGreaterThan(0);
 
     await env.core.replaceNamespacedConfigMap({ namespace: ns, name, body: configMap(name, '2') });
     expect(await seen('update', name)).toEqual({ kind: 'update', name, value: '2', old: '1' });
