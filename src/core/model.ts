@@ -79,7 +79,11 @@ export interface NodeInfo {
   instanceId?: string;
   labels: Record<string, string>;
   deleting: boolean;
-  taintKeys: string[];
+  /**
+   * Tainted ToBeDeletedByClusterAutoscaler. The only taint that decides eligibility, so the only one kept:
+   * the node lifecycle controller's not-ready/unreachable taints come and go without changing any target.
+   */
+  toBeDeleted: boolean;
 }
 
 export interface SubnetInfo {
@@ -229,7 +233,7 @@ export function eligibleNodes(nodes: NodeInfo[], selector: Record<string, string
     const exclude = node.labels[EXCLUDE_FROM_LB_LABEL];
     // Parsed as a bool since 2025: "false" keeps the node, anything else present excludes it.
     if (exclude !== undefined && exclude.toLowerCase() !== 'false') return false;
-    if (node.taintKeys.includes(TO_BE_DELETED_TAINT)) return false;
+    if (node.toBeDeleted) return false;
     return Object.entries(selector).every(([key, value]) => node.labels[key] === value);
   });
 }

@@ -1,5 +1,5 @@
 import type { V1Node } from '@kubernetes/client-node';
-import type { NodeInfo } from './model.ts';
+import { TO_BE_DELETED_TAINT, type NodeInfo } from './model.ts';
 
 /** Where the node controller records the EC2 instance it launched for a Node (providerID is immutable once set). */
 export const INSTANCE_ID_ANNOTATION = 'cloud-provider-localstack.io/instance-id';
@@ -23,6 +23,6 @@ export function nodeInfo(node: V1Node): NodeInfo {
     ...(instanceId ? { instanceId } : {}),
     labels: node.metadata?.labels ?? {},
     deleting: Boolean(node.metadata?.deletionTimestamp),
-    taintKeys: (node.spec?.taints ?? []).map((t) => t.key),
+    toBeDeleted: (node.spec?.taints ?? []).some((t) => t.key === TO_BE_DELETED_TAINT),
   };
 }

@@ -2,6 +2,7 @@ import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { Annotations, UserError } from '../../src/core/annotations.ts';
 import { buildModel, eligibleNodes, resourceName, wantsLoadBalancer, type ModelInput, type NodeInfo, type SubnetInfo } from '../../src/core/model.ts';
+import { nodeInfo } from '../../src/core/nodes.ts';
 
 const vpcId = 'vpc-1';
 const subnets: SubnetInfo[] = [
@@ -14,7 +15,7 @@ const subnets: SubnetInfo[] = [
   { id: 'subnet-elsewhere', zone: 'us-east-1c', vpcId: 'vpc-2', tags: { 'kubernetes.io/role/internal-elb': '1' } },
 ];
 
-const node = (name: string, extra: Partial<NodeInfo> = {}): NodeInfo => ({ name, instanceId: `i-${name}`, labels: {}, deleting: false, taintKeys: [], ...extra });
+const node = (name: string, extra: Partial<NodeInfo> = {}): NodeInfo => ({ name, instanceId: `i-${name}`, labels: {}, deleting: false, toBeDeleted: false, ...extra });
 
 function service(annotations: Record<string, string> = {}, spec: Partial<V1Service['spec']> = {}): V1Service {
   return {
@@ -214,10 +215,18 @@ describe('eligibleNodes', () => {
       node('deleting', { deleting: true, labels: { pool: 'a' } }),
       node('excluded', { labels: { pool: 'a', 'node.kubernetes.io/exclude-from-external-load-balancers': 'true' } }),
       node('not-excluded', { labels: { pool: 'a', 'node.kubernetes.io/exclude-from-external-load-balancers': 'false' } }),
-      node('autoscaled', { labels: { pool: 'a' }, taintKeys: ['ToBeDeletedByClusterAutoscaler'] }),
+      node('autoscaled', { labels: { pool: 'a' }, toBeDeleted: true }),
       node('other-pool', { labels: { pool: 'b' } }),
     ];
     expect(eligibleNodes(nodes, { pool: 'a' }).map((n) => n.name)).toEqual(['ok', 'not-excluded']);
+  });
+
+  it("keeps only the taint that decides eligibility, so the node lifecycle's taints change nothing", () => {
+    const tainted = (...keys: string[]) => nodeInfo({ metadata: { name: 'n' }, spec: { providerID: 'aws:///us-east-1a/i-1', taints: keys.map((key) => ({ key, effect: 'NoSchedule' })) } });
+    expect(tainted('node.kubernetes.io/not-ready')).toEqual(tainted('node.kubernetes.io/unreachable'));
+    expect(tainted('node.kubernetes.io/unreachable')).toEqual(tainted());
+    expect(tainted('ToBeDeletedByClusterAutoscaler')).toMatchObject({ instanceId: 'i-1', toBeDeleted: true });
+    expect(tainted()).toMatchObject({ instanceId: 'i-1', toBeDeleted: false });
   });
 
   it('no eligible node → an UnAvailableLoadBalancer warning', () => {
