@@ -7,6 +7,7 @@ import { CONTROLLERS, Manager, type ControllerName, type ManagerConfig } from '.
 import { LeaderElector } from '../kube/leader.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { startHealthServer, type HealthServer } from '../observability/server.ts';
+import type { AwsEnvironment } from '../devenv/environment.ts';
 import { statePaths } from '../devenv/paths.ts';
 import { createLogger, type LogFormat } from '../log.ts';
 
@@ -86,24 +87,14 @@ function boolean(flag: string, raw: string | undefined, fallback: boolean): bool
   throw new FlagError(`${flag}: must be true or false, got ${JSON.stringify(raw)}`);
 }
 
-interface LocalAws {
-  endpoint: string;
-  region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  clusterName: string;
-  vpcId: string;
-  nodeSecurityGroupId: string;
-}
-
 const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value === undefined ? {} : ({ [key]: value } as { [P in K]?: V }));
 
 /** Turns flags (and, with --local, the local environment's files) into the manager's configuration. */
 export function managerConfig(flags: RunFlags): ManagerConfig {
-  let local: LocalAws | undefined;
+  let local: AwsEnvironment | undefined;
   if (flags.local) {
     if (!existsSync(statePaths.awsJson)) throw new FlagError(`--local: ${statePaths.awsJson} is missing; run 'npm run up' first`);
-    local = JSON.parse(readFileSync(statePaths.awsJson, 'utf8')) as LocalAws;
+    local = JSON.parse(readFileSync(statePaths.awsJson, 'utf8')) as AwsEnvironment;
   }
   const clusterName = flags.clusterName ?? local?.clusterName;
   if (!clusterName) throw new FlagError('--cluster-name is required (or CPL_CLUSTER_NAME)');

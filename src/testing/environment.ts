@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, CoordinationV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createAwsClients, type AwsClients } from '../cloud/clients.ts';
+import type { AwsEnvironment } from '../devenv/environment.ts';
 
 /** What the local environment (`npm run up`) or your own setup provides: where the cluster and AWS are. */
 export interface TestEnvironment {
@@ -22,18 +23,6 @@ export interface TestEnvironment {
   close(): void;
 }
 
-interface AwsJson {
-  endpoint: string;
-  region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  clusterName: string;
-  vpcId: string;
-  publicSubnets: { id: string; zone: string; cidr: string }[];
-  privateSubnets: { id: string; zone: string; cidr: string }[];
-  nodeSecurityGroupId: string;
-}
-
 /**
  * Connects to an environment described by a state folder holding `kubeconfig` and `aws.json` (by default
  * the project's `.devenv/`, or `$CPL_STATE_DIR`).
@@ -41,7 +30,7 @@ interface AwsJson {
 export function connect(stateDir = process.env.CPL_STATE_DIR ?? join(process.cwd(), '.devenv')): TestEnvironment {
   const kubeconfig = new KubeConfig();
   kubeconfig.loadFromFile(join(stateDir, 'kubeconfig'));
-  const awsJson = JSON.parse(readFileSync(join(stateDir, 'aws.json'), 'utf8')) as AwsJson;
+  const awsJson = JSON.parse(readFileSync(join(stateDir, 'aws.json'), 'utf8')) as AwsEnvironment;
   const aws = createAwsClients({
     region: awsJson.region,
     endpoint: awsJson.endpoint,

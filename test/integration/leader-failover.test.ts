@@ -4,23 +4,13 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { Annotations } from '../../src/core/annotations.ts';
 import { connect, createTestNamespace, uniqueName, waitFor, waitForLoadBalancer, type TestEnvironment } from '../../src/testing/index.ts';
 import { joinNetwork, sweepCluster } from './support/controller.ts';
+import { parseMetrics } from '../../bench/lib/process.ts';
 
 interface Replica {
   name: string;
   process: ChildProcess;
   lines: string[];
   url?: string;
-}
-
-/** Prometheus text → { 'name{labels}': value }. */
-function parseMetrics(text: string): Map<string, number> {
-  const series = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    series.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return series;
 }
 
 // Two controller processes with leader election, as the Deployment runs them: one leads; SIGKILL it, change a
