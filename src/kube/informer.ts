@@ -127,7 +127,7 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
       new Promise<void>((resolve) => {
         setTimeout(() => live() && resolve(), ms).unref();
       });
-    const informer = new ListWatch<T>(this.#path, new SafeWatch(this.#kc), () => this.#list(generation), false, this.#labelSelector, undefined, {
+    const informer = new ListWatch<T>(this.#path, new SafeWatch(this.#kc, live), () => this.#list(generation), false, this.#labelSelector, undefined, {
       delayFn,
     });
     informer.on('add', (object) => live() && this.#watched(object, false));
@@ -242,10 +242,21 @@ class ResilientInformer<T extends KubernetesObject> implements Informer<T> {
 }
 
 /**
- * Watch.watch rejects instead of calling `done` when authentication (e.g. an exec plugin) fails; ListWatch calls
- * it from a callback, so that would be an unhandled rejection and the watch would silently stay down.
+ * Two gaps of client-node's Watch as ListWatch uses it:
+ * - watch() rejects instead of calling `done` when authentication (e.g. an exec plugin) fails; ListWatch calls it
+ *   from a callback, so that would be an unhandled rejection and the watch would silently stay down;
+ * - ListWatch.stop() aborts only a watch that is already connected. Stopped (or replaced by a relist) while its
+ *   watch is connecting, which is right after the list, the watch would stay open, kept alive by every event
+ *   and otherwise closed only by the 30 s inactivity timeout, keeping a CLI process alive that long.
  */
 class SafeWatch extends Watch {
+  readonly #live: () => boolean;
+
+  constructor(kc: KubeConfig, live: () => boolean) {
+    super(kc);
+    this.#live = live;
+  }
+
   override async watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
@@ -253,7 +264,9 @@ class SafeWatch extends Watch {
     done: (err: unknown) => void,
   ): Promise<AbortController> {
     try {
-      return await super.watch(path, queryParams, callback, done);
+      const request = await super.watch(path, queryParams, callback, done);
+      if (!this.#live()) request.abort();
+      return request;
     } catch (error) {
       done(error);
       return new AbortController();

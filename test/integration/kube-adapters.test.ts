@@ -1,3 +1,4 @@
+import { request, type RequestOptions } from 'node:https';
 import { CoreV1Api, KubeConfig, type CoreV1Event, type V1ConfigMap } from '@kubernetes/client-node';
 import { startFaultyProxy, throughProxy } from './support/faulty-proxy.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +89,32 @@ describe('Kubernetes adapters against the real apiserver', () => {
     expect(informer.get(name, ns)).toBeUndefined();
     expect(informer.list().map((cm) => cm.metadata?.name)).toEqual([early]);
     informer.stop();
+  });
+
+  it('informer: stopped right after its list (its watch still connecting), it leaves no watch open', async () => {
+    // kube-apiserver's own count of open namespaced ConfigMap watches (other components may hold some).
+    const openWatches = async () => {
+      const server = new URL(env.kubeconfig.getCurrentCluster()!.server);
+      const options: RequestOptions = { hostname: server.hostname, port: server.port, path: '/metrics' };
+      await env.kubeconfig.applyToHTTPSOptions(options);
+      const text = await new Promise<string>((resolve, reject) => {
+        request(options, (response) => {
+          let body = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve(body));
+        }).on('error', reject).end();
+      });
+      const line = text.split('\n').find((l) => l.startsWith('apiserver_longrunning_requests{') && l.includes('resource="configmaps"') && l.includes('scope="namespace"') && l.includes('verb="WATCH"'));
+      return Number(line?.split(' ').at(-1) ?? 0);
+    };
+    const before = await openWatches();
+    const { informer } = watchConfigMaps(env.kubeconfig);
+    await informer.synced;
+    informer.stop();
+    // Without the abort, the watch would stay open until its 30 s inactivity timeout.
+    await waitFor(async () => (await openWatches()) <= before, { description: 'no ConfigMap watch of ours left open', timeoutMs: 10_000 });
+    // ...and it was not merely late to open: it stays closed.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await openWatches()).toBeLessThanOrEqual(before);
   });
 
   it('informer: restarts its watch with backoff after the connection breaks', async () => {
