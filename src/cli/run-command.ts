@@ -15,13 +15,13 @@ import { createLogger, type LogFormat } from '../log.ts';
 export class FlagError extends Error {}
 
 /** "90s", "5m", "1h", "250ms" or a number of seconds → milliseconds. */
-export function parseDuration(flag: string, raw: string): number {
+export function parseDuration(flag: string, raw: string, options: { zero?: boolean } = {}): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
   if (!match) throw new FlagError(`${flag}: invalid duration ${JSON.stringify(raw)} (use e.g. 30s, 5m, 1h)`);
   const value = Number(match[1]);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
   const ms = value * unit;
-  if (ms <= 0) throw new FlagError(`${flag}: must be more than zero, got ${JSON.stringify(raw)}`);
+  if (ms <= 0 && !(options.zero && ms === 0)) throw new FlagError(`${flag}: must be more than zero, got ${JSON.stringify(raw)}`);
   return ms;
 }
 
@@ -51,6 +51,7 @@ export interface RunFlags {
   nodeSelector?: string;
   concurrency: string;
   resyncPeriod: string;
+  targetBatchPeriod: string;
   nodeInstanceType: string;
   nodeImageId: string;
   nodeSecurityGroupIds?: string;
@@ -126,6 +127,7 @@ export function managerConfig(flags: RunFlags): ManagerConfig {
     ...(flags.nodeSelector ? { nodeSelector: flags.nodeSelector } : {}),
     concurrency: parsePositiveInt('--concurrency', flags.concurrency),
     resyncPeriodMs: parseDuration('--resync-period', flags.resyncPeriod),
+    targetBatchPeriodMs: parseDuration('--target-batch-period', flags.targetBatchPeriod, { zero: true }),
     node: {
       instanceType: flags.nodeInstanceType,
       imageId: flags.nodeImageId,
@@ -162,6 +164,7 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--node-selector <labels>', 'only Nodes matching this label selector, for every controller').env('CPL_NODE_SELECTOR'))
     .addOption(new Option('--concurrency <n>', 'Services reconciled at once').env('CPL_CONCURRENCY').default('4'))
     .addOption(new Option('--resync-period <duration>', 'how often everything is reconciled again (drift repair)').env('CPL_RESYNC_PERIOD').default('60s'))
+    .addOption(new Option('--target-batch-period <duration>', "a Service's target changes within this period cost one reconcile (0: each its own)").env('CPL_TARGET_BATCH_PERIOD').default('200ms'))
     .addOption(new Option('--node-instance-type <type>', 'instance type launched for Nodes without an instance').env('CPL_NODE_INSTANCE_TYPE').default('m5.large'))
     .addOption(new Option('--node-image-id <ami>', 'AMI launched for Nodes without an instance').env('CPL_NODE_IMAGE_ID').default('ami-12c6146b'))
     .addOption(new Option('--node-security-group-ids <ids>', 'security groups of launched node instances').env('CPL_NODE_SECURITY_GROUP_ID'))

@@ -29,6 +29,8 @@ export interface ManagerConfig {
   nodeSelector?: string;
   concurrency: number;
   resyncPeriodMs: number;
+  /** Target changes of a Service within this period cost one reconcile (the Service controller's default when absent). */
+  targetBatchPeriodMs?: number;
   node: { instanceType: string; imageId: string; securityGroupIds: string[] };
   ipam: IpamSettings;
   log: Logger;
@@ -120,6 +122,7 @@ export class Manager {
         loadBalancers: this.loadBalancers,
         ...observe('service', () => this.service?.queue.depth ?? 0),
         concurrency: config.concurrency,
+        ...(config.targetBatchPeriodMs !== undefined ? { targetBatchPeriodMs: config.targetBatchPeriodMs } : {}),
         log: config.log.child({ controller: 'service' }),
         informers: this.informers,
       });

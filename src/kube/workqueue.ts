@@ -44,6 +44,8 @@ export class WorkQueue {
   readonly #processing = new Set<string>();
   readonly #addedAt = new Map<string, number>();
   readonly #delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  /** Keys gathering a burst of changes (addBatched): pending work, so idle() waits for them. */
+  readonly #batching = new Map<string, NodeJS.Timeout>();
   readonly #failures = new Map<string, number>();
   readonly #running = new Set<Promise<void>>();
   #idleWaiters: (() => void)[] = [];
@@ -103,6 +105,25 @@ export class WorkQueue {
     this.#delayed.set(key, { at, timer });
   }
 
+  /**
+   * Adds the key `delayMs` after the first of a burst of calls, so a burst of changes (pods becoming ready one by
+   * one) costs one run, as kube-controller-manager's --endpoint-updates-batch-period does for EndpointSlices.
+   * Unlike addAfter (a retry, a later look), this stands for a change that has happened: idle() waits for it.
+   */
+  addBatched(key: string, delayMs: number): void {
+    if (delayMs <= 0 || this.#dirty.has(key)) {
+      this.add(key);
+      return;
+    }
+    if (this.#batching.has(key)) return;
+    const timer = setTimeout(() => {
+      this.#batching.delete(key);
+      this.add(key);
+    }, delayMs);
+    timer.unref();
+    this.#batching.set(key, timer);
+  }
+
   /** Resets the key's failure count, so its next failure starts again at the base delay. */
   forget(key: string): void {
     this.#failures.delete(key);
@@ -119,17 +140,19 @@ export class WorkQueue {
     this.#started = false;
     for (const { timer } of this.#delayed.values()) clearTimeout(timer);
     this.#delayed.clear();
+    for (const timer of this.#batching.values()) clearTimeout(timer);
+    this.#batching.clear();
     await Promise.all(this.#running);
   }
 
-  /** Resolves once no key is queued or in flight (keys waiting on an addAfter timer do not count). */
+  /** Resolves once no key is queued, batching or in flight (keys waiting on an addAfter timer do not count). */
   idle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   #isIdle(): boolean {
-    return this.#queue.length === 0 && this.#processing.size === 0;
+    return this.#queue.length === 0 && this.#processing.size === 0 && this.#batching.size === 0;
   }
 
   #pump(): void {

@@ -108,6 +108,7 @@ describe('cloud-provider-localstack CLI', () => {
       [['run', '--local', '--log-format', 'xml'], '--log-format'],
       [['run', '--local', '--leader-elect', 'maybe'], '--leader-elect'],
       [['run', '--local', '--ip-cooldown-period', '-5s'], '--ip-cooldown-period'],
+      [['run', '--local', '--target-batch-period', 'briefly'], '--target-batch-period'],
       [['run', '--local', '--metrics-address', 'nowhere'], 'nowhere'],
     ];
     for (const [args, flag] of cases) {

@@ -188,6 +188,42 @@ describe('WorkQueue', () => {
     expect(handler).toHaveBeenCalledTimes(1);
   });
 
+  it('batches: a burst of addBatched costs one run, the period after the first call, and idle() waits for it', async () => {
+    const handler = vi.fn(async () => undefined);
+    const queue = new WorkQueue(handler, { name: 't', concurrency: 1 });
+    queue.start();
+    let idle = false;
+    queue.addBatched('a', 200);
+    void queue.idle().then(() => (idle = true));
+    await vi.advanceTimersByTimeAsync(150);
+    queue.addBatched('a', 200);
+    queue.addBatched('b', 200);
+    expect(handler).not.toHaveBeenCalled();
+    expect(idle).toBe(false);
+    await vi.advanceTimersByTimeAsync(51);
+    // 'a' runs 200 ms after its first change, not after its last.
+    expect(handler.mock.calls.map(([key]) => key)).toEqual(['a']);
+    expect(idle).toBe(false);
+    await vi.advanceTimersByTimeAsync(150);
+    expect(handler.mock.calls.map(([key]) => key)).toEqual(['a', 'b']);
+    expect(idle).toBe(true);
+    // A period of 0, or a key already queued, needs no timer.
+    queue.addBatched('c', 0);
+    await settle();
+    expect(handler).toHaveBeenCalledTimes(3);
+    await queue.stop();
+  });
+
+  it('stop() drops keys still gathering a batch', async () => {
+    const handler = vi.fn(async () => undefined);
+    const queue = new WorkQueue(handler, { name: 't', concurrency: 1 });
+    queue.start();
+    queue.addBatched('a', 200);
+    await queue.stop();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(handler).not.toHaveBeenCalled();
+  });
+
   it('unrefs its timers', () => {
     const spy = vi.spyOn(globalThis, 'setTimeout');
     const queue = new WorkQueue(async () => undefined, { name: 't', concurrency: 1 });

@@ -17,6 +17,8 @@ const SLICE_SERVICE_LABEL = 'kubernetes.io/service-name';
 /** Passes of observe → plan → apply in one reconcile (a flip needs two: fill the new group, then switch). */
 const MAX_PASSES = 4;
 const HEALTH_WAIT_REQUEUE_MS = 2_000;
+/** How long target changes (EndpointSlices, pod addresses) of one Service are gathered before it is reconciled. */
+export const DEFAULT_TARGET_BATCH_PERIOD_MS = 200;
 
 export interface ServiceControllerOptions {
   kubeconfig: KubeConfig;
@@ -25,6 +27,8 @@ export interface ServiceControllerOptions {
   vpcId?: string;
   concurrency: number;
   resyncPeriodMs: number;
+  /** Target changes of a Service within this period cost one reconcile (default 200 ms; 0 reconciles each). */
+  targetBatchPeriodMs?: number;
   log: Logger;
   events: EventRecorder;
   /** Shared with the ENI pool, which asks it which addresses are still registered. */
@@ -71,6 +75,7 @@ export class ServiceController {
     const { services, nodes, endpointSlices, pods } = this.options.informers;
     await Promise.all([services.synced, nodes.synced, endpointSlices.synced, pods.synced]);
     await this.lbCloud.loadIndex();
+    const batchMs = this.options.targetBatchPeriodMs ?? DEFAULT_TARGET_BATCH_PERIOD_MS;
     this.unsubscribe.push(
       services.onChange((kind, service, old) => {
         if (kind === 'update' && old && !serviceChanged(old, service)) return;
@@ -80,7 +85,7 @@ export class ServiceController {
         const name = slice.metadata?.labels?.[SLICE_SERVICE_LABEL];
         if (!name) return;
         const service = services.get(name, slice.metadata?.namespace);
-        if (service && this.isIpMode(service)) this.queue.add(stackIdOf(service));
+        if (service && this.isIpMode(service)) this.queue.addBatched(stackIdOf(service), batchMs);
       }),
       nodes.onChange((kind, node, old) => {
         if (kind === 'update' && old && !nodeChanged(old, node)) return;
@@ -90,7 +95,7 @@ export class ServiceController {
         const ip = pod.metadata?.annotations?.[POD_IPS_ANNOTATION];
         if (kind === 'update' && old?.metadata?.annotations?.[POD_IPS_ANNOTATION] === ip) return;
         if (!ip && kind !== 'delete') return;
-        for (const service of services.list(pod.metadata?.namespace)) if (wantsLoadBalancer(service) && this.isIpMode(service)) this.queue.add(stackIdOf(service));
+        for (const service of services.list(pod.metadata?.namespace)) if (wantsLoadBalancer(service) && this.isIpMode(service)) this.queue.addBatched(stackIdOf(service), batchMs);
       }),
     );
     this.queue.start();
