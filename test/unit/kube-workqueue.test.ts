@@ -189,7 +189,7 @@ describe('WorkQueue', () => {
   });
 
   it('batches: a burst of addBatched costs one run, the period after the first call, and idle() waits for it', async () => {
-    const handler = vi.fn(async () => undefined);
+    const handler = vi.fn(async (_key: string) => undefined);
     const queue = new WorkQueue(handler, { name: 't', concurrency: 1 });
     queue.start();
     let idle = false;
