@@ -10,7 +10,7 @@ export async function inspector(flags: ConnectionFlags): Promise<Manager> {
     controllers: 'service',
     concurrency: '1',
     resyncPeriod: '1h',
-    targetBatchPeriod: '200ms',
+    targetBatchPeriod: '0',
     nodeInstanceType: 'm5.large',
     nodeImageId: 'ami-12c6146b',
     logLevel: 'error',

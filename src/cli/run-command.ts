@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { DescribeAvailabilityZonesCommand } from '@aws-sdk/client-ec2';
 import { CONTROLLERS, Manager, type ControllerName, type ManagerConfig } from '../controllers/manager.ts';
+import { DEFAULT_TARGET_BATCH_PERIOD_MS } from '../controllers/service/controller.ts';
 import { LeaderElector } from '../kube/leader.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { startHealthServer, type HealthServer } from '../observability/server.ts';
@@ -164,7 +165,7 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--node-selector <labels>', 'only Nodes matching this label selector, for every controller').env('CPL_NODE_SELECTOR'))
     .addOption(new Option('--concurrency <n>', 'Services reconciled at once').env('CPL_CONCURRENCY').default('4'))
     .addOption(new Option('--resync-period <duration>', 'how often everything is reconciled again (drift repair)').env('CPL_RESYNC_PERIOD').default('60s'))
-    .addOption(new Option('--target-batch-period <duration>', "a Service's target changes within this period cost one reconcile (0: each its own)").env('CPL_TARGET_BATCH_PERIOD').default('200ms'))
+    .addOption(new Option('--target-batch-period <duration>', "a Service's target changes within this period cost one reconcile (0: each its own)").env('CPL_TARGET_BATCH_PERIOD').default(`${DEFAULT_TARGET_BATCH_PERIOD_MS}ms`))
     .addOption(new Option('--node-instance-type <type>', 'instance type launched for Nodes without an instance').env('CPL_NODE_INSTANCE_TYPE').default('m5.large'))
     .addOption(new Option('--node-image-id <ami>', 'AMI launched for Nodes without an instance').env('CPL_NODE_IMAGE_ID').default('ami-12c6146b'))
     .addOption(new Option('--node-security-group-ids <ids>', 'security groups of launched node instances').env('CPL_NODE_SECURITY_GROUP_ID'))
