@@ -38,6 +38,10 @@ import type { Action, ActualListener, ActualLoadBalancer, ActualStack, ActualTar
  */
 
 const TAG_CHUNK = 20;
+/** ARNs per DescribeLoadBalancers / DescribeTargetGroups call (the API's limit). */
+const DESCRIBE_CHUNK = 20;
+/** A bulk-read description older than this is not used: the stack reads for itself. */
+const PREFETCH_TTL_MS = 30_000;
 const TARGET_CHUNK = 200;
 
 interface StackEntry {
@@ -53,6 +57,12 @@ export class LoadBalancerCloud {
   private readonly clusterName: string;
   private readonly stacks = new Map<string, StackEntry>();
   private indexLoaded: Promise<void> | undefined;
+  /**
+   * Load balancers and target groups read in bulk for a resync pass (prefetch), each used once by its stack's
+   * next observe. `writes` counts each stack's applies, so a read that raced a write of ours is not kept.
+   */
+  private readonly prefetched = { loadBalancers: new Map<string, { at: number; lb: LoadBalancer }>(), targetGroups: new Map<string, { at: number; tg: TargetGroup }>() };
+  private readonly writes = new Map<string, number>();
   /** Registered target IDs per target group of ours, as last observed or written (for safe IP reuse). */
   private readonly registered = new Map<string, Set<string>>();
 
@@ -109,6 +119,32 @@ export class LoadBalancerCloud {
         if (description.ResourceArn.includes(':loadbalancer/')) this.entry(stack).loadBalancers.add(description.ResourceArn);
         else this.entry(stack).targetGroups.set(description.ResourceArn, tags[Tags.resource] ?? '');
       }
+    }
+  }
+
+  /**
+   * Reads the load balancers and target groups of many stacks in calls of 20 ARNs, for a resync pass: each
+   * stack's next observe then reads only its listeners and target health (2 calls, not 4). A call that names a
+   * resource gone behind our back fails whole; the stacks in it simply read for themselves, which finds it.
+   */
+  async prefetch(stackIds: string[]): Promise<void> {
+    await this.loadIndex();
+    const writesBefore = new Map(stackIds.map((id) => [id, this.writes.get(id) ?? 0]));
+    const unchanged = (id: string) => (this.writes.get(id) ?? 0) === writesBefore.get(id);
+    const stackOf = new Map<string, string>();
+    for (const id of stackIds) {
+      const entry = this.stacks.get(id);
+      for (const arn of [...(entry?.loadBalancers ?? []), ...(entry?.targetGroups.keys() ?? [])]) stackOf.set(arn, id);
+    }
+    const arns = [...stackOf.keys()];
+    const at = Date.now();
+    for (const batch of chunks(arns.filter((arn) => arn.includes(':loadbalancer/')), DESCRIBE_CHUNK)) {
+      const page = await ignoring(['LoadBalancerNotFoundException'], () => this.client.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: batch })));
+      for (const lb of page?.LoadBalancers ?? []) if (unchanged(stackOf.get(lb.LoadBalancerArn!)!)) this.prefetched.loadBalancers.set(lb.LoadBalancerArn!, { at, lb });
+    }
+    for (const batch of chunks(arns.filter((arn) => arn.includes(':targetgroup/')), DESCRIBE_CHUNK)) {
+      const page = await ignoring(['TargetGroupNotFoundException'], () => this.client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: batch })));
+      for (const tg of page?.TargetGroups ?? []) if (unchanged(stackOf.get(tg.TargetGroupArn!)!)) this.prefetched.targetGroups.set(tg.TargetGroupArn!, { at, tg });
     }
   }
 
@@ -201,6 +237,8 @@ export class LoadBalancerCloud {
   private async describeLoadBalancers(entry: StackEntry): Promise<LoadBalancer[]> {
     const arns = [...entry.loadBalancers];
     if (arns.length === 0) return [];
+    const prefetched = takePrefetched(this.prefetched.loadBalancers, arns);
+    if (prefetched) return prefetched.map((p) => p.lb);
     try {
       return (await this.client.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: arns }))).LoadBalancers ?? [];
     } catch (error) {
@@ -222,6 +260,8 @@ export class LoadBalancerCloud {
   private async describeTargetGroups(entry: StackEntry): Promise<TargetGroup[]> {
     const arns = [...entry.targetGroups.keys()];
     if (arns.length === 0) return [];
+    const prefetched = takePrefetched(this.prefetched.targetGroups, arns);
+    if (prefetched) return prefetched.map((p) => p.tg);
     try {
       return (await this.client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: arns }))).TargetGroups ?? [];
     } catch (error) {
@@ -252,6 +292,12 @@ export class LoadBalancerCloud {
   /** Applies actions in order; resources created earlier in the list are referenced by key. */
   async apply(stackId: string, vpcId: string, actions: Action[], onAction?: (action: Action) => void): Promise<void> {
     const entry = this.entry(stackId);
+    // What a bulk read saw of this stack is out of date from now on (and one in flight will not be kept).
+    this.writes.set(stackId, (this.writes.get(stackId) ?? 0) + 1);
+    for (const arn of [...entry.loadBalancers, ...entry.targetGroups.keys()]) {
+      this.prefetched.loadBalancers.delete(arn);
+      this.prefetched.targetGroups.delete(arn);
+    }
     const created = new Map<string, string>();
     const arnOf = (ref: Ref): string => {
       if ('arn' in ref) return ref.arn;
@@ -389,6 +435,17 @@ export class LoadBalancerCloud {
     const result = await this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
     return result.TargetHealthDescriptions ?? [];
   }
+}
+
+/**
+ * The bulk-read descriptions of exactly these ARNs, each used once; undefined (and none used) unless every
+ * one is there and fresh, so a stack whose resources changed since the index was read reads for itself.
+ */
+function takePrefetched<T extends { at: number }>(cache: Map<string, T>, arns: string[]): T[] | undefined {
+  const found = arns.map((arn) => cache.get(arn));
+  for (const arn of arns) cache.delete(arn);
+  const now = Date.now();
+  return found.every((entry): entry is T => entry !== undefined && now - entry.at < PREFETCH_TTL_MS) ? found : undefined;
 }
 
 async function ignoring<T>(names: string[], call: () => Promise<T>): Promise<T | undefined> {

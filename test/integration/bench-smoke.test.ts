@@ -89,6 +89,11 @@ describe('benchmarks at smoke size', () => {
     expect(num(f, 'callsPerResync')).toBeGreaterThan(0);
     expect(num(f, 'mutatingCalls')).toBe(0);
     expect(num(f, 'reconciles')).toBeGreaterThanOrEqual(3 * num(f, 'services'));
+    // Load balancers and target groups are read in bulk (20 ARNs a call), not once per Service.
+    const perResync = counts(f, 'callsPerResyncByOperation');
+    expect(perResync['ELBv2:DescribeLoadBalancers']).toBeLessThan(num(f, 'services'));
+    expect(perResync['ELBv2:DescribeTargetGroups']).toBeLessThan(num(f, 'services'));
+    expect(perResync['ELBv2:DescribeTargetHealth']).toBeGreaterThanOrEqual(num(f, 'services'));
   });
 
   it('churn: every EndpointSlice change is matched by the target group; percentiles ordered; calls per change', () => {

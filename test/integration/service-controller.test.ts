@@ -1,4 +1,4 @@
-import { CreateLoadBalancerCommand, DeleteLoadBalancerCommand, DeregisterTargetsCommand, DescribeLoadBalancersCommand, DescribeListenersCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateLoadBalancerCommand, DeleteLoadBalancerCommand, DeregisterTargetsCommand, DescribeLoadBalancersCommand, DescribeListenersCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ModifyTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { PatchStrategy, setHeaderOptions, type V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -268,6 +268,25 @@ describe('service controller', () => {
     await env.aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: lb.listeners[0]!.targetGroupArn, Targets: [{ Id: target!.id, Port: target!.port }] }));
     await cluster.manager.service!.resync();
     await waitForLoadBalancer(env, ns.name, 'api', (o) => healthyTargets(o.listeners[0]).length === 1);
+  });
+
+  it('a health check changed and a load balancer deleted behind our back are put right within one resync each', async () => {
+    // A resync reads load balancers and target groups in bulk; what it read must be what is there now.
+    const lb = await waitForLoadBalancer(env, ns.name, 'api', (o) => healthyTargets(o.listeners[0]).length === 1);
+    const tgArn = lb.listeners[0]!.targetGroupArn;
+    const interval = async () => (await env.aws.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [tgArn] }))).TargetGroups![0]!.HealthCheckIntervalSeconds;
+    const desired = await interval();
+    await env.aws.elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: tgArn, HealthCheckIntervalSeconds: desired === 30 ? 10 : 30 }));
+    await cluster.manager.service!.resync();
+    await cluster.manager.idle();
+    expect(await interval()).toBe(desired);
+
+    await env.aws.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.arn }));
+    await cluster.manager.service!.resync();
+    const recreated = await waitForLoadBalancer(env, ns.name, 'api', (o) => o.arn !== lb.arn && healthyTargets(o.listeners[0]).length === 1);
+    expect(recreated.listeners.map((l) => l.port)).toEqual(lb.listeners.map((l) => l.port));
+    const service = await env.core.readNamespacedService({ namespace: ns.name, name: 'api' });
+    expect(service.status?.loadBalancer?.ingress?.[0]?.hostname).toBe(recreated.dnsName.toLowerCase());
   });
 
   it('a Service turned ClusterIP loses everything of ours, its status and the finalizer', async () => {
