@@ -223,6 +223,15 @@ function waitReason(listener: DesiredListener, desired: DesiredTargetGroup, curr
   return `listener ${listener.port}: waiting for ${desired.name} to have all ${desired.targets.length} targets healthy (${healthy} now)`;
 }
 
+/**
+ * A plan that only registers targets in groups that exist, with nothing waited for: once it is applied the
+ * next plan is empty, so the controller need not read the stack again to confirm it (the next resync does).
+ * Deregistrations are not such a plan: the re-read is what shows a deregistered address still draining.
+ */
+export function onlyRegistersTargets(p: Plan): boolean {
+  return p.waiting.length === 0 && p.actions.length > 0 && p.actions.every((a) => a.kind === 'RegisterTargets' && 'arn' in a.targetGroup);
+}
+
 /** Everything of ours for a Service that is gone or no longer a LoadBalancer: LBs first, then target groups. */
 export function planDeletion(actual: ActualStack): Plan {
   return {

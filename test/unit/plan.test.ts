@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DesiredStack, DesiredTargetGroup, HealthCheck } from '../../src/core/model.ts';
-import { describeAction, plan, planDeletion, type ActualStack, type ActualTargetGroup } from '../../src/core/plan.ts';
+import { describeAction, onlyRegistersTargets, plan, planDeletion, type ActualStack, type ActualTargetGroup } from '../../src/core/plan.ts';
 
 const tcpCheck: HealthCheck = { protocol: 'TCP', port: 'traffic-port', intervalSeconds: 10, timeoutSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 3 };
 
@@ -59,6 +59,21 @@ describe('plan', () => {
       { kind: 'RegisterTargets', targetGroup: { arn: 'tg-a' }, targets: [{ id: 'i-2', port: 30080 }] },
       { kind: 'DeregisterTargets', arn: 'tg-a', targets: [{ id: 'i-old', port: 30080 }] },
     ]);
+  });
+
+  it('tells a plan that only registers targets (no confirming read needed) from one that does more or waits', () => {
+    const withTargets = (targets: [string, string][]) => ({ loadBalancers: [lb], listeners: [listener('tg-a')], targetGroups: [actualTg('tg-a', 'instance', targets)] });
+    // Scale up: registrations into the group the listener uses.
+    expect(onlyRegistersTargets(plan(desired(desiredTg('instance', ['i-1', 'i-2'])), withTargets([['i-1', 'healthy']])))).toBe(true);
+    // Scale down: a deregistration, whose draining the next read must see.
+    expect(onlyRegistersTargets(plan(desired(desiredTg('instance', ['i-1'])), withTargets([['i-1', 'healthy'], ['i-2', 'healthy']])))).toBe(false);
+    // Nothing to do, a new Service, and a flip waiting for its new group's health are not.
+    expect(onlyRegistersTargets(plan(desired(desiredTg('instance', ['i-1'])), withTargets([['i-1', 'healthy']])))).toBe(false);
+    expect(onlyRegistersTargets(plan(desired(desiredTg('instance', ['i-1'])), { loadBalancers: [], listeners: [], targetGroups: [] }))).toBe(false);
+    const flip = { loadBalancers: [lb], listeners: [listener('tg-a')], targetGroups: [actualTg('tg-a', 'instance', [['i-1', 'healthy']]), actualTg('tg-b', 'ip', [])] };
+    const flipPlan = plan(desired(desiredTg('ip', ['10.0.0.1'])), flip);
+    expect(flipPlan.actions.map((x) => x.kind)).toEqual(['RegisterTargets']);
+    expect(onlyRegistersTargets(flipPlan)).toBe(false);
   });
 
   it('recreates a listener deleted behind our back', () => {
