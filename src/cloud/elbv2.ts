@@ -44,6 +44,12 @@ const DESCRIBE_CHUNK = 20;
 const PREFETCH_TTL_MS = 30_000;
 const TARGET_CHUNK = 200;
 
+/** A description read in bulk, and when. */
+interface Prefetched<T> {
+  at: number;
+  value: T;
+}
+
 interface StackEntry {
   loadBalancers: Set<string>;
   targetGroups: Map<string, string>; // arn → resource tag
@@ -61,7 +67,7 @@ export class LoadBalancerCloud {
    * Load balancers and target groups read in bulk for a resync pass (prefetch), each used once by its stack's
    * next observe. `writes` counts each stack's applies, so a read that raced a write of ours is not kept.
    */
-  private readonly prefetched = { loadBalancers: new Map<string, { at: number; lb: LoadBalancer }>(), targetGroups: new Map<string, { at: number; tg: TargetGroup }>() };
+  private readonly prefetched = { loadBalancers: new Map<string, Prefetched<LoadBalancer>>(), targetGroups: new Map<string, Prefetched<TargetGroup>>() };
   private readonly writes = new Map<string, number>();
   /** Registered target IDs per target group of ours, as last observed or written (for safe IP reuse). */
   private readonly registered = new Map<string, Set<string>>();
@@ -138,14 +144,19 @@ export class LoadBalancerCloud {
     }
     const arns = [...stackOf.keys()];
     const at = Date.now();
-    for (const batch of chunks(arns.filter((arn) => arn.includes(':loadbalancer/')), DESCRIBE_CHUNK)) {
+    const read = async <T>(kind: string, cache: Map<string, Prefetched<T>>, describe: (batch: string[]) => Promise<[string, T][]>) => {
+      for (const batch of chunks(arns.filter((arn) => arn.includes(`:${kind}/`)), DESCRIBE_CHUNK)) {
+        for (const [arn, value] of await describe(batch)) if (unchanged(stackOf.get(arn)!)) cache.set(arn, { at, value });
+      }
+    };
+    await read('loadbalancer', this.prefetched.loadBalancers, async (batch) => {
       const page = await ignoring(['LoadBalancerNotFoundException'], () => this.client.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: batch })));
-      for (const lb of page?.LoadBalancers ?? []) if (unchanged(stackOf.get(lb.LoadBalancerArn!)!)) this.prefetched.loadBalancers.set(lb.LoadBalancerArn!, { at, lb });
-    }
-    for (const batch of chunks(arns.filter((arn) => arn.includes(':targetgroup/')), DESCRIBE_CHUNK)) {
+      return (page?.LoadBalancers ?? []).map((lb) => [lb.LoadBalancerArn!, lb]);
+    });
+    await read('targetgroup', this.prefetched.targetGroups, async (batch) => {
       const page = await ignoring(['TargetGroupNotFoundException'], () => this.client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: batch })));
-      for (const tg of page?.TargetGroups ?? []) if (unchanged(stackOf.get(tg.TargetGroupArn!)!)) this.prefetched.targetGroups.set(tg.TargetGroupArn!, { at, tg });
-    }
+      return (page?.TargetGroups ?? []).map((tg) => [tg.TargetGroupArn!, tg]);
+    });
   }
 
   /** Everything of ours for one Service, with target health; attributes only when asked for. */
@@ -238,7 +249,7 @@ export class LoadBalancerCloud {
     const arns = [...entry.loadBalancers];
     if (arns.length === 0) return [];
     const prefetched = takePrefetched(this.prefetched.loadBalancers, arns);
-    if (prefetched) return prefetched.map((p) => p.lb);
+    if (prefetched) return prefetched;
     try {
       return (await this.client.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: arns }))).LoadBalancers ?? [];
     } catch (error) {
@@ -261,7 +272,7 @@ export class LoadBalancerCloud {
     const arns = [...entry.targetGroups.keys()];
     if (arns.length === 0) return [];
     const prefetched = takePrefetched(this.prefetched.targetGroups, arns);
-    if (prefetched) return prefetched.map((p) => p.tg);
+    if (prefetched) return prefetched;
     try {
       return (await this.client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: arns }))).TargetGroups ?? [];
     } catch (error) {
@@ -441,11 +452,11 @@ export class LoadBalancerCloud {
  * The bulk-read descriptions of exactly these ARNs, each used once; undefined (and none used) unless every
  * one is there and fresh, so a stack whose resources changed since the index was read reads for itself.
  */
-function takePrefetched<T extends { at: number }>(cache: Map<string, T>, arns: string[]): T[] | undefined {
+function takePrefetched<T>(cache: Map<string, Prefetched<T>>, arns: string[]): T[] | undefined {
   const found = arns.map((arn) => cache.get(arn));
   for (const arn of arns) cache.delete(arn);
   const now = Date.now();
-  return found.every((entry): entry is T => entry !== undefined && now - entry.at < PREFETCH_TTL_MS) ? found : undefined;
+  return found.every((entry): entry is Prefetched<T> => entry !== undefined && now - entry.at < PREFETCH_TTL_MS) ? found.map((entry) => entry!.value) : undefined;
 }
 
 async function ignoring<T>(names: string[], call: () => Promise<T>): Promise<T | undefined> {
