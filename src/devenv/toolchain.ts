@@ -19,8 +19,8 @@ export interface GoBuild {
   /** Names of the binaries the packages produce. */
   binaries: string[];
   ldflags: (version: string) => string;
-  /** The module whose version the cache key and ldflags use. */
-  versionOf: string;
+  /** The module whose version the cache key and ldflags use; none for a module of ours (its files are the key). */
+  versionOf?: string;
 }
 
 export const goBuilds: GoBuild[] = [
@@ -48,6 +48,13 @@ export const goBuilds: GoBuild[] = [
     binaries: ['kwok'],
     versionOf: 'sigs.k8s.io/kwok',
     ldflags: (version) => `-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${version}`,
+  },
+  {
+    // The stand-in process for pods of networked nodes whose image is not agnhost (docs/pods.md).
+    module: 'podserver',
+    packages: ['.'],
+    binaries: ['podserver'],
+    ldflags: () => '-s -w',
   },
 ];
 
@@ -100,7 +107,7 @@ export interface BuiltComponent {
 function goBuildDir(build: GoBuild, goVersion: string): { dir: string; version: string } {
   const moduleDir = join(repoRoot, 'devenv', build.module);
   const goMod = readText(join(moduleDir, 'go.mod'));
-  const version = moduleVersion(goMod, build.versionOf);
+  const version = build.versionOf ? moduleVersion(goMod, build.versionOf) : 'local';
   const key = sha([goMod, readText(join(moduleDir, 'go.sum')), readText(join(moduleDir, 'main.go')), goVersion, build.ldflags(version)]);
   return { dir: join(cacheDir, 'bin', `${build.module}-${version}-${key}`), version };
 }
