@@ -1,3 +1,5 @@
+import { quoted, type Problem } from './validation/problem.ts';
+
 /**
  * Annotation keys, values and defaults of the aws-load-balancer-controller (docs/guide/service/annotations.md,
  * pkg/annotations/constants.go), so manifests written for EKS work unchanged; and the parsers that turn them
@@ -44,7 +46,7 @@ export class UserError extends Error {
   readonly field: string;
   readonly value: string;
   constructor(field: string, value: string, problem: string) {
-    super(`${field}: invalid value ${JSON.stringify(value)}: ${problem}`);
+    super(`${field}: invalid value ${quoted(value)}: ${problem}`);
     this.name = 'UserError';
     this.field = field;
     this.value = value;
@@ -52,6 +54,11 @@ export class UserError extends Error {
 }
 
 type AnnotationMap = Record<string, string> | undefined;
+
+/** Raises what a validator (src/core/validation) found in the annotation `key` as a UserError. */
+export function reject(key: string, found: Problem | undefined): void {
+  if (found) throw new UserError(`annotation ${key}`, found.value, found.problem);
+}
 
 export function oneOf<T extends string>(annotations: AnnotationMap, key: string, allowed: readonly T[], fallback: T): T {
   const raw = annotations?.[key];

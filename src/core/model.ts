@@ -8,9 +8,14 @@ import {
   LOAD_BALANCER_CLASS,
   LOAD_BALANCER_RESOURCE,
   oneOf,
+  reject,
   Tags,
   UserError,
 } from './annotations.ts';
+import { loadBalancerAttributesProblem, targetGroupAttributesProblem } from './validation/attributes.ts';
+import { HEALTH_CHECK_LIMITS, healthCheckPathProblem, successCodesProblem } from './validation/health-check.ts';
+import { labelSelectorProblem } from './validation/labels.ts';
+import { tagsProblem } from './validation/tags.ts';
 
 /**
  * The desired model: what AWS should hold for one Service, built from the Service, the cluster's Nodes and
@@ -165,22 +170,21 @@ function healthCheckOf(service: V1Service, targetType: TargetType): HealthCheck 
       throw new UserError(`annotation ${Annotations.healthCheckPort}`, rawPort, 'must be traffic-port or a port number from 1 to 65535');
     }
   }
+  const limits = HEALTH_CHECK_LIMITS;
   const check: HealthCheck = {
     protocol,
     port: rawPort,
-    intervalSeconds: integer(annotations, Annotations.healthCheckInterval, defaults.interval, 5, 300),
-    timeoutSeconds: integer(annotations, Annotations.healthCheckTimeout, defaults.timeout, 2, 120),
-    healthyThreshold: integer(annotations, Annotations.healthCheckHealthyThreshold, defaults.healthy, 2, 10),
-    unhealthyThreshold: integer(annotations, Annotations.healthCheckUnhealthyThreshold, defaults.unhealthy, 2, 10),
+    intervalSeconds: integer(annotations, Annotations.healthCheckInterval, defaults.interval, limits.intervalSeconds.min, limits.intervalSeconds.max),
+    timeoutSeconds: integer(annotations, Annotations.healthCheckTimeout, defaults.timeout, limits.timeoutSeconds.min, limits.timeoutSeconds.max),
+    healthyThreshold: integer(annotations, Annotations.healthCheckHealthyThreshold, defaults.healthy, limits.threshold.min, limits.threshold.max),
+    unhealthyThreshold: integer(annotations, Annotations.healthCheckUnhealthyThreshold, defaults.unhealthy, limits.threshold.min, limits.threshold.max),
   };
   if (protocol !== 'TCP') {
     const path = annotations?.[Annotations.healthCheckPath]?.trim() ?? defaults.path;
-    if (!path.startsWith('/')) throw new UserError(`annotation ${Annotations.healthCheckPath}`, path, 'must start with /');
+    reject(Annotations.healthCheckPath, healthCheckPathProblem(path));
     check.path = path;
     const codes = annotations?.[Annotations.healthCheckSuccessCodes]?.trim() ?? '200-399';
-    if (!/^\d{3}(?:-\d{3})?(?:,\d{3}(?:-\d{3})?)*$/.test(codes)) {
-      throw new UserError(`annotation ${Annotations.healthCheckSuccessCodes}`, codes, 'must be HTTP codes such as 200, 200-399 or 200,202');
-    }
+    reject(Annotations.healthCheckSuccessCodes, successCodesProblem(codes));
     check.successCodes = codes;
   }
   return check;
@@ -305,14 +309,19 @@ export function buildModel(input: ModelInput): ModelResult {
       throw new UserError(`annotation ${Annotations.additionalTags}`, annotations![Annotations.additionalTags]!, `tag ${key} is the controller's own and cannot be overridden`);
     }
   }
+  // AWS's limits (src/core/validation), checked here so that nothing AWS would refuse reaches the first write.
+  reject(Annotations.additionalTags, tagsProblem(additionalTags, Object.keys(Tags).length));
   const lbAttributes = keyValues(annotations, Annotations.attributes);
+  reject(Annotations.attributes, loadBalancerAttributesProblem(lbAttributes));
   const tgAttributes = keyValues(annotations, Annotations.targetGroupAttributes);
+  for (const { protocol } of groupPorts(service)) reject(Annotations.targetGroupAttributes, targetGroupAttributesProblem(tgAttributes, protocol));
   const proxyProtocol = annotations?.[Annotations.proxyProtocol];
   if (proxyProtocol !== undefined) {
     if (proxyProtocol.trim() !== '*') throw new UserError(`annotation ${Annotations.proxyProtocol}`, proxyProtocol, 'the only supported value is *');
     tgAttributes['proxy_protocol_v2.enabled'] = 'true';
   }
   const nodeSelector = keyValues(annotations, Annotations.targetNodeLabels);
+  reject(Annotations.targetNodeLabels, labelSelectorProblem(nodeSelector));
   const healthCheck = healthCheckOf(service, targetType);
   const subnetIds = subnetsOf(input, scheme);
 
