@@ -6,6 +6,8 @@ export interface DescribedTarget {
   id: string;
   port: number;
   health: string;
+  /** ELBv2's reason for a state that is not healthy, e.g. Target.NotInUse. */
+  reason?: string;
   what: string;
 }
 
@@ -68,7 +70,13 @@ export async function describeService(manager: Manager, key: string): Promise<De
                     port: tg.port,
                     healthCheck: `${tg.healthCheck.protocol} ${tg.healthCheck.port}${tg.healthCheck.path ? ` ${tg.healthCheck.path}` : ''} every ${tg.healthCheck.intervalSeconds}s`,
                     targets: tg.targets
-                      .map((t) => ({ id: t.id, port: t.port, health: t.state, what: (tg.targetType === 'ip' ? podByIp.get(t.id) : nodeByInstance.get(t.id)) ?? 'unknown' }))
+                      .map((t) => ({
+                        id: t.id,
+                        port: t.port,
+                        health: t.state,
+                        ...(t.reason ? { reason: t.reason } : {}),
+                        what: (tg.targetType === 'ip' ? podByIp.get(t.id) : nodeByInstance.get(t.id)) ?? 'unknown',
+                      }))
                       .sort((a, b) => a.id.localeCompare(b.id)),
                   },
                 }
@@ -95,7 +103,8 @@ export function renderServiceTree(d: DescribedService): string {
       lines.push(`${pad}${lastL ? '└─' : '├─'} listener ${l.protocol}:${l.port} → ${tg ? `${tg.name} (${tg.targetType}, ${tg.protocol}:${tg.port}, health ${tg.healthCheck})` : '(no target group)'}`);
       (tg?.targets ?? []).forEach((t, k) => {
         const lastT = k === tg!.targets.length - 1;
-        lines.push(`${pad2}${lastT ? '└─' : '├─'} ${`${t.id}:${t.port}`.padEnd(28)} ${t.health.padEnd(9)} ${t.what}`);
+        const health = t.reason ? `${t.health} (${t.reason})` : t.health;
+        lines.push(`${pad2}${lastT ? '└─' : '├─'} ${`${t.id}:${t.port}`.padEnd(28)} ${health.padEnd(9)} ${t.what}`);
       });
     });
   });
