@@ -1,0 +1,55 @@
+/**
+ * The node agent's parts, started in order: the apiserver relay into the namespace (everything after it talks
+ * to https://127.0.0.1:<port>), the Node's heartbeat, kube-proxy, the pods.
+ */
+import { join } from 'node:path';
+import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { serveTcpToUnix } from '../relay.ts';
+import { nodeNs } from '../names.ts';
+import type { AgentArgs } from './args.ts';
+import { startHeartbeat } from './heartbeat.ts';
+import { startKubeProxy } from './kube-proxy.ts';
+import { startPodManager } from './pods.ts';
+
+export interface RunningAgent {
+  stop(): Promise<void>;
+}
+
+export async function runAgent(args: AgentArgs, log: (line: string) => void): Promise<RunningAgent> {
+  const relay = await serveTcpToUnix('127.0.0.1', args.apiserverPort, args.apiserverSocket);
+  log(`apiserver relay: 127.0.0.1:${args.apiserverPort} → ${args.apiserverSocket}`);
+  const kc = new KubeConfig();
+  kc.loadFromFile(args.kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const coordination = kc.makeApiClient(CoordinationV1Api);
+  const node = { name: args.node, ip: args.ip };
+  // The Node may be a moment from existing (the supervisor saw it first): retry until it answers.
+  let heartbeat;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      heartbeat = await startHeartbeat({ core, coordination }, node, args.leaseSeconds, log);
+      break;
+    } catch (error) {
+      if (attempt % 10 === 1) log(`node ${args.node}: first heartbeat failed (${(error as Error).message}); retrying`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+  const kubeProxy = startKubeProxy({ binary: args.kubeProxy, kubeconfig: args.kubeconfig, nodeName: args.node, nodeIp: args.ip }, log);
+  const pods = startPodManager(kc, core, {
+    core,
+    nodeName: args.node,
+    nodeIp: args.ip,
+    nodeNs: nodeNs(args.node),
+    binaries: { agnhost: args.agnhost, podserver: args.podserver },
+    logDir: join(args.stateDir, 'containers'),
+    log,
+  });
+  return {
+    stop: async () => {
+      heartbeat.stop();
+      await pods.stop();
+      await kubeProxy.stop();
+      relay.close();
+    },
+  };
+}
