@@ -43,6 +43,7 @@ export class NetworkCloud {
       id: s.SubnetId!,
       zone: s.AvailabilityZone ?? '',
       vpcId: s.VpcId ?? vpcId,
+      cidrBlock: s.CidrBlock,
       tags: Object.fromEntries((s.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
     }));
     this.subnetCache = { at: Date.now(), subnets };

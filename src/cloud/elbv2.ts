@@ -1,4 +1,5 @@
 import {
+  AddTagsCommand,
   CreateListenerCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
@@ -25,7 +26,7 @@ import {
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Tags } from '../core/annotations.ts';
-import type { HealthCheck, Protocol, Scheme, TargetType } from '../core/model.ts';
+import { TARGET_GROUP_DEFAULT_ATTRIBUTES, type HealthCheck, type Protocol, type Scheme, type TargetType } from '../core/model.ts';
 import type { Action, ActualListener, ActualLoadBalancer, ActualStack, ActualTargetGroup, Ref } from '../core/plan.ts';
 
 /**
@@ -71,6 +72,8 @@ export class LoadBalancerCloud {
   private readonly writes = new Map<string, number>();
   /** Registered target IDs per target group of ours, as last observed or written (for safe IP reuse). */
   private readonly registered = new Map<string, Set<string>>();
+  /** Target group attributes per group of ours, as last read or written (ADR 0009). */
+  private readonly attributesKnown = new Map<string, Record<string, string>>();
 
   constructor(client: ElasticLoadBalancingV2Client, clusterName: string) {
     this.client = client;
@@ -159,10 +162,14 @@ export class LoadBalancerCloud {
     });
   }
 
-  /** Everything of ours for one Service, with target health; attributes only when asked for. */
+  /**
+   * Everything of ours for one Service, with target health; attributes and listener tags only when asked for.
+   * `targetGroupAttributes: 'known'` gives each group's attributes as this process last read or wrote them,
+   * reading only groups it has not seen (ADR 0009).
+   */
   async observe(
     stackId: string,
-    read: { loadBalancerAttributes: boolean; targetGroupAttributes: boolean },
+    read: { loadBalancerAttributes: boolean; targetGroupAttributes: boolean | 'known'; listenerTags?: boolean },
     expected: { loadBalancerName?: string; targetGroupNames?: string[] } = {},
   ): Promise<ActualStack> {
     await this.loadIndex();
@@ -210,10 +217,21 @@ export class LoadBalancerCloud {
         healthCheck: healthCheckOf(tg),
         targets: (health.TargetHealthDescriptions ?? []).map((d) => ({ id: d.Target?.Id ?? '', port: d.Target?.Port ?? 0, state: d.TargetHealth?.State ?? 'unknown' })),
         loadBalancerArns: tg.LoadBalancerArns ?? [],
-        ...(read.targetGroupAttributes ? { attributes: await this.targetGroupAttributes(tg.TargetGroupArn!) } : {}),
+        ...(read.targetGroupAttributes ? { attributes: await this.targetGroupAttributes(tg.TargetGroupArn!, read.targetGroupAttributes === 'known') } : {}),
       });
     }
+    if (read.listenerTags) await this.readListenerTags(listeners);
     return { loadBalancers: actualLbs, listeners, targetGroups: actualTgs };
+  }
+
+  private async readListenerTags(listeners: ActualListener[]): Promise<void> {
+    for (const batch of chunks(listeners, TAG_CHUNK)) {
+      const described = await this.client.send(new DescribeTagsCommand({ ResourceArns: batch.map((l) => l.arn) }));
+      for (const description of described.TagDescriptions ?? []) {
+        const listener = batch.find((l) => l.arn === description.ResourceArn);
+        if (listener) listener.tags = Object.fromEntries((description.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+      }
+    }
   }
 
   /**
@@ -295,9 +313,14 @@ export class LoadBalancerCloud {
     return Object.fromEntries((result.Attributes ?? []).map((a) => [a.Key ?? '', a.Value ?? '']));
   }
 
-  private async targetGroupAttributes(arn: string): Promise<Record<string, string>> {
+  private async targetGroupAttributes(arn: string, knownWillDo: boolean): Promise<Record<string, string>> {
+    const known = this.attributesKnown.get(arn);
+    if (knownWillDo && known) return known;
     const result = await this.client.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
-    return Object.fromEntries((result.Attributes ?? []).map((a) => [a.Key ?? '', a.Value ?? '']));
+    // ELBv2 returns every attribute; one an emulator leaves out has ELBv2's default.
+    const attributes = { ...TARGET_GROUP_DEFAULT_ATTRIBUTES, ...Object.fromEntries((result.Attributes ?? []).map((a) => [a.Key ?? '', a.Value ?? ''])) };
+    this.attributesKnown.set(arn, attributes);
+    return attributes;
   }
 
   /** Applies actions in order; resources created earlier in the list are referenced by key. */
@@ -360,21 +383,25 @@ export class LoadBalancerCloud {
           );
           const arn = result.TargetGroups![0]!.TargetGroupArn!;
           entry.targetGroups.set(arn, spec.resourceId);
+          this.attributesKnown.set(arn, { ...TARGET_GROUP_DEFAULT_ATTRIBUTES });
           created.set(action.key, arn);
           break;
         }
         case 'ModifyTargetGroup':
           await this.client.send(new ModifyTargetGroupCommand({ TargetGroupArn: action.arn, ...healthCheckParameters(action.healthCheck) }));
           break;
-        case 'ModifyTargetGroupAttributes':
-          await this.client.send(
-            new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arnOf(action.targetGroup), Attributes: Object.entries(action.attributes).map(([Key, Value]) => ({ Key, Value })) }),
-          );
+        case 'ModifyTargetGroupAttributes': {
+          const arn = arnOf(action.targetGroup);
+          await this.client.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes: Object.entries(action.attributes).map(([Key, Value]) => ({ Key, Value })) }));
+          const known = this.attributesKnown.get(arn);
+          if (known) this.attributesKnown.set(arn, { ...known, ...action.attributes });
           break;
+        }
         case 'RegisterTargets': {
           const arn = arnOf(action.targetGroup);
           for (const batch of chunks(action.targets, TARGET_CHUNK)) {
-            await this.client.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t) => ({ Id: t.id, Port: t.port })) }));
+            const targets = batch.map((t) => ({ Id: t.id, Port: t.port, ...(t.availabilityZone ? { AvailabilityZone: t.availabilityZone } : {}) }));
+            await this.client.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: targets }));
           }
           const known = this.registered.get(arn) ?? new Set<string>();
           for (const t of action.targets) known.add(t.id);
@@ -397,8 +424,12 @@ export class LoadBalancerCloud {
               Port: action.port,
               Protocol: action.protocol,
               DefaultActions: [{ Type: 'forward', TargetGroupArn: arnOf(action.targetGroup) }],
+              ...(action.tags ? { Tags: tagList(action.tags) } : {}),
             }),
           );
+          break;
+        case 'AddListenerTags':
+          await this.client.send(new AddTagsCommand({ ResourceArns: [action.arn], Tags: tagList(action.tags) }));
           break;
         case 'ModifyListener':
           await this.client.send(new ModifyListenerCommand({ ListenerArn: action.arn, DefaultActions: [{ Type: 'forward', TargetGroupArn: arnOf(action.targetGroup) }] }));
@@ -410,6 +441,7 @@ export class LoadBalancerCloud {
           await ignoring(['TargetGroupNotFoundException'], () => this.client.send(new DeleteTargetGroupCommand({ TargetGroupArn: action.arn })));
           entry.targetGroups.delete(action.arn);
           this.registered.delete(action.arn);
+          this.attributesKnown.delete(action.arn);
           break;
       }
     }

@@ -78,19 +78,56 @@ export function integer(annotations: AnnotationMap, key: string, fallback: numbe
   return value;
 }
 
-/** `k1=v1,k2=v2` (as the aws-load-balancer-controller writes maps); empty entries are ignored. */
+/**
+ * `k1=v1,k2=v2`, as the aws-load-balancer-controller's ParseStringMapAnnotation reads maps: keys and values
+ * trimmed, a value may hold `=`, and `\,` is a comma inside a value (`\` escapes any character). A comma
+ * starts a new entry only when an `=` follows somewhere after it, so a trailing comma stays in the last value.
+ */
 export function keyValues(annotations: AnnotationMap, key: string): Record<string, string> {
   const raw = annotations?.[key];
   if (raw === undefined) return {};
   const result: Record<string, string> = {};
-  for (const entry of raw.split(',')) {
-    const trimmed = entry.trim();
-    if (trimmed === '') continue;
-    const eq = trimmed.indexOf('=');
-    if (eq <= 0) throw new UserError(`annotation ${key}`, raw, `entry ${JSON.stringify(trimmed)} is not key=value`);
-    result[trimmed.slice(0, eq).trim()] = trimmed.slice(eq + 1).trim();
+  for (const entry of splitKeyValuePairs(raw)) {
+    const eq = entry.indexOf('=');
+    if (eq < 0 || entry.slice(0, eq).trim() === '') throw new UserError(`annotation ${key}`, raw, `entry ${JSON.stringify(entry)} is not key=value`);
+    result[entry.slice(0, eq).trim()] = entry.slice(eq + 1).trim();
   }
   return result;
+}
+
+/** The LBC's splitKeyValuePairs (pkg/annotations/parser.go), so the same annotation splits the same way. */
+function splitKeyValuePairs(raw: string): string[] {
+  const result: string[] = [];
+  let current = '';
+  for (let i = 0; i < raw.length; i++) {
+    const char = raw[i]!;
+    if (char === '\\' && i + 1 < raw.length) {
+      current += raw[++i];
+    } else if (char === ',') {
+      const remaining = raw.slice(i + 1).trim();
+      if (remaining.includes('=')) {
+        result.push(current.trim());
+        current = '';
+      } else if (remaining.length > 0) {
+        // Text without `=` after the comma: a malformed entry, reported by the caller.
+        result.push(current.trim(), remaining);
+        return result;
+      } else {
+        current += char;
+      }
+    } else {
+      current += char;
+    }
+  }
+  if (current.length > 0) result.push(current.trim());
+  return result;
+}
+
+/** Go's strconv.ParseBool, which the LBC uses for boolean values such as preserve_client_ip.enabled. */
+export function goBool(value: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  return undefined;
 }
 
 export function list(annotations: AnnotationMap, key: string): string[] | undefined {

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import { BlockList, isIPv4 } from 'node:net';
 import type { V1EndpointSlice, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import {
   Annotations,
   integer,
   keyValues,
   list,
+  goBool,
   LOAD_BALANCER_CLASS,
   LOAD_BALANCER_RESOURCE,
   oneOf,
@@ -41,6 +43,11 @@ export interface HealthCheck {
 export interface Target {
   id: string;
   port: number;
+  /**
+   * `all` for an ip target outside the VPC's subnets: ELBv2 requires it there (RegisterTargets
+   * TargetDescription.AvailabilityZone) and detects the zone itself inside them.
+   */
+  availabilityZone?: 'all';
 }
 
 export interface DesiredTargetGroup {
@@ -60,6 +67,8 @@ export interface DesiredListener {
   port: number;
   protocol: Protocol;
   targetGroupResourceId: string;
+  /** Our tags (resource = the port, as the LBC's listener resource ID) and the additional-resource-tags. */
+  tags?: Record<string, string>;
 }
 
 export interface DesiredLoadBalancer {
@@ -95,6 +104,8 @@ export interface SubnetInfo {
   id: string;
   zone: string;
   vpcId: string;
+  /** The subnet's IPv4 CIDR block; a target outside every one of the VPC's is registered with zone `all`. */
+  cidrBlock?: string;
   tags: Record<string, string>;
 }
 
@@ -118,6 +129,14 @@ export interface ModelResult {
   stack: DesiredStack;
   warnings: ModelWarning[];
 }
+
+/**
+ * Attributes every target group is given unless the Service asks otherwise, as the LBC does
+ * (buildTargetGroupAttributes): removing the proxy-protocol annotation turns proxy protocol off again. They are
+ * also ELBv2's values for a new target group, so a new group is not modified to get them.
+ */
+export const TARGET_GROUP_DEFAULT_ATTRIBUTES: Readonly<Record<string, string>> = { 'proxy_protocol_v2.enabled': 'false' };
+const PRESERVE_CLIENT_IP = 'preserve_client_ip.enabled';
 
 export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 export const TO_BE_DELETED_TAINT = 'ToBeDeletedByClusterAutoscaler';
@@ -163,17 +182,11 @@ function healthCheckOf(service: V1Service, targetType: TargetType): HealthCheck 
     ? { protocol: 'http' as const, port: String(service.spec!.healthCheckNodePort), path: '/healthz', interval: 10, timeout: 6, healthy: 2, unhealthy: 2 }
     : { protocol: 'tcp' as const, port: 'traffic-port', path: '/', interval: 10, timeout: 10, healthy: 3, unhealthy: 3 };
   const protocol = oneOf(annotations, Annotations.healthCheckProtocol, ['tcp', 'http', 'https', 'TCP', 'HTTP', 'HTTPS'] as const, defaults.protocol).toUpperCase() as HealthCheck['protocol'];
-  const rawPort = annotations?.[Annotations.healthCheckPort]?.trim() ?? defaults.port;
-  if (rawPort !== 'traffic-port') {
-    const port = Number(rawPort);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new UserError(`annotation ${Annotations.healthCheckPort}`, rawPort, 'must be traffic-port or a port number from 1 to 65535');
-    }
-  }
+  const port = healthCheckPortOf(service, targetType, defaults.port);
   const limits = HEALTH_CHECK_LIMITS;
   const check: HealthCheck = {
     protocol,
-    port: rawPort,
+    port,
     intervalSeconds: integer(annotations, Annotations.healthCheckInterval, defaults.interval, limits.intervalSeconds.min, limits.intervalSeconds.max),
     timeoutSeconds: integer(annotations, Annotations.healthCheckTimeout, defaults.timeout, limits.timeoutSeconds.min, limits.timeoutSeconds.max),
     healthyThreshold: integer(annotations, Annotations.healthCheckHealthyThreshold, defaults.healthy, limits.threshold.min, limits.threshold.max),
@@ -188,6 +201,31 @@ function healthCheckOf(service: V1Service, targetType: TargetType): HealthCheck 
     check.successCodes = codes;
   }
   return check;
+}
+
+/**
+ * The healthcheck-port annotation as the LBC's buildTargetGroupHealthCheckPort reads it: `traffic-port`, a port
+ * number, or the name of a Service port, which means its nodePort for instance targets and its targetPort for
+ * ip targets (a named targetPort can differ per pod, so it cannot be used).
+ */
+function healthCheckPortOf(service: V1Service, targetType: TargetType, fallback: string): string {
+  const raw = service.metadata?.annotations?.[Annotations.healthCheckPort]?.trim() ?? fallback;
+  const field = `annotation ${Annotations.healthCheckPort}`;
+  if (raw === 'traffic-port') return raw;
+  if (/^-?\d+$/.test(raw)) {
+    const port = Number(raw);
+    if (port < 1 || port > 65535) throw new UserError(field, raw, 'must be traffic-port, a port number from 1 to 65535 or the name of a Service port');
+    return String(port);
+  }
+  const named = service.spec?.ports?.find((p) => p.name === raw);
+  if (!named) throw new UserError(field, raw, 'must be traffic-port, a port number or the name of a port of the Service');
+  if (targetType === 'instance') {
+    if (!named.nodePort) throw new UserError(field, raw, `Service port ${raw} has no nodePort for instance targets to be checked on`);
+    return String(named.nodePort);
+  }
+  const targetPort = named.targetPort ?? named.port;
+  if (typeof targetPort !== 'number') throw new UserError(field, raw, `Service port ${raw} has a named targetPort (${targetPort}), which ip targets cannot be checked on`);
+  return String(targetPort);
 }
 
 /** Subnets by the subnets annotation (IDs or Name tags), else discovered by role and cluster tag, one per zone. */
@@ -266,7 +304,17 @@ function groupPorts(service: V1Service): PortGroup[] {
     });
 }
 
+/** Whether an address lies in none of the VPC's subnets; undefined CIDRs (none read) leave the zone to ELBv2. */
+function outsideSubnets(input: ModelInput): (address: string) => boolean {
+  const cidrs = input.subnets.filter((s) => s.vpcId === input.vpcId && s.cidrBlock).map((s) => s.cidrBlock!.split('/'));
+  if (cidrs.length === 0) return () => false;
+  const inside = new BlockList();
+  for (const [network, prefix] of cidrs) inside.addSubnet(network!, Number(prefix), 'ipv4');
+  return (address) => isIPv4(address) && !inside.check(address, 'ipv4');
+}
+
 function ipTargets(input: ModelInput, servicePort: V1ServicePort): Target[] {
+  const outside = outsideSubnets(input);
   const namespace = input.service.metadata?.namespace ?? 'default';
   const targets = new Map<string, Target>();
   for (const slice of input.endpointSlices) {
@@ -280,7 +328,7 @@ function ipTargets(input: ModelInput, servicePort: V1ServicePort): Target[] {
       const pod = endpoint.targetRef?.kind === 'Pod' ? endpoint.targetRef.name : undefined;
       const vpcIp = pod ? input.podVpcIp(endpoint.targetRef?.namespace ?? namespace, pod) : undefined;
       for (const address of vpcIp ? [vpcIp] : endpoint.addresses) {
-        targets.set(`${address}:${slicePort.port}`, { id: address, port: slicePort.port });
+        targets.set(`${address}:${slicePort.port}`, { id: address, port: slicePort.port, ...(outside(address) ? { availabilityZone: 'all' as const } : {}) });
       }
     }
   }
@@ -315,6 +363,10 @@ export function buildModel(input: ModelInput): ModelResult {
   reject(Annotations.attributes, loadBalancerAttributesProblem(lbAttributes));
   const tgAttributes = keyValues(annotations, Annotations.targetGroupAttributes);
   for (const { protocol } of groupPorts(service)) reject(Annotations.targetGroupAttributes, targetGroupAttributesProblem(tgAttributes, protocol));
+  // The LBC parses this one with strconv.ParseBool (other values go to AWS as written).
+  if (tgAttributes[PRESERVE_CLIENT_IP] !== undefined && goBool(tgAttributes[PRESERVE_CLIENT_IP]) === undefined) {
+    throw new UserError(`annotation ${Annotations.targetGroupAttributes}`, annotations![Annotations.targetGroupAttributes]!, `${PRESERVE_CLIENT_IP} must be true or false`);
+  }
   const proxyProtocol = annotations?.[Annotations.proxyProtocol];
   if (proxyProtocol !== undefined) {
     if (proxyProtocol.trim() !== '*') throw new UserError(`annotation ${Annotations.proxyProtocol}`, proxyProtocol, 'the only supported value is *');
@@ -372,11 +424,11 @@ export function buildModel(input: ModelInput): ModelResult {
       port: tgPort,
       targetType,
       healthCheck,
-      attributes: { ...tgAttributes },
+      attributes: { ...TARGET_GROUP_DEFAULT_ATTRIBUTES, ...tgAttributes },
       targets,
       tags: { ...baseTags, [Tags.resource]: resourceId },
     });
-    listeners.push({ port: group.port, protocol: group.protocol, targetGroupResourceId: resourceId });
+    listeners.push({ port: group.port, protocol: group.protocol, targetGroupResourceId: resourceId, tags: { ...baseTags, [Tags.resource]: String(group.port) } });
   }
 
   return {

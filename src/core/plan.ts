@@ -1,4 +1,5 @@
 import type { DesiredListener, DesiredLoadBalancer, DesiredStack, DesiredTargetGroup, HealthCheck, Protocol, Scheme, Target, TargetType } from './model.ts';
+import { TARGET_GROUP_DEFAULT_ATTRIBUTES } from './model.ts';
 
 /**
  * The plan: the ordered AWS actions that turn what exists (the actual stack, found by our tags) into the
@@ -37,6 +38,8 @@ export interface ActualListener {
   port: number;
   protocol: Protocol;
   targetGroupArn?: string;
+  /** Undefined when not read (they are read only when the Service has additional tags): no tag change then. */
+  tags?: Record<string, string>;
 }
 
 export interface ActualLoadBalancer {
@@ -67,9 +70,10 @@ export type Action =
   | { kind: 'ModifyTargetGroupAttributes'; targetGroup: Ref; attributes: Record<string, string> }
   | { kind: 'RegisterTargets'; targetGroup: Ref; targets: Target[] }
   | { kind: 'DeregisterTargets'; arn: string; targets: Target[] }
-  | { kind: 'CreateListener'; loadBalancer: Ref; port: number; protocol: Protocol; targetGroup: Ref }
+  | { kind: 'CreateListener'; loadBalancer: Ref; port: number; protocol: Protocol; targetGroup: Ref; tags?: Record<string, string> }
   | { kind: 'ModifyListener'; arn: string; port: number; targetGroup: Ref }
   | { kind: 'DeleteListener'; arn: string; port: number }
+  | { kind: 'AddListenerTags'; arn: string; port: number; tags: Record<string, string> }
   | { kind: 'DeleteTargetGroup'; arn: string; reason: string };
 
 export interface Plan {
@@ -152,7 +156,9 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
     if (!current) {
       creates.push({ kind: 'CreateTargetGroup', key: tg.resourceId, spec: tg });
       const ref = { key: tg.resourceId };
-      if (Object.keys(tg.attributes).length > 0) creates.push({ kind: 'ModifyTargetGroupAttributes', targetGroup: ref, attributes: tg.attributes });
+      // A new group already has ELBv2's defaults: set only what differs from them.
+      const attributes = attributeChanges(tg.attributes, TARGET_GROUP_DEFAULT_ATTRIBUTES);
+      if (Object.keys(attributes).length > 0) creates.push({ kind: 'ModifyTargetGroupAttributes', targetGroup: ref, attributes });
       if (tg.targets.length > 0) creates.push({ kind: 'RegisterTargets', targetGroup: ref, targets: tg.targets });
       tgRefByResource.set(tg.resourceId, ref);
       continue;
@@ -177,16 +183,20 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
   for (const listener of desired.listeners) {
     const tgRef = tgRefByResource.get(listener.targetGroupResourceId)!;
     const live = liveListeners.find((l) => l.port === listener.port);
+    const tags = listener.tags ? { tags: listener.tags } : {};
     if (!live) {
-      listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port: listener.port, protocol: listener.protocol, targetGroup: tgRef });
+      listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port: listener.port, protocol: listener.protocol, targetGroup: tgRef, ...tags });
       continue;
     }
     if (live.protocol !== listener.protocol) {
       // ELBv2 cannot change a listener to UDP or TCP_UDP in place: replace it.
       listenerChanges.push({ kind: 'DeleteListener', arn: live.arn, port: live.port });
-      listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port: listener.port, protocol: listener.protocol, targetGroup: tgRef });
+      listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port: listener.port, protocol: listener.protocol, targetGroup: tgRef, ...tags });
       continue;
     }
+    // Tags are added, never removed: a tag someone else put on our listener is theirs.
+    const missingTags = listener.tags && live.tags ? attributeChanges(listener.tags, live.tags) : {};
+    if (Object.keys(missingTags).length > 0) listenerChanges.push({ kind: 'AddListenerTags', arn: live.arn, port: live.port, tags: missingTags });
     const current = currentByResource.get(listener.targetGroupResourceId);
     if (current && live.targetGroupArn === current.arn) continue;
     const desiredTg = desired.targetGroups.find((tg) => tg.resourceId === listener.targetGroupResourceId)!;
@@ -269,6 +279,8 @@ export function describeAction(action: Action): string {
       return `switch listener ${action.port} → ${ref(action.targetGroup)}`;
     case 'DeleteListener':
       return `delete listener ${action.port} (${action.arn})`;
+    case 'AddListenerTags':
+      return `tag listener ${action.port} with ${JSON.stringify(action.tags)} (${action.arn})`;
     case 'DeleteTargetGroup':
       return `delete target group ${action.arn} (${action.reason})`;
   }

@@ -1,8 +1,9 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { Annotations, UserError } from '../../src/core/annotations.ts';
+import { Annotations } from '../../src/core/annotations.ts';
 import { buildModel, eligibleNodes, resourceName, wantsLoadBalancer, type ModelInput, type NodeInfo, type SubnetInfo } from '../../src/core/model.ts';
 import { nodeInfo } from '../../src/core/nodes.ts';
+import { thrownUserError as userError } from './support/user-error.ts';
 
 const vpcId = 'vpc-1';
 const subnets: SubnetInfo[] = [
@@ -46,16 +47,6 @@ const input = (svc: V1Service, extra: Partial<ModelInput> = {}): ModelInput => (
   ...extra,
 });
 
-const userError = (fn: () => unknown): UserError => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UserError) return error;
-    throw error;
-  }
-  throw new Error('expected a UserError');
-};
-
 describe('wantsLoadBalancer', () => {
   it.each([
     [{ type: 'LoadBalancer' }, true],
@@ -85,7 +76,8 @@ describe('buildModel: defaults', () => {
   });
 
   it('has one listener and one instance target group per port, on the nodePort, with every node', () => {
-    expect(stack.listeners).toEqual([{ port: 80, protocol: 'TCP', targetGroupResourceId: 'shop/web:80' }]);
+    const listenerTags = { 'elbv2.k8s.aws/cluster': 'c1', 'service.k8s.aws/stack': 'shop/web', 'service.k8s.aws/resource': '80' };
+    expect(stack.listeners).toEqual([{ port: 80, protocol: 'TCP', targetGroupResourceId: 'shop/web:80', tags: listenerTags }]);
     const [tg] = stack.targetGroups;
     expect(tg).toMatchObject({ resourceId: 'shop/web:80', protocol: 'TCP', port: 30080, targetType: 'instance' });
     expect(tg!.targets).toEqual([{ id: 'i-n1', port: 30080 }, { id: 'i-n2', port: 30080 }]);
@@ -175,6 +167,7 @@ describe('buildModel: annotations', () => {
     expect(stack.loadBalancer.name).toBe('my-nlb');
     expect(stack.loadBalancer.attributes).toEqual({ 'load_balancing.cross_zone.enabled': 'true' });
     expect(stack.loadBalancer.tags).toMatchObject({ team: 'shop', env: 'dev' });
+    expect(stack.listeners[0]!.tags).toMatchObject({ team: 'shop', env: 'dev' });
     const [tg] = stack.targetGroups;
     expect(tg!.healthCheck).toMatchObject({ protocol: 'HTTP', path: '/ready', intervalSeconds: 30 });
     expect(tg!.attributes).toEqual({ 'deregistration_delay.timeout_seconds': '5', 'proxy_protocol_v2.enabled': 'true' });

@@ -171,3 +171,47 @@ describe('plan', () => {
     expect(planDeletion(actual).actions.map((a) => a.kind)).toEqual(['DeleteLoadBalancer', 'DeleteTargetGroup']);
   });
 });
+
+describe('plan: attribute defaults and listener tags (issue 9)', () => {
+  const proxy = (value: string) => ({ 'proxy_protocol_v2.enabled': value });
+  const converged = (tgAttributes: Record<string, string>, listenerTags?: Record<string, string>): ActualStack => ({
+    loadBalancers: [lb],
+    listeners: [{ ...listener('tg-a'), ...(listenerTags ? { tags: listenerTags } : {}) }],
+    targetGroups: [{ ...actualTg('tg-a', 'instance', [['i-1', 'healthy']]), attributes: tgAttributes }],
+  });
+
+  it('a new target group is not modified to get the defaults it is created with', () => {
+    const stack = desired({ ...desiredTg('instance', ['i-1']), attributes: proxy('false') });
+    expect(kinds(stack, { loadBalancers: [], listeners: [], targetGroups: [] })).toEqual(['CreateLoadBalancer', 'CreateTargetGroup', 'RegisterTargets', 'CreateListener']);
+  });
+
+  it('a new target group with proxy protocol gets it set', () => {
+    const stack = desired({ ...desiredTg('instance', ['i-1']), attributes: proxy('true') });
+    const result = plan(stack, { loadBalancers: [], listeners: [], targetGroups: [] });
+    expect(result.actions[2]).toEqual({ kind: 'ModifyTargetGroupAttributes', targetGroup: { key: 'ns/web:80' }, attributes: proxy('true') });
+  });
+
+  it('the proxy-protocol annotation removed: proxy protocol is turned off again', () => {
+    const stack = desired({ ...desiredTg('instance', ['i-1']), attributes: proxy('false') });
+    expect(plan(stack, converged(proxy('true'))).actions).toEqual([{ kind: 'ModifyTargetGroupAttributes', targetGroup: { arn: 'tg-a' }, attributes: proxy('false') }]);
+    expect(plan(stack, converged(proxy('false'))).actions).toEqual([]);
+  });
+
+  const tagged = (stack: DesiredStack, tags: Record<string, string>): DesiredStack => ({ ...stack, listeners: stack.listeners.map((l) => ({ ...l, tags })) });
+  const tags = { 'elbv2.k8s.aws/cluster': 'c1', team: 'shop' };
+
+  it('a new listener is created with its tags', () => {
+    const stack = tagged(desired(desiredTg('instance', ['i-1'])), tags);
+    const create = plan(stack, { loadBalancers: [], listeners: [], targetGroups: [] }).actions.find((a) => a.kind === 'CreateListener');
+    expect(create).toMatchObject({ tags });
+  });
+
+  it('an existing listener missing tags gets them added; one whose tags were not read is left alone', () => {
+    const stack = tagged(desired(desiredTg('instance', ['i-1'])), tags);
+    const result = plan(stack, converged({}, { 'elbv2.k8s.aws/cluster': 'c1', foreign: 'x' }));
+    expect(result.actions).toEqual([{ kind: 'AddListenerTags', arn: 'listener-80', port: 80, tags: { team: 'shop' } }]);
+    expect(describeAction(result.actions[0]!)).toBe('tag listener 80 with {"team":"shop"} (listener-80)');
+    expect(plan(stack, converged({}, tags)).actions).toEqual([]);
+    expect(plan(stack, converged({})).actions).toEqual([]);
+  });
+});

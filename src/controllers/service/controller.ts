@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import type { AwsClients } from '../../cloud/clients.ts';
 import { NetworkCloud } from '../../cloud/ec2.ts';
 import { LoadBalancerCloud } from '../../cloud/elbv2.ts';
-import { SERVICE_FINALIZER, UserError } from '../../core/annotations.ts';
-import { buildModel, stackIdOf, targetTypeOf, wantsLoadBalancer, type DesiredStack } from '../../core/model.ts';
+import { SERVICE_FINALIZER, Tags, UserError } from '../../core/annotations.ts';
+import { buildModel, stackIdOf, TARGET_GROUP_DEFAULT_ATTRIBUTES, targetTypeOf, wantsLoadBalancer, type DesiredStack } from '../../core/model.ts';
 import { POD_IPS_ANNOTATION } from '../../core/ipam/keys.ts';
 import { nodeInfo } from '../../core/nodes.ts';
 import { describeAction, onlyRegistersTargets, plan, planDeletion, type ActualStack, type Plan } from '../../core/plan.ts';
@@ -17,6 +17,7 @@ const SLICE_SERVICE_LABEL = 'kubernetes.io/service-name';
 /** Passes of observe → plan → apply in one reconcile (a flip needs two: fill the new group, then switch). */
 const MAX_PASSES = 4;
 const HEALTH_WAIT_REQUEUE_MS = 2_000;
+const OWN_TAGS = new Set<string>(Object.values(Tags));
 /** How long target changes (EndpointSlices, pod addresses) of one Service are gathered before it is reconciled. */
 export const DEFAULT_TARGET_BATCH_PERIOD_MS = 200;
 
@@ -169,7 +170,9 @@ export class ServiceController {
       stack.stackId,
       {
         loadBalancerAttributes: Object.keys(stack.loadBalancer.attributes).length > 0,
-        targetGroupAttributes: stack.targetGroups.some((tg) => Object.keys(tg.attributes).length > 0),
+        // Attributes the Service asks for are read every time (drift is repaired); defaults only as known (ADR 0009).
+        targetGroupAttributes: stack.targetGroups.some((tg) => Object.entries(tg.attributes).some(([key, value]) => TARGET_GROUP_DEFAULT_ATTRIBUTES[key] !== value)) || 'known',
+        listenerTags: stack.listeners.some((l) => Object.keys(l.tags ?? {}).some((key) => !OWN_TAGS.has(key))),
       },
       { loadBalancerName: stack.loadBalancer.name, targetGroupNames: stack.targetGroups.map((tg) => tg.name) },
     );
