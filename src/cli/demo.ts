@@ -9,14 +9,19 @@ import { inspector } from './inspector.ts';
 
 export const DEMO_NAMESPACE = 'demo';
 export const DEMO_NODES = ['demo-node-1', 'demo-node-2'];
+/** Networked nodes (docs/pods.md): the vpc component runs them in namespaces of the local VPC, not kwok. */
+export const NETWORK_NODE_LABEL = 'cloud-provider-localstack.io/network';
+/** The Kubernetes e2e image: its pods run the real agnhost (built from the Kubernetes module). */
+export const DEMO_IMAGE = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
 
 const ignoreExisting = (error: unknown) => {
   if (!isConflict(error)) throw error;
 };
 
 /**
- * What `npm run up` shows: two kwok nodes in the ENI pool, a Deployment of two pods and a LoadBalancer
- * Service; the controller gives the nodes instances and the pods VPC addresses, and the Service an NLB.
+ * What `npm run up` shows: two networked nodes in the ENI pool, a Deployment of two agnhost pods and a
+ * LoadBalancer Service; the controller gives the nodes instances and the pods VPC addresses, and the Service an
+ * NLB; the nodes' agents run the pods as real processes answering at their addresses.
  * Idempotent. Returns the Service's tree as `describe service demo/web` prints it.
  */
 export async function runDemo(log: (line: string) => void): Promise<string> {
@@ -32,8 +37,7 @@ export async function runDemo(log: (line: string) => void): Promise<string> {
         body: {
           metadata: {
             name,
-            labels: { 'kubernetes.io/hostname': name, [IPAM_NODE_LABEL]: 'enabled', 'node.kubernetes.io/instance-type': 'm5.large' },
-            annotations: { 'kwok.x-k8s.io/node': 'fake' },
+            labels: { 'kubernetes.io/hostname': name, [IPAM_NODE_LABEL]: 'enabled', [NETWORK_NODE_LABEL]: 'vpc', 'node.kubernetes.io/instance-type': 'm5.large' },
           },
           status: { allocatable: { cpu: '2', memory: '8Gi', pods: '29' }, capacity: { cpu: '2', memory: '8Gi', pods: '29' } },
         },
@@ -48,7 +52,24 @@ export async function runDemo(log: (line: string) => void): Promise<string> {
         spec: {
           replicas: 2,
           selector: { matchLabels: { app: 'web' } },
-          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 8080, name: 'http' }] }] } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: {
+              nodeSelector: { [NETWORK_NODE_LABEL]: 'vpc' },
+              containers: [
+                {
+                  name: 'web',
+                  image: DEMO_IMAGE,
+                  args: ['netexec', '--http-port=8080', '--udp-port=8081'],
+                  ports: [
+                    { containerPort: 8080, name: 'http' },
+                    { containerPort: 8081, name: 'udp', protocol: 'UDP' },
+                  ],
+                  readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2 },
+                },
+              ],
+            },
+          },
         },
       },
     })
