@@ -29,12 +29,27 @@ if [ "$(node_major)" -lt 24 ]; then
 fi
 
 # npm ci whenever package-lock.json differs from the one node_modules was installed from.
+# Two npm scripts started together (`npm run up` and `npm test`) must not both run npm ci into one folder: the
+# second waits for the first's lock (a folder, which mkdir makes atomically), then finds the stamp fresh.
 stamp="$root/node_modules/.cpl-lock-hash"
+lock="$root/.npm-ci.lock"
 want=$(cksum < "$root/package-lock.json")
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  say "installing node_modules (npm ci)"
-  (cd "$root" && npm ci --no-audit --no-fund >&2)
-  printf '%s' "$want" > "$stamp"
+  waited=0
+  until mkdir "$lock" 2>/dev/null; do
+    # A lock older than 10 minutes was left by a killed install.
+    if [ "$waited" -ge 600 ]; then rmdir "$lock" 2>/dev/null || true; waited=0; fi
+    sleep 1; waited=$((waited + 1))
+  done
+  trap 'rmdir "$lock" 2>/dev/null || true' EXIT
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    say "installing node_modules (npm ci)"
+    rm -f "$stamp"
+    (cd "$root" && npm ci --no-audit --no-fund >&2)
+    printf '%s' "$want" > "$stamp"
+  fi
+  rmdir "$lock" 2>/dev/null || true
+  trap - EXIT
 fi
 
 cd "$root"
