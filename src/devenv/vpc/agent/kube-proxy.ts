@@ -44,15 +44,20 @@ export function startKubeProxy(options: KubeProxyOptions, log: (line: string) =>
     child = spawn(options.binary, kubeProxyArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', prefix);
     child.stderr?.on('data', prefix);
-    child.once('error', (error) => log(`kube-proxy: ${error.message}`));
-    child.once('exit', (code, signal) => {
+    let ended = false;
+    // A binary that cannot start emits 'error' and maybe no 'exit': either one ends this run, once.
+    const runEnded = (how: string) => {
+      if (ended) return;
+      ended = true;
       child = undefined;
       if (stopped) return;
       // Back off when it dies right away (a bad flag, no iptables), not when it ran for a while.
       const delay = Date.now() - startedAt < 10_000 ? 5000 : 500;
-      log(`kube-proxy exited (${code ?? signal}); restarting in ${delay} ms`);
+      log(`kube-proxy ${how}; restarting in ${delay} ms`);
       restartTimer = setTimeout(start, delay);
-    });
+    };
+    child.once('error', (error) => runEnded(`failed: ${error.message}`));
+    child.once('exit', (code, signal) => runEnded(`exited (${code ?? signal})`));
   };
   start();
   return {

@@ -153,7 +153,10 @@ export class PodRunner {
     )
       .filter((entry): entry is [ProbeKind, V1Probe] => entry[1] !== undefined)
       .map(([kind, spec]) => ({ kind, spec, state: initialProbeState(kind) }));
-    child.once('error', (error) => this.#ctx.log(`pod ${this.name} container ${container.spec.name}: ${error.message}`));
+    child.once('error', (error) => {
+      this.#ctx.log(`pod ${this.name} container ${container.spec.name}: ${error.message}`);
+      this.#exited(container, run, startedAt, 127, null);
+    });
     child.once('exit', (code, signal) => this.#exited(container, run, startedAt, code, signal));
     for (const probe of container.probes) this.#scheduleProbe(container, run, probe, probeTiming(probe.spec).initialDelaySeconds * 1000);
     this.#scheduleStatus();
@@ -203,7 +206,8 @@ export class PodRunner {
   }
 
   #exited(container: Container, run: number, startedAt: Date, code: number | null, signal: NodeJS.Signals | null): void {
-    if (container.run !== run) return;
+    // Once per run: a process that could not start may report both 'error' and 'exit'.
+    if (container.run !== run || container.current.state !== 'running') return;
     for (const timer of container.timers) clearTimeout(timer);
     container.timers.clear();
     container.child = undefined;
