@@ -194,7 +194,8 @@ export class ServiceController {
       if (error instanceof UserError) {
         // A user error: say what is wrong, write nothing to AWS, and wait for the Service to change.
         this.options.events.event(service, 'Warning', 'SyncLoadBalancerFailed', `Error syncing load balancer: ${error.message}`);
-        log.warn({ field: error.field, value: error.value }, error.message);
+        // The message names the value, cut when huge: a 10 KB annotation is not logged whole on every try.
+        log.warn({ field: error.field }, error.message);
         this.reports.set(key, { key, actions: [], waiting: [`invalid: ${error.message}`] });
         throw new PermanentError(error.message);
       }
