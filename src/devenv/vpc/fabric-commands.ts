@@ -1,0 +1,196 @@
+/**
+ * The commands that build and take down the local VPC (ADR 0008), as data: each builder returns the argv lists
+ * one step runs, in order, so a unit table pins exactly which `ip`/`sysctl` commands touch which namespace.
+ * fabric.ts runs them. Every command names its namespace (`ip -n NS`, `nsenter --net=/run/netns/NS`), so they
+ * work from any network namespace that shares the host's mount namespace (the supervisor in the host ns, a
+ * node agent inside its node ns) and nothing ever lands in the caller's own namespace.
+ */
+import {
+  BASTION_UPLINK_PEER,
+  POD_GATEWAY,
+  UPLINK,
+  netnsPath,
+  nodeUplinkPeer,
+  podHostVeth,
+  subnetBridge,
+} from './names.ts';
+
+export type Command = readonly string[];
+
+/** A pod as the fabric needs it: the UID names its namespace, namespace/name its host-side veth. */
+export interface PodKey {
+  uid: string;
+  namespace: string;
+  name: string;
+}
+
+/** An IPv4 CIDR taken apart; throws naming the value when it is not one. */
+export interface Ipv4Cidr {
+  base: number;
+  prefix: number;
+}
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+export const parseIpv4 = (text: string): number => {
+  const match = IPV4.exec(text);
+  const octets = match?.slice(1).map(Number);
+  if (!octets || octets.some((octet) => octet > 255)) throw new Error(`${JSON.stringify(text)} is not an IPv4 address`);
+  return octets.reduce((value, octet) => value * 256 + octet, 0);
+};
+
+export const formatIpv4 = (value: number): string =>
+  [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+
+export const parseCidr = (text: string): Ipv4Cidr => {
+  const [address = '', prefixText, extra] = text.split('/');
+  const prefix = Number(prefixText);
+  const value = IPV4.test(address) ? parseIpv4(address) : Number.NaN;
+  if (Number.isNaN(value) || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) {
+    throw new Error(`${JSON.stringify(text)} is not an IPv4 CIDR (a.b.c.d/prefix)`);
+  }
+  return { base: value - (value % 2 ** (32 - prefix)), prefix };
+};
+
+export const cidrContains = (cidr: string, address: string): boolean => {
+  const { base, prefix } = parseCidr(cidr);
+  const value = parseIpv4(address);
+  return value >= base && value < base + 2 ** (32 - prefix);
+};
+
+/** AWS reserves base+1 of every subnet for the VPC router: our subnet bridge holds it. */
+export const subnetGateway = (cidr: string): string => formatIpv4(parseCidr(cidr).base + 1);
+
+/** AWS's VPC resolver lives at base+2 of the VPC's CIDR (issue 11 serves it). */
+export const vpcResolver = (vpcCidr: string): string => formatIpv4(parseCidr(vpcCidr).base + 2);
+
+const ip = (ns: string, ...args: string[]): Command => ['ip', '-n', ns, ...args];
+
+/** sysctl inside a namespace without `ip netns exec` (which would make a mount namespace): net.* is per netns. */
+const sysctl = (ns: string, ...settings: string[]): Command => [
+  'nsenter',
+  `--net=${netnsPath(ns)}`,
+  '--',
+  'sysctl',
+  '-q',
+  '-w',
+  ...settings,
+];
+
+/** A fresh namespace with its loopback up. */
+const newNamespace = (ns: string): Command[] => [['ip', 'netns', 'add', ns], ip(ns, 'link', 'set', 'lo', 'up')];
+
+/** The VPC router: forwards between subnet bridges; no default route, so nothing leaves the VPC. */
+export const routerCommands = (router: string): Command[] => [
+  ...newNamespace(router),
+  sysctl(router, 'net.ipv4.ip_forward=1'),
+];
+
+/** One subnet's bridge in the router, holding the subnet's .1 (the AWS VPC router address). */
+export const subnetCommands = (router: string, index: number, subnetCidr: string): Command[] => {
+  const bridge = subnetBridge(index);
+  return [
+    ip(router, 'link', 'add', bridge, 'type', 'bridge'),
+    ip(router, 'addr', 'add', `${subnetGateway(subnetCidr)}/${parseCidr(subnetCidr).prefix}`, 'dev', bridge),
+    ip(router, 'link', 'set', bridge, 'up'),
+  ];
+};
+
+/** A host on a subnet (node or bastion): eth0 on the subnet's bridge with its address, default via the .1. */
+export interface SubnetHost {
+  router: string;
+  ns: string;
+  /** Name of eth0's peer in the router ns. */
+  peer: string;
+  address: string;
+  subnetIndex: number;
+  subnetCidr: string;
+}
+
+const subnetHostCommands = (host: SubnetHost): Command[] => [
+  ...newNamespace(host.ns),
+  ip(host.router, 'link', 'add', host.peer, 'type', 'veth', 'peer', 'name', UPLINK, 'netns', host.ns),
+  ip(host.router, 'link', 'set', host.peer, 'master', subnetBridge(host.subnetIndex), 'up'),
+  ip(host.ns, 'addr', 'add', `${host.address}/${parseCidr(host.subnetCidr).prefix}`, 'dev', UPLINK),
+  ip(host.ns, 'link', 'set', UPLINK, 'up'),
+  ip(host.ns, 'route', 'add', 'default', 'via', subnetGateway(host.subnetCidr), 'dev', UPLINK),
+];
+
+export interface NodeHost {
+  router: string;
+  ns: string;
+  nodeName: string;
+  /** The instance's primary private IP (the Node's InternalIP). */
+  address: string;
+  subnetIndex: number;
+  subnetCidr: string;
+}
+
+/**
+ * A networked node: forwards for its pods and answers ARP on its subnet for their addresses (proxy_arp on eth0,
+ * as the ENI owning the secondary address would). proxy_delay=0: by default the kernel answers a broadcast ARP
+ * request for a proxied address after a random delay of up to 0.8 s, which loses first packets. route_localnet
+ * lets kube-proxy's NodePort rules reach 127/8.
+ */
+export const nodeCommands = (node: NodeHost): Command[] => [
+  ...subnetHostCommands({ ...node, peer: nodeUplinkPeer(node.nodeName) }),
+  sysctl(
+    node.ns,
+    'net.ipv4.ip_forward=1',
+    `net.ipv4.conf.${UPLINK}.proxy_arp=1`,
+    `net.ipv4.neigh.${UPLINK}.proxy_delay=0`,
+    'net.ipv4.conf.all.route_localnet=1',
+  ),
+];
+
+/** The bastion: a plain host in a public subnet (no forwarding). */
+export const bastionCommands = (bastion: Omit<SubnetHost, 'peer'>): Command[] =>
+  subnetHostCommands({ ...bastion, peer: BASTION_UPLINK_PEER });
+
+/**
+ * A pod on a node, VPC-CNI style: the pod's eth0 holds its address as a /32 with a default route via
+ * 169.254.1.1, which the node-side veth answers by proxy ARP; the node routes the /32 to that veth. So every
+ * packet to or from the pod crosses the node's netfilter (kube-proxy), as on EKS.
+ */
+export const podCommands = (nodeNs: string, podNs: string, pod: PodKey, podIp: string): Command[] => {
+  parseIpv4(podIp);
+  const veth = podHostVeth(pod.namespace, pod.name);
+  return [
+    ...newNamespace(podNs),
+    ip(nodeNs, 'link', 'add', veth, 'type', 'veth', 'peer', 'name', UPLINK, 'netns', podNs),
+    ip(podNs, 'addr', 'add', `${podIp}/32`, 'dev', UPLINK),
+    ip(podNs, 'link', 'set', UPLINK, 'up'),
+    ip(podNs, 'route', 'add', POD_GATEWAY, 'dev', UPLINK, 'scope', 'link'),
+    ip(podNs, 'route', 'add', 'default', 'via', POD_GATEWAY, 'dev', UPLINK),
+    sysctl(nodeNs, `net.ipv4.conf.${veth}.proxy_arp=1`, `net.ipv4.neigh.${veth}.proxy_delay=0`),
+    ip(nodeNs, 'link', 'set', veth, 'up'),
+    ip(nodeNs, 'route', 'add', `${podIp}/32`, 'dev', veth),
+  ];
+};
+
+/** Listing and killing what runs in a namespace, then deleting it (its interfaces, routes and rules go with it). */
+export const listPidsCommand = (ns: string): Command => ['ip', 'netns', 'pids', ns];
+export const deleteNamespaceCommand = (ns: string): Command => ['ip', 'netns', 'del', ns];
+export const listNamespacesCommand: Command = ['ip', 'netns', 'list'];
+
+/** Names out of `ip netns list` output ("name (id: 3)" or "name" per line). */
+export const parseNamespaceList = (output: string): string[] =>
+  output
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[0] ?? '')
+    .filter((name) => name !== '');
+
+/**
+ * Teardown order: pods before nodes before the bastion and router, so a veth is never left waiting on a peer
+ * namespace that is mid-deletion and a node's processes cannot recreate a pod namespace we already removed.
+ */
+export const teardownOrder = (names: readonly string[], prefix: string): string[] => {
+  const rank = (name: string): number => {
+    const rest = name.slice(prefix.length);
+    if (rest.startsWith('p-')) return 0;
+    if (rest.startsWith('n-')) return 1;
+    if (rest === 'bastion') return 2;
+    return 3;
+  };
+  return names.filter((name) => name.startsWith(prefix)).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+};
