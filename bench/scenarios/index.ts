@@ -6,6 +6,7 @@ import oneService from './one-service.ts';
 import pool from './pool.ts';
 import restart from './restart.ts';
 import steadyState from './steady-state.ts';
+import vpcPods from './vpc-pods.ts';
 
 /** In the order `npm run bench` runs them (the issue's order). */
-export const scenarios: Scenario[] = [oneService, burst, steadyState, churn, restart, pool, footprint];
+export const scenarios: Scenario[] = [oneService, burst, steadyState, churn, restart, pool, footprint, vpcPods];

@@ -46,11 +46,11 @@ describe('benchmarks at smoke size', () => {
   }, 1_800_000);
 
   it('runs every scenario, in order, with the run described (machine, Node, commit, sizes)', () => {
-    expect(result.scenarios.map((s) => s.name)).toEqual(['one-service', 'burst', 'steady-state', 'churn', 'restart', 'pool', 'footprint']);
+    expect(result.scenarios.map((s) => s.name)).toEqual(['one-service', 'burst', 'steady-state', 'churn', 'restart', 'pool', 'footprint', 'vpc-pods']);
     expect(result.machine.cpus).toBeGreaterThan(0);
     expect(result.node).toMatch(/^v\d+/);
     expect(result.git.commit).toMatch(/^[0-9a-f]{40}$|^unknown$/);
-    expect(Object.keys(result.sizes)).toHaveLength(7);
+    expect(Object.keys(result.sizes)).toHaveLength(8);
   });
 
   it('one-service: both modes converge; the NLB comes before its targets; calls by operation; time splits into AWS and the rest', () => {
@@ -135,5 +135,16 @@ describe('benchmarks at smoke size', () => {
     expect(num(f, 'heapUsedMiB')).toBeGreaterThan(0);
     expect(num(f, 'heapUsedMiB')).toBeLessThanOrEqual(num(f, 'heapTotalMiB'));
     expect(counts(f, 'callsByOperation')['ELBv2:CreateLoadBalancer']).toBeGreaterThanOrEqual(num(f, 'services'));
+  });
+
+  it('vpc-pods: every pod serves (Ready through its real process); created → serving percentiles ordered; RSS per pod and in all', () => {
+    const f = ok('vpc-pods');
+    const pods = num(f, 'pods');
+    ordered(f, 'createdToServing', pods);
+    expect(num(f, 'allServingMs')).toBeGreaterThan(0);
+    expect(num(f, 'podRssP50MiB')).toBeGreaterThan(0);
+    expect(num(f, 'podRssMaxMiB')).toBeGreaterThanOrEqual(num(f, 'podRssP50MiB'));
+    expect(num(f, 'nodeProcessesRssPerNodeMiB')).toBeGreaterThan(0);
+    expect(num(f, 'allRssMiB')).toBeGreaterThanOrEqual(num(f, 'podsRssMiB'));
   });
 });

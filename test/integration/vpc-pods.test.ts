@@ -1,0 +1,254 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IPAM_NODE_LABEL } from '../../src/core/ipam/keys.ts';
+import { NETWORK_NODE_LABEL } from '../../src/cli/demo.ts';
+import { bastionNs, netnsPath, podNs } from '../../src/devenv/vpc/names.ts';
+import { connect, createTestNamespace, deleteNodes, isPodReady, uniqueName, waitFor, type TestEnvironment } from '../../src/testing/index.ts';
+import { startTestCluster, type TestCluster } from './support/controller.ts';
+
+const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
+
+/**
+ * Runs a script with this Node inside the bastion's network namespace (a host in the VPC's first public
+ * subnet), so every request crosses the VPC as a client's would: bastion → VPC router → node → pod.
+ */
+function fromBastion(script: string, ...args: string[]): string {
+  const result = spawnSync('nsenter', [`--net=${netnsPath(bastionNs())}`, '--', process.execPath, '-e', script, ...args], { encoding: 'utf8', timeout: 60_000 });
+  if (result.status !== 0) throw new Error(`in the bastion: ${result.stderr || result.error?.message}`);
+  return result.stdout;
+}
+
+/** GET http://address:port/path `count` times (new connection each), the bodies, one per line ('ERR ...' on failure). */
+const httpGets = (address: string, port: number, path: string, count = 1): string[] =>
+  fromBastion(
+    `const http = require('node:http');
+     const [address, port, path, count] = process.argv.slice(1);
+     const get = () => new Promise((resolve) => {
+       const req = http.get({ host: address, port: Number(port), path, agent: false, timeout: 5000 }, (res) => {
+         let body = ''; res.on('data', (c) => (body += c)); res.on('end', () => resolve(res.statusCode + ' ' + body.trim().split('\\n').join(' ')));
+       });
+       req.on('timeout', () => req.destroy(new Error('timeout'))); req.on('error', (e) => resolve('ERR ' + e.message));
+     });
+     (async () => { for (let i = 0; i < Number(count); i++) console.log(await get()); })();`,
+    address,
+    String(port),
+    path,
+    String(count),
+  )
+    .trim()
+    .split('\n');
+
+/** One UDP datagram to address:port, the reply ('ERR timeout' when none comes). */
+const udpExchange = (address: string, port: number, message: string): string =>
+  fromBastion(
+    `const socket = require('node:dgram').createSocket('udp4');
+     const [address, port, message] = process.argv.slice(1);
+     const timer = setTimeout(() => { console.log('ERR timeout'); socket.close(); }, 3000);
+     socket.on('message', (reply) => { clearTimeout(timer); console.log(reply.toString()); socket.close(); });
+     socket.send(message, Number(port), address);`,
+    address,
+    String(port),
+    message,
+  ).trim();
+
+// Networked nodes: the vpc component makes a namespace for each and runs its node agent there; pods are real
+// processes at their pool addresses and kube-proxy serves NodePorts (docs/pods.md).
+describe('pods on networked nodes answer in the local VPC', () => {
+  let env: TestEnvironment;
+  let cluster: TestCluster;
+  let ns: { name: string; remove: () => Promise<void> };
+  const nodes = [uniqueName('vpc-node'), uniqueName('vpc-node')];
+  const testLabel = { 'cloud-provider-localstack/test-node': 'vpc-pods' };
+  // The readiness probe of `web` pods: unready while a file named after the pod exists here. The probe runs
+  // inside the pod's UTS namespace, so `hostname` is the pod's name.
+  const unreadyDir = join(tmpdir(), uniqueName('cpl-vpc-unready'));
+  const nodeIps = new Map<string, string>();
+
+  const podsOf = async (app: string): Promise<V1Pod[]> =>
+    (await env.core.listNamespacedPod({ namespace: ns.name, labelSelector: `app=${app}` })).items.filter((p) => !p.metadata?.deletionTimestamp);
+  const readyPods = (app: string, count: number) =>
+    waitFor(
+      async () => {
+        const list = await podsOf(app);
+        return list.length === count && list.every(isPodReady) && list;
+      },
+      { description: `${count} ready ${app} pods`, timeoutMs: 120_000 },
+    );
+  const readyEndpoints = async (service: string): Promise<string[]> =>
+    (await env.discovery.listNamespacedEndpointSlice({ namespace: ns.name, labelSelector: `kubernetes.io/service-name=${service}` })).items
+      .flatMap((slice) => slice.endpoints ?? [])
+      .filter((endpoint) => endpoint.conditions?.ready)
+      .flatMap((endpoint) => endpoint.addresses)
+      .sort();
+  const createService = async (name: string, app: string, spec: Partial<NonNullable<V1Service['spec']>> = {}): Promise<V1Service> =>
+    env.core.createNamespacedService({
+      namespace: ns.name,
+      body: {
+        metadata: { name },
+        spec: {
+          type: 'NodePort',
+          selector: { app },
+          ports: [
+            { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' },
+            { name: 'udp', port: 81, targetPort: 8081, protocol: 'UDP' },
+          ],
+          ...spec,
+        },
+      },
+    });
+  const deployment = (name: string, replicas: number, extra: Partial<V1Pod['spec']> & object = {}) =>
+    env.apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: {
+        metadata: { name },
+        spec: {
+          replicas,
+          selector: { matchLabels: { app: name } },
+          template: {
+            metadata: { labels: { app: name } },
+            spec: {
+              nodeSelector: testLabel,
+              terminationGracePeriodSeconds: 1,
+              containers: [
+                {
+                  name: 'agnhost',
+                  image: AGNHOST,
+                  args: ['netexec', '--http-port=8080', '--udp-port=8081'],
+                  ports: [
+                    { name: 'http', containerPort: 8080 },
+                    { name: 'udp', containerPort: 8081, protocol: 'UDP' },
+                  ],
+                  // All three kinds of probe, against the real process.
+                  startupProbe: { tcpSocket: { port: 'http' }, periodSeconds: 1, failureThreshold: 30 },
+                  livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2 },
+                  readinessProbe: { exec: { command: ['sh', '-c', `test ! -e ${unreadyDir}/$(hostname)`] }, periodSeconds: 1 },
+                },
+              ],
+              ...extra,
+            },
+          },
+        },
+      },
+    });
+
+  beforeAll(async () => {
+    env = connect();
+    mkdirSync(unreadyDir, { recursive: true });
+    ns = await createTestNamespace(env.core, 'vpc-pods');
+    for (const name of nodes) {
+      await env.core.createNode({
+        body: {
+          metadata: {
+            name,
+            labels: { 'kubernetes.io/hostname': name, ...testLabel, [NETWORK_NODE_LABEL]: 'vpc', [IPAM_NODE_LABEL]: 'enabled', 'node.kubernetes.io/instance-type': 'm5.large' },
+          },
+          status: { allocatable: { cpu: '2', memory: '8Gi', pods: '29' }, capacity: { cpu: '2', memory: '8Gi', pods: '29' } },
+        },
+      });
+    }
+    // The node controller gives each node an instance (the vpc component builds its namespace from it), the
+    // ENI pool gives pods their addresses.
+    cluster = await startTestCluster(env, { controllers: ['node', 'ipam'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=vpc-pods' });
+    for (const name of nodes) {
+      const node = await waitFor(
+        async () => {
+          const n = await env.core.readNode({ name });
+          const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+          return ready && n.status?.addresses?.some((a) => a.type === 'InternalIP') && n;
+        },
+        { description: `networked node ${name} Ready (its agent runs)`, timeoutMs: 120_000 },
+      );
+      nodeIps.set(name, node.status!.addresses!.find((a) => a.type === 'InternalIP')!.address);
+    }
+    await deployment('web', 4);
+    // eTP=Local's backends: on the first node only, so the second has no local endpoint.
+    await deployment('local', 1, { nodeName: nodes[0]! });
+  }, 240_000);
+
+  afterAll(async () => {
+    await ns?.remove();
+    if (ns) await waitFor(async () => (await env.core.listNamespacedPod({ namespace: ns.name })).items.length === 0, { description: 'test pods gone', timeoutMs: 60_000 }).catch(() => undefined);
+    await deleteNodes(env.core, nodes);
+    await cluster?.stop();
+    await cluster?.sweep();
+    rmSync(unreadyDir, { recursive: true, force: true });
+    env?.close();
+  });
+
+  it("each pod answers /hostname at its pod IP, its status from the agent (the pool's address, the node's IP)", async () => {
+    const pods = await readyPods('web', 4);
+    for (const pod of pods) {
+      expect(pod.status?.podIP).toBe(pod.metadata?.annotations?.['vpc.amazonaws.com/pod-ips']);
+      expect(pod.status?.hostIP).toBe(nodeIps.get(pod.spec!.nodeName!));
+      expect(httpGets(pod.status!.podIP!, 8080, '/hostname')).toEqual([`200 ${pod.metadata!.name}`]);
+    }
+  });
+
+  it("a NodePort on each networked node reaches every ready pod (100 requests), TCP and UDP", async () => {
+    const pods = await readyPods('web', 4);
+    const service = await createService('web', 'web');
+    const [http, udp] = service.spec!.ports!.map((p) => p.nodePort!);
+    const names = pods.map((p) => p.metadata!.name!).sort();
+    await waitFor(async () => (await readyEndpoints('web')).length === 4, { description: 'four ready endpoints' });
+    for (const ip of nodeIps.values()) {
+      // kube-proxy programs the rules a moment after the EndpointSlice changes.
+      await waitFor(async () => httpGets(ip, http!, '/hostname')[0]?.startsWith('200 '), { description: `NodePort ${ip}:${http}` });
+      const seen = new Set(httpGets(ip, http!, '/hostname', 100).map((line) => line.replace(/^200 /, '')));
+      expect([...seen].sort()).toEqual(names);
+      const echoed = await waitFor(async () => { const reply = udpExchange(ip, udp!, 'echo hello-udp'); return reply !== 'ERR timeout' && reply; }, { description: `UDP NodePort ${ip}:${udp}` });
+      expect(echoed).toBe('hello-udp');
+    }
+    expect(udpExchange(pods[0]!.status!.podIP!, 8081, 'hostname')).toBe(pods[0]!.metadata!.name);
+  });
+
+  it("externalTrafficPolicy Local: healthCheckNodePort /healthz answers 200 with a local endpoint, 503 without; kube-proxy's :10256/healthz is 200", async () => {
+    await readyPods('local', 1);
+    const service = await createService('local', 'local', { type: 'LoadBalancer', externalTrafficPolicy: 'Local', loadBalancerClass: 'example.com/none' });
+    const checkPort = service.spec!.healthCheckNodePort!;
+    expect(checkPort).toBeGreaterThan(0);
+    const [withPod, without] = nodes.map((n) => nodeIps.get(n)!);
+    const first = await waitFor(async () => { const [line] = httpGets(withPod!, checkPort, '/healthz'); return line?.startsWith('200 ') && line; }, { description: 'health check 200 on the node with the pod' });
+    expect(JSON.parse(first.slice(4))).toMatchObject({ service: { namespace: ns.name, name: 'local' }, localEndpoints: 1 });
+    const other = await waitFor(async () => { const [line] = httpGets(without!, checkPort, '/healthz'); return !line?.startsWith('ERR') && line; }, { description: 'health check answered on the node without' });
+    expect(other).toMatch(/^503 /);
+    expect(JSON.parse(other!.slice(4))).toMatchObject({ localEndpoints: 0 });
+    for (const ip of nodeIps.values()) expect(httpGets(ip, 10256, '/healthz')[0]).toMatch(/^200 /);
+  });
+
+  it('a pod whose readiness probe fails leaves the EndpointSlice and comes back when it passes', async () => {
+    const pods = await readyPods('web', 4);
+    if (!(await env.core.readNamespacedService({ namespace: ns.name, name: 'web' }).catch(() => undefined))) await createService('web', 'web');
+    const victim = pods[0]!;
+    const ip = victim.status!.podIP!;
+    await waitFor(async () => (await readyEndpoints('web')).includes(ip), { description: `${ip} ready in the slice` });
+    writeFileSync(join(unreadyDir, victim.metadata!.name!), '');
+    await waitFor(async () => !(await readyEndpoints('web')).includes(ip), { description: `${ip} out of the ready endpoints` });
+    const unready = await env.core.readNamespacedPod({ namespace: ns.name, name: victim.metadata!.name! });
+    expect(unready.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+    // The process itself still answers: only readiness changed.
+    expect(httpGets(ip, 8080, '/hostname')).toEqual([`200 ${victim.metadata!.name}`]);
+    rmSync(join(unreadyDir, victim.metadata!.name!));
+    await waitFor(async () => (await readyEndpoints('web')).includes(ip), { description: `${ip} back in the ready endpoints` });
+  });
+
+  it('deleting a pod stops its process and removes its namespace (freeing the address)', async () => {
+    const [victim] = await readyPods('web', 4);
+    const uid = victim!.metadata!.uid!;
+    const ip = victim!.status!.podIP!;
+    expect(existsSync(netnsPath(podNs(uid)))).toBe(true);
+    await env.core.deleteNamespacedPod({ namespace: ns.name, name: victim!.metadata!.name! });
+    await waitFor(async () => !(await env.core.readNamespacedPod({ namespace: ns.name, name: victim!.metadata!.name! }).catch(() => undefined)), {
+      description: 'the pod object gone (the agent deletes it once its processes stopped)',
+      timeoutMs: 60_000,
+    });
+    expect(existsSync(netnsPath(podNs(uid)))).toBe(false);
+    const answer = httpGets(ip, 8080, '/hostname')[0]!;
+    // Nothing answers at the old address (unless the pool already handed it to a new pod).
+    if (!answer.startsWith('ERR')) expect(answer).not.toBe(`200 ${victim!.metadata!.name}`);
+    await readyPods('web', 4);
+  });
+});
