@@ -34,8 +34,16 @@ export const goBuilds: GoBuild[] = [
   {
     module: 'kube',
     // kubectl too: a client of the server's version, so the README's tour needs nothing installed by hand.
-    packages: ['k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager', 'k8s.io/kubernetes/cmd/kube-scheduler', 'k8s.io/kubernetes/cmd/kubectl'],
-    binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'],
+    // kube-proxy and agnhost run inside the local VPC's networked nodes and pods (ADR 0011).
+    packages: [
+      'k8s.io/kubernetes/cmd/kube-apiserver',
+      'k8s.io/kubernetes/cmd/kube-controller-manager',
+      'k8s.io/kubernetes/cmd/kube-scheduler',
+      'k8s.io/kubernetes/cmd/kubectl',
+      'k8s.io/kubernetes/cmd/kube-proxy',
+      'k8s.io/kubernetes/test/images/agnhost',
+    ],
+    binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kube-proxy', 'agnhost'],
     versionOf: 'k8s.io/kubernetes',
     ldflags: (version) => {
       const [major, minor] = version.replace(/^v/, '').split('.');
@@ -108,7 +116,8 @@ function goBuildDir(build: GoBuild, goVersion: string): { dir: string; version: 
   const moduleDir = join(repoRoot, 'devenv', build.module);
   const goMod = readText(join(moduleDir, 'go.mod'));
   const version = build.versionOf ? moduleVersion(goMod, build.versionOf) : 'local';
-  const key = sha([goMod, readText(join(moduleDir, 'go.sum')), readText(join(moduleDir, 'main.go')), goVersion, build.ldflags(version)]);
+  // The package list is part of the key: a command added to a build is a new build even when go.mod is unchanged.
+  const key = sha([goMod, readText(join(moduleDir, 'go.sum')), readText(join(moduleDir, 'main.go')), goVersion, build.ldflags(version), build.packages.join(' ')]);
   return { dir: join(cacheDir, 'bin', `${build.module}-${version}-${key}`), version };
 }
 
