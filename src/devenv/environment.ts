@@ -11,6 +11,9 @@ import { readSeedTopology, seedNetwork, type SeededNetwork } from './seed.ts';
 import { apiserverUrl, emulatorEndpoint, settings } from './settings.ts';
 import { IPAM_NODE_LABEL } from '../core/ipam/keys.ts';
 import { ensureEmulatorVenv, ensureGoBinaries, type BuiltComponent, type PythonEnv } from './toolchain.ts';
+import { ensureSystemPackages } from './system-packages.ts';
+import { teardownAll } from './vpc/fabric.ts';
+import { NOT_NETWORKED_SELECTOR } from './vpc/keys.ts';
 
 export type Log = (line: string) => void;
 
@@ -30,6 +33,7 @@ export interface Toolchain {
 
 /** Builds or finds everything the environment runs (Go binaries, the emulator's venv). */
 export async function setup(log: Log): Promise<Toolchain> {
+  ensureSystemPackages(log);
   const python = await ensureEmulatorVenv(log);
   const go = await ensureGoBinaries(log);
   return { go, python };
@@ -238,9 +242,10 @@ const components: Component[] = [
     ready: (files) => https(settings.ports.scheduler, '/healthz', files, false),
     startTimeoutMs: 60_000,
   },
-  kwokComponent('kwok', 'stages.yaml', `${IPAM_NODE_LABEL}!=enabled`, settings.ports.kwok, 'CPL_KWOK_PORT'),
+  // Networked nodes (network=vpc) are played by their node agents in the local VPC, not by kwok (ADR 0011).
+  kwokComponent('kwok', 'stages.yaml', `${IPAM_NODE_LABEL}!=enabled,${NOT_NETWORKED_SELECTOR}`, settings.ports.kwok, 'CPL_KWOK_PORT'),
   // Nodes in the ENI pool: their pods start only with the address the pool gave them.
-  kwokComponent('kwok-vpc', 'stages-vpc.yaml', `${IPAM_NODE_LABEL}=enabled`, settings.ports.kwokVpc, 'CPL_KWOK_VPC_PORT'),
+  kwokComponent('kwok-vpc', 'stages-vpc.yaml', `${IPAM_NODE_LABEL}=enabled,${NOT_NETWORKED_SELECTOR}`, settings.ports.kwokVpc, 'CPL_KWOK_VPC_PORT'),
 ];
 
 /**
@@ -269,7 +274,31 @@ const controllerComponent: Component = {
   startTimeoutMs: 60_000,
 };
 
-const allComponents = [...components, controllerComponent];
+/**
+ * The local VPC (ADR 0011): network namespaces for the router, the bastion and every networked node, node agents
+ * in them. Started after seeding (it reads .devenv/aws.json for the VPC and its subnets).
+ */
+const vpcComponent: Component = {
+  name: 'vpc',
+  ports: [{ port: settings.ports.vpc, variable: 'CPL_VPC_PORT' }],
+  spec: (tools) => ({
+    command: process.execPath,
+    args: [
+      join(repoRoot, 'src', 'devenv', 'vpc', 'supervisor.ts'),
+      '--kube-proxy',
+      tools.go.kube!.binary('kube-proxy'),
+      '--agnhost',
+      tools.go.kube!.binary('agnhost'),
+      '--podserver',
+      tools.go.podserver!.binary('podserver'),
+    ],
+    env: { ...process.env, CPL_STATE_DIR: statePaths.root },
+  }),
+  ready: () => httpGet(`http://${settings.host}:${settings.ports.vpc}/healthz`).then((r) => r.status === 200, () => false),
+  startTimeoutMs: 60_000,
+};
+
+const allComponents = [...components, vpcComponent, controllerComponent];
 export const componentNames = allComponents.map((component) => component.name);
 
 class ComponentError extends Error {
@@ -361,21 +390,8 @@ export async function up(log: Log, options: UpOptions = {}): Promise<UpResult> {
       started.push(component.name);
     }
     const aws = await seedEmulator();
-    if (options.controller !== false) {
-      const record = readRecord(controllerComponent.name);
-      if (record && isRunning(record) && (await controllerComponent.ready(files))) {
-        alreadyUp.push(controllerComponent.name);
-      } else {
-        if (record) await stopProcess(record);
-        log(`starting ${controllerComponent.name}`);
-        await startComponent(controllerComponent, tools, files, log).catch(async (error: unknown) => {
-          const failed = readRecord(controllerComponent.name);
-          if (failed) await stopProcess(failed);
-          throw error;
-        });
-        started.push(controllerComponent.name);
-      }
-    }
+    await ensureStarted(vpcComponent, tools, files, log, started, alreadyUp);
+    if (options.controller !== false) await ensureStarted(controllerComponent, tools, files, log, started, alreadyUp);
     return { started, alreadyUp, aws };
   });
 }
@@ -439,7 +455,28 @@ export function readAwsEnvironment(): AwsEnvironment {
   return JSON.parse(readFileSync(statePaths.awsJson, 'utf8')) as AwsEnvironment;
 }
 
-/** Stops, in reverse order, exactly the processes `up` recorded, then removes the state folder. */
+/** Starts a component unless it is up and ready; stops what a failed start left behind. */
+async function ensureStarted(component: Component, tools: Toolchain, files: StateFiles, log: Log, started: string[], alreadyUp: string[]): Promise<void> {
+  const record = readRecord(component.name);
+  if (record && isRunning(record) && (await component.ready(files))) {
+    alreadyUp.push(component.name);
+    return;
+  }
+  if (record) await stopProcess(record);
+  log(`starting ${component.name}`);
+  await startComponent(component, tools, files, log).catch(async (error: unknown) => {
+    const failed = readRecord(component.name);
+    if (failed) await stopProcess(failed);
+    throw error;
+  });
+  started.push(component.name);
+}
+
+/**
+ * Stops, in reverse order, exactly the processes `up` recorded, removes every network namespace of the
+ * environment (and so whatever still runs in one: also after the vpc supervisor crashed), then removes the
+ * state folder.
+ */
 export async function down(log: Log): Promise<string[]> {
   return withLock(async () => {
     const records = listRecords();
@@ -457,6 +494,8 @@ export async function down(log: Log): Promise<string[]> {
         log(`stopped ${record.name} (pid ${record.pid})`);
       }
     }
+    const namespaces = await teardownAll();
+    if (namespaces.length > 0) log(`removed network namespaces: ${namespaces.join(' ')}`);
     for (const entry of ['pki', 'logs', 'pids', 'etcd', 'config', 'kubeconfig', 'aws.env', 'aws.json']) {
       rmSync(join(statePaths.root, entry), { recursive: true, force: true });
     }

@@ -28,6 +28,8 @@ export const settings = {
     kwokVpc: port('CPL_KWOK_VPC_PORT', 20248),
     controllerMetrics: port('CPL_CONTROLLER_METRICS_PORT', 18080),
     controllerHealth: port('CPL_CONTROLLER_HEALTH_PORT', 18081),
+    /** The local VPC's supervisor: /healthz (ADR 0011). */
+    vpc: port('CPL_VPC_PORT', 20249),
   },
   serviceCidr: '172.20.0.0/16',
   kubernetesServiceIp: '172.20.0.1',

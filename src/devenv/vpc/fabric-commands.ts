@@ -1,5 +1,5 @@
 /**
- * The commands that build and take down the local VPC (ADR 0008), as data: each builder returns the argv lists
+ * The commands that build and take down the local VPC (ADR 0011), as data: each builder returns the argv lists
  * one step runs, in order, so a unit table pins exactly which `ip`/`sysctl` commands touch which namespace.
  * fabric.ts runs them. Every command names its namespace (`ip -n NS`, `nsenter --net=/run/netns/NS`), so they
  * work from any network namespace that shares the host's mount namespace (the supervisor in the host ns, a

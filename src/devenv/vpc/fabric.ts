@@ -1,5 +1,5 @@
 /**
- * Builds and takes down the local VPC's namespaces by running fabric-commands.ts (ADR 0008). Callable from the
+ * Builds and takes down the local VPC's namespaces by running fabric-commands.ts (ADR 0011). Callable from the
  * host ns (the supervisor) and from inside a node ns (the node agent adds its pods): every command names its
  * target namespace, and `ip netns add` from inside `nsenter --net=…` is visible to the whole machine because
  * nsenter keeps the host's mount namespace.

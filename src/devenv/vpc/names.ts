@@ -1,5 +1,5 @@
 /**
- * The naming scheme of the local VPC (ADR 0008): namespaces, interfaces and state files. Pure functions of their
+ * The naming scheme of the local VPC (ADR 0011): namespaces, interfaces and state files. Pure functions of their
  * inputs, so every component (the supervisor, node agents, the CLI, cleanup) derives the same names without
  * asking anyone.
  *

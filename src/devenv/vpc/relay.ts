@@ -1,5 +1,5 @@
 /**
- * Byte pipes across the boundary between the host's network namespace and the VPC's (ADR 0008). The two share
+ * Byte pipes across the boundary between the host's network namespace and the VPC's (ADR 0011). The two share
  * the file system, so a Unix socket crosses where no route does: nothing is ever routed between them.
  *
  * - serveUnixToTcp (host ns): a socket file whose connections go to a host TCP port (kube-apiserver).
