@@ -22,10 +22,12 @@ import {
   ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
   RegisterTargetsCommand,
+  type TargetHealthDescription,
   type LoadBalancer,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Tags } from '../core/annotations.ts';
+import { holdsAddress } from '../core/target-health.ts';
 import { TARGET_GROUP_DEFAULT_ATTRIBUTES, type HealthCheck, type Protocol, type Scheme, type TargetType } from '../core/model.ts';
 import type { Action, ActualListener, ActualLoadBalancer, ActualStack, ActualTargetGroup, Ref } from '../core/plan.ts';
 
@@ -206,7 +208,7 @@ export class LoadBalancerCloud {
     const actualTgs: ActualTargetGroup[] = [];
     for (const tg of targetGroups) {
       const health = await this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }));
-      this.registered.set(tg.TargetGroupArn!, new Set((health.TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State !== 'unused').map((d) => d.Target?.Id ?? '')));
+      this.registered.set(tg.TargetGroupArn!, addressesHeld(health.TargetHealthDescriptions));
       actualTgs.push({
         arn: tg.TargetGroupArn!,
         name: tg.TargetGroupName ?? '',
@@ -215,7 +217,12 @@ export class LoadBalancerCloud {
         port: tg.Port ?? 0,
         targetType: (tg.TargetType ?? 'instance') as TargetType,
         healthCheck: healthCheckOf(tg),
-        targets: (health.TargetHealthDescriptions ?? []).map((d) => ({ id: d.Target?.Id ?? '', port: d.Target?.Port ?? 0, state: d.TargetHealth?.State ?? 'unknown' })),
+        targets: (health.TargetHealthDescriptions ?? []).map((d) => ({
+          id: d.Target?.Id ?? '',
+          port: d.Target?.Port ?? 0,
+          state: d.TargetHealth?.State ?? 'unknown',
+          ...(d.TargetHealth?.Reason ? { reason: d.TargetHealth.Reason } : {}),
+        })),
         loadBalancerArns: tg.LoadBalancerArns ?? [],
         ...(read.targetGroupAttributes ? { attributes: await this.targetGroupAttributes(tg.TargetGroupArn!, read.targetGroupAttributes === 'known') } : {}),
       });
@@ -460,7 +467,7 @@ export class LoadBalancerCloud {
         if (!known) {
           try {
             const health = await this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-            known = new Set((health.TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State !== 'unused').map((d) => d.Target?.Id ?? ''));
+            known = addressesHeld(health.TargetHealthDescriptions);
           } catch (error) {
             if (errorName(error) !== 'TargetGroupNotFoundException') throw error;
             known = new Set();
@@ -523,4 +530,10 @@ function healthCheckOf(tg: TargetGroup): HealthCheck {
     unhealthyThreshold: tg.UnhealthyThresholdCount ?? 0,
     ...(protocol !== 'TCP' ? { path: tg.HealthCheckPath, successCodes: tg.Matcher?.HttpCode } : {}),
   };
+}
+
+/** Target IDs a group still holds (registered or draining): addresses the ENI pool must not reuse yet. */
+function addressesHeld(descriptions: TargetHealthDescription[] | undefined): Set<string> {
+  const held = (descriptions ?? []).filter((d) => holdsAddress({ state: d.TargetHealth?.State ?? 'unknown', ...(d.TargetHealth?.Reason ? { reason: d.TargetHealth.Reason } : {}) }));
+  return new Set(held.map((d) => d.Target?.Id ?? ''));
 }

@@ -1,3 +1,5 @@
+import { Tags } from './annotations.ts';
+import { isRegistered } from './target-health.ts';
 import type { DesiredListener, DesiredLoadBalancer, DesiredStack, DesiredTargetGroup, HealthCheck, Protocol, Scheme, Target, TargetType } from './model.ts';
 import { TARGET_GROUP_DEFAULT_ATTRIBUTES } from './model.ts';
 
@@ -7,8 +9,10 @@ import { TARGET_GROUP_DEFAULT_ATTRIBUTES } from './model.ts';
  * empty, so a crash anywhere is repaired by the next pass and a plan can be printed as a dry run.
  *
  * The target-type flip never leaves a listener without a healthy target: a listener is pointed at a new
- * target group only once every desired target in it reports healthy; until then the plan creates and fills
- * the new group, leaves the listener on the old one, and says what it waits for.
+ * target group only once every desired target in it reports healthy. ELBv2 health-checks only groups that a
+ * listener forwards to (an unattached group's targets stay `unused`), so while the listener stays on the old
+ * group the new one is served by a staging listener on a free port of the same NLB; the staging listener is
+ * deleted in the pass that switches (ADR 0010).
  */
 
 export interface ActualTarget {
@@ -16,6 +20,8 @@ export interface ActualTarget {
   port: number;
   /** ELBv2 TargetHealth.State: initial, healthy, unhealthy, unused, draining, unavailable. */
   state: string;
+  /** TargetHealth.Reason, e.g. Target.NotInUse (registered, group unattached) or Target.NotRegistered. */
+  reason?: string;
 }
 
 export interface ActualTargetGroup {
@@ -70,7 +76,7 @@ export type Action =
   | { kind: 'ModifyTargetGroupAttributes'; targetGroup: Ref; attributes: Record<string, string> }
   | { kind: 'RegisterTargets'; targetGroup: Ref; targets: Target[] }
   | { kind: 'DeregisterTargets'; arn: string; targets: Target[] }
-  | { kind: 'CreateListener'; loadBalancer: Ref; port: number; protocol: Protocol; targetGroup: Ref; tags?: Record<string, string> }
+  | { kind: 'CreateListener'; loadBalancer: Ref; port: number; protocol: Protocol; targetGroup: Ref; staging?: true; tags?: Record<string, string> }
   | { kind: 'ModifyListener'; arn: string; port: number; targetGroup: Ref }
   | { kind: 'DeleteListener'; arn: string; port: number }
   | { kind: 'AddListenerTags'; arn: string; port: number; tags: Record<string, string> }
@@ -83,7 +89,6 @@ export interface Plan {
 }
 
 const HEALTHY = 'healthy';
-const GONE = new Set(['draining', 'unused']);
 const targetKey = (t: { id: string; port: number }) => `${t.id}:${t.port}`;
 
 function sameHealthCheck(a: HealthCheck, b: HealthCheck): boolean {
@@ -109,7 +114,7 @@ function attributeChanges(desired: Record<string, string>, actual: Record<string
 const compatible = (tg: ActualTargetGroup, desired: DesiredTargetGroup) =>
   tg.resourceId === desired.resourceId && tg.protocol === desired.protocol && tg.port === desired.port && tg.targetType === desired.targetType;
 
-const registered = (tg: ActualTargetGroup) => tg.targets.filter((t) => !GONE.has(t.state));
+const registered = (tg: ActualTargetGroup) => tg.targets.filter(isRegistered);
 
 /** Every desired target is registered and healthy (and there is at least one). */
 function readyToServe(tg: ActualTargetGroup, desired: DesiredTargetGroup): boolean {
@@ -178,8 +183,11 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
   }
 
   // Listeners: create missing ones, delete extra ones, and switch a listener to its new target group only
-  // when that group can serve (or the old one could not anyway).
+  // when that group can serve (or the old one could not anyway); meanwhile a staging listener gets the new
+  // group health-checked.
   const desiredPorts = new Set(desired.listeners.map((l) => l.port));
+  const keptStagingListeners = new Set<string>();
+  const takenPorts = new Set([...desiredPorts, ...liveListeners.map((l) => l.port)]);
   for (const listener of desired.listeners) {
     const tgRef = tgRefByResource.get(listener.targetGroupResourceId)!;
     const live = liveListeners.find((l) => l.port === listener.port);
@@ -205,11 +213,20 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
       listenerChanges.push({ kind: 'ModifyListener', arn: live.arn, port: live.port, targetGroup: tgRef });
     } else {
       if (oldTg) keptTargetGroups.add(oldTg.arn);
+      const staging = current && liveListeners.find((l) => !desiredPorts.has(l.port) && l.targetGroupArn === current.arn);
+      if (staging) keptStagingListeners.add(staging.arn);
+      else if (desiredTg.targets.length > 0) {
+        const port = stagingPort(takenPorts);
+        takenPorts.add(port);
+        // Ours like any listener (cluster and stack tags), its resource tag saying what it is for.
+        const stagingTags = listener.tags ? { tags: { ...listener.tags, [Tags.resource]: `staging:${listener.port}` } } : {};
+        listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port, protocol: listener.protocol, targetGroup: tgRef, staging: true, ...stagingTags });
+      }
       waiting.push(waitReason(listener, desiredTg, current));
     }
   }
   for (const live of liveListeners) {
-    if (!desiredPorts.has(live.port)) listenerChanges.push({ kind: 'DeleteListener', arn: live.arn, port: live.port });
+    if (!desiredPorts.has(live.port) && !keptStagingListeners.has(live.arn)) listenerChanges.push({ kind: 'DeleteListener', arn: live.arn, port: live.port });
   }
 
   // Whatever of ours is no longer needed goes last, after the listeners stopped using it.
@@ -226,8 +243,17 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
   return { actions: [...creates, ...listenerChanges, ...deletes], waiting };
 }
 
+/**
+ * The port of a staging listener: the highest one the NLB does not use and no Service port wants. High ports
+ * keep clear of the ports Services use; the listener lives only while a flip waits for health.
+ */
+export function stagingPort(taken: ReadonlySet<number>): number {
+  for (let port = 65535; port > 0; port--) if (!taken.has(port)) return port;
+  throw new Error('no free listener port for a staging listener');
+}
+
 function waitReason(listener: DesiredListener, desired: DesiredTargetGroup, current: ActualTargetGroup | undefined): string {
-  if (!current) return `listener ${listener.port}: waiting for target group ${desired.name} to be created`;
+  if (!current) return `listener ${listener.port}: waiting for target group ${desired.name} to be created and health-checked`;
   if (desired.targets.length === 0) return `listener ${listener.port}: stays on its old target group until ${desired.name} has targets`;
   const healthy = current.targets.filter((t) => t.state === HEALTHY).length;
   return `listener ${listener.port}: waiting for ${desired.name} to have all ${desired.targets.length} targets healthy (${healthy} now)`;
@@ -274,7 +300,7 @@ export function describeAction(action: Action): string {
     case 'DeregisterTargets':
       return `deregister ${action.targets.map(targetKey).join(', ')} from ${action.arn}`;
     case 'CreateListener':
-      return `create listener ${action.protocol}:${action.port} → ${ref(action.targetGroup)}`;
+      return `create ${action.staging ? 'staging listener (health checks of a new target group before the switch)' : 'listener'} ${action.protocol}:${action.port} → ${ref(action.targetGroup)}`;
     case 'ModifyListener':
       return `switch listener ${action.port} → ${ref(action.targetGroup)}`;
     case 'DeleteListener':

@@ -138,7 +138,12 @@ const components: Component[] = [
   {
     name: 'emulator',
     ports: [{ port: settings.ports.emulator, variable: 'CPL_EMULATOR_PORT' }],
-    spec: (tools) => ({ command: tools.python.motoServer, args: ['-H', settings.host, '-p', String(settings.ports.emulator)] }),
+    // moto's server with our extensions (localstack/cpl_emulator: target health as ELBv2 reports it).
+    spec: (tools) => ({
+      command: tools.python.python,
+      args: ['-m', 'cpl_emulator', '-H', settings.host, '-p', String(settings.ports.emulator)],
+      env: { ...process.env, PYTHONPATH: join(repoRoot, 'localstack') },
+    }),
     ready: () => httpGet(`${emulatorEndpoint}/moto-api/`).then((r) => r.status === 200, () => false),
     startTimeoutMs: 60_000,
   },

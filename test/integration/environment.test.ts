@@ -3,6 +3,8 @@ import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
+  DeregisterTargetsCommand,
+  ModifyTargetGroupAttributesCommand,
   DeleteLoadBalancerCommand,
   DeleteTargetGroupCommand,
   DescribeListenersCommand,
@@ -108,7 +110,7 @@ describe('local environment', () => {
     expect(publicSubnets.map((s) => s.SubnetId).sort()).toEqual(env.network.publicSubnets.map((s) => s.id).sort());
   });
 
-  it('an NLB, a target group of each target type, a listener and target registrations round-trip through the emulator', async () => {
+  it('an NLB, a target group of each target type, a listener and target registrations round-trip through the emulator, with target health as AWS reports it', async () => {
     const { ec2, elbv2 } = env.aws;
     const tags = [{ Key: 'cloud-provider-localstack/test', Value: runTag }];
     const instance = await ec2.send(
@@ -159,8 +161,16 @@ describe('local environment', () => {
       const listeners = await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: created.lb }));
       expect(listeners.Listeners?.[0]?.DefaultActions?.[0]?.TargetGroupArn).toBe(ipTg);
       const health = async (arn: string) => (await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }))).TargetHealthDescriptions ?? [];
+      const states = async (arn: string) => (await health(arn)).map((t) => [t.Target?.Id, t.TargetHealth?.State, t.TargetHealth?.Reason]);
       expect((await health(instanceTg)).map((t) => [t.Target?.Id, t.Target?.Port])).toEqual([[instanceId, 31000]]);
-      expect((await health(ipTg)).map((t) => [t.Target?.Id, t.TargetHealth?.State])).toEqual([['10.0.64.10', 'healthy']]);
+      // As on AWS: a group no listener forwards to is not health-checked (localstack/cpl_emulator).
+      expect(await states(instanceTg)).toEqual([[instanceId, 'unused', 'Target.NotInUse']]);
+      expect(await states(ipTg)).toEqual([['10.0.64.10', 'healthy', undefined]]);
+      // A deregistered target drains for the group's deregistration delay and is listed meanwhile.
+      await elbv2.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: ipTg, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '2' }] }));
+      await elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: ipTg, Targets: [{ Id: '10.0.64.10', Port: 8080 }] }));
+      expect(await states(ipTg)).toEqual([['10.0.64.10', 'draining', 'Target.DeregistrationInProgress']]);
+      await waitFor(async () => (await health(ipTg)).length === 0, { description: 'the deregistration delay to end' });
       // Every call above went through the one counter the metrics and benchmarks read.
       expect(env.aws.calls.snapshot()['ELBv2:RegisterTargets']).toBeGreaterThanOrEqual(2);
     } finally {

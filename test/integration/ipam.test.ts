@@ -120,7 +120,11 @@ describe('ENI pool (IPAM)', () => {
     await env.core.createNamespacedService({
       namespace: ns.name,
       body: {
-        metadata: { name: 'web', annotations: { [Annotations.targetType]: 'ip' } },
+        metadata: {
+          name: 'web',
+          // A deregistered address drains for the delay (300 s by default, as on AWS) and is not reused meanwhile.
+          annotations: { [Annotations.targetType]: 'ip', [Annotations.targetGroupAttributes]: 'deregistration_delay.timeout_seconds=2' },
+        },
         spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] },
       },
     });

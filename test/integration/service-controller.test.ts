@@ -174,11 +174,12 @@ describe('service controller', () => {
     await createDeploymentOnce(name);
     const start = await waitForLoadBalancer(env, ns.name, name, (o) => healthyTargets(o.listeners[0]).length > 0);
     const fromTg = start.listeners[0]!.targetGroupArn;
-    const observations: { tg: string; healthy: number }[] = [];
+    const observations: { tg: string; healthy: number; listeners: number }[] = [];
     let done = false;
     const poller = (async () => {
       while (!done) observations.push(await observeListener(env, start.arn));
     })();
+    const callsBefore = cluster.manager.aws.calls.snapshot();
     await annotate(name, { [Annotations.targetType]: to });
     const end = await waitForLoadBalancer(env, ns.name, name, (o) => o.listeners[0]!.targetType === to && healthyTargets(o.listeners[0]).length > 0);
     await cluster.manager.idle();
@@ -190,6 +191,11 @@ describe('service controller', () => {
     expect(observations.filter((o) => o.healthy === 0)).toEqual([]);
     // Both groups were seen serving: the switch happened while we watched.
     expect(new Set(observations.map((o) => o.tg))).toEqual(new Set([fromTg, end.listeners[0]!.targetGroupArn]));
+    // The new group was health-checked through a staging listener (an unattached group's targets are `unused`,
+    // as on AWS: ADR 0010), which is gone once the listener moved.
+    const flipCalls = callsBetween(callsBefore, cluster.manager.aws.calls.snapshot());
+    expect([flipCalls['ELBv2:CreateListener'], flipCalls['ELBv2:ModifyListener'], flipCalls['ELBv2:DeleteListener']]).toEqual([1, 1, 1]);
+    expect(observations.at(-1)!.listeners).toBe(1);
     // The old group is gone.
     await expect(env.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: fromTg }))).rejects.toThrow();
   });
@@ -264,7 +270,8 @@ describe('service controller', () => {
 
   it('a target deregistered behind our back is registered again within one resync', async () => {
     const lb = await waitForLoadBalancer(env, ns.name, 'api', (o) => healthyTargets(o.listeners[0]).length === 1);
-    const [target] = lb.listeners[0]!.targets;
+    // Scaled-down pods' addresses may still be draining (listed, as on AWS): take the healthy one.
+    const target = lb.listeners[0]!.targets.find((t) => t.health === 'healthy');
     await env.aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: lb.listeners[0]!.targetGroupArn, Targets: [{ Id: target!.id, Port: target!.port }] }));
     await cluster.manager.service!.resync();
     await waitForLoadBalancer(env, ns.name, 'api', (o) => healthyTargets(o.listeners[0]).length === 1);
@@ -323,8 +330,14 @@ const strategicPatch = setHeaderOptions('Content-Type', PatchStrategy.StrategicM
  * read before and after the health: if it moved in between, the health read may describe a group the listener
  * had already left (and that is being drained), so the observation is taken again.
  */
-async function observeListener(env: TestEnvironment, lbArn: string): Promise<{ tg: string; healthy: number }> {
-  const forwardsTo = async () => (await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners?.[0]?.DefaultActions?.[0]?.TargetGroupArn ?? '';
+/** The group the Service's listener (port 80) forwards to and its healthy count, and how many listeners the NLB has. */
+async function observeListener(env: TestEnvironment, lbArn: string): Promise<{ tg: string; healthy: number; listeners: number }> {
+  let listeners = 0;
+  const forwardsTo = async () => {
+    const all = (await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners ?? [];
+    listeners = all.length;
+    return all.find((l) => l.Port === 80)?.DefaultActions?.[0]?.TargetGroupArn ?? '';
+  };
   for (;;) {
     const tg = await forwardsTo();
     let healthy: number;
@@ -335,6 +348,6 @@ async function observeListener(env: TestEnvironment, lbArn: string): Promise<{ t
       if ((await forwardsTo()) === tg) throw error;
       continue;
     }
-    if ((await forwardsTo()) === tg) return { tg, healthy };
+    if ((await forwardsTo()) === tg) return { tg, healthy, listeners };
   }
 }

@@ -72,7 +72,7 @@ describe('plan', () => {
     expect(onlyRegistersTargets(plan(desired(desiredTg('instance', ['i-1'])), { loadBalancers: [], listeners: [], targetGroups: [] }))).toBe(false);
     const flip = { loadBalancers: [lb], listeners: [listener('tg-a')], targetGroups: [actualTg('tg-a', 'instance', [['i-1', 'healthy']]), actualTg('tg-b', 'ip', [])] };
     const flipPlan = plan(desired(desiredTg('ip', ['10.0.0.1'])), flip);
-    expect(flipPlan.actions.map((x) => x.kind)).toEqual(['RegisterTargets']);
+    expect(flipPlan.actions.map((x) => x.kind)).toEqual(['RegisterTargets', 'CreateListener']);
     expect(onlyRegistersTargets(flipPlan)).toBe(false);
   });
 
@@ -84,24 +84,41 @@ describe('plan', () => {
   describe('flipping the target type never leaves the listener without a healthy target', () => {
     const oldInstanceTg = actualTg('tg-instance', 'instance', [['i-1', 'healthy']]);
 
-    it('pass 1: creates and fills the new group, keeps the listener and the old group', () => {
+    // ELBv2 health-checks only groups a listener forwards to: the new group gets a staging listener (ADR 0010).
+    const staging = (tgArn: string) => ({ arn: 'listener-staging', loadBalancerArn: 'lb-1', port: 65535, protocol: 'TCP' as const, targetGroupArn: tgArn });
+
+    it('pass 1: creates and fills the new group and gives it a staging listener; keeps the listener and the old group', () => {
       const result = plan(desired(desiredTg('ip', ['10.0.0.5'])), { loadBalancers: [lb], listeners: [listener('tg-instance')], targetGroups: [oldInstanceTg] });
-      expect(result.actions.map((a) => a.kind)).toEqual(['CreateTargetGroup', 'RegisterTargets']);
-      expect(result.waiting).toEqual(['listener 80: waiting for target group tg-ip to be created']);
+      expect(result.actions.map((a) => a.kind)).toEqual(['CreateTargetGroup', 'RegisterTargets', 'CreateListener']);
+      expect(result.actions[2]).toEqual({ kind: 'CreateListener', loadBalancer: { arn: 'lb-1' }, port: 65535, protocol: 'TCP', targetGroup: { key: 'ns/web:80' }, staging: true });
+      expect(result.waiting).toEqual(['listener 80: waiting for target group tg-ip to be created and health-checked']);
     });
 
-    it('pass 2: new targets not healthy yet → still waits', () => {
+    it('pass 2: new targets not healthy yet → still waits, the staging listener stays', () => {
       const newTg = actualTg('tg-ip', 'ip', [['10.0.0.5', 'initial']]);
-      const result = plan(desired(desiredTg('ip', ['10.0.0.5'])), { loadBalancers: [lb], listeners: [listener('tg-instance')], targetGroups: [oldInstanceTg, newTg] });
+      const result = plan(desired(desiredTg('ip', ['10.0.0.5'])), { loadBalancers: [lb], listeners: [listener('tg-instance'), staging('tg-ip')], targetGroups: [oldInstanceTg, newTg] });
       expect(result.actions).toEqual([]);
       expect(result.waiting[0]).toContain('waiting for tg-ip to have all 1 targets healthy (0 now)');
     });
 
-    it('pass 3: new targets healthy → switch the listener, then deregister and delete the old group', () => {
-      const newTg = actualTg('tg-ip', 'ip', [['10.0.0.5', 'healthy']]);
+    it('a new group left without its staging listener (unused, Target.NotInUse) gets one again and is not re-registered', () => {
+      const newTg = { ...actualTg('tg-ip', 'ip', []), targets: [{ id: '10.0.0.5', port: 8080, state: 'unused', reason: 'Target.NotInUse' }] };
       const result = plan(desired(desiredTg('ip', ['10.0.0.5'])), { loadBalancers: [lb], listeners: [listener('tg-instance')], targetGroups: [oldInstanceTg, newTg] });
+      expect(result.actions).toEqual([{ kind: 'CreateListener', loadBalancer: { arn: 'lb-1' }, port: 65535, protocol: 'TCP', targetGroup: { arn: 'tg-ip' }, staging: true }]);
+    });
+
+    it('the staging port avoids every port the NLB or the Service uses', () => {
+      const busy = { ...listener('tg-instance'), arn: 'listener-65535', port: 65535 };
+      const result = plan(desired(desiredTg('ip', ['10.0.0.5'])), { loadBalancers: [lb], listeners: [listener('tg-instance'), busy], targetGroups: [oldInstanceTg] });
+      expect(result.actions.find((a) => a.kind === 'CreateListener')).toMatchObject({ port: 65534, staging: true });
+    });
+
+    it('pass 3: new targets healthy → switch the listener, delete the staging listener, then deregister and delete the old group', () => {
+      const newTg = actualTg('tg-ip', 'ip', [['10.0.0.5', 'healthy']]);
+      const result = plan(desired(desiredTg('ip', ['10.0.0.5'])), { loadBalancers: [lb], listeners: [listener('tg-instance'), staging('tg-ip')], targetGroups: [oldInstanceTg, newTg] });
       expect(result.actions).toEqual([
         { kind: 'ModifyListener', arn: 'listener-80', port: 80, targetGroup: { arn: 'tg-ip' } },
+        { kind: 'DeleteListener', arn: 'listener-staging', port: 65535 },
         { kind: 'DeregisterTargets', arn: 'tg-instance', targets: [{ id: 'i-1', port: 30080 }] },
         { kind: 'DeleteTargetGroup', arn: 'tg-instance', reason: 'replaced' },
       ]);
