@@ -115,6 +115,9 @@ const https = (port: number, path: string, files: StateFiles, withClientCert: bo
     rejectUnauthorized: withClientCert,
   }).then((response) => response.status === 200, () => false);
 
+/** The node Lease duration kwok sets and renews (every quarter of it), the kubelet's default. */
+export const KWOK_NODE_LEASE_SECONDS = 40;
+
 function kwokComponent(name: string, stages: string, nodeSelector: string, port: number, variable: string): Component {
   return {
     name,
@@ -127,6 +130,11 @@ function kwokComponent(name: string, stages: string, nodeSelector: string, port:
         `--manage-nodes-with-label-selector=${nodeSelector}`,
         `--cidr=${settings.kwokPodCidr}`,
         `--server-address=${settings.host}:${port}`,
+        // A Lease per node in kube-node-lease, renewed every quarter of its duration, as a kubelet does (its
+        // default, 40 s). kwok's default is none, and then kube-controller-manager's node lifecycle marks every
+        // node NotReady and its pods unready after node-monitor-grace-period (50 s): the Stages refresh the Ready
+        // heartbeat only every ~10 minutes, as a kubelet with a lease does.
+        `--node-lease-duration-seconds=${KWOK_NODE_LEASE_SECONDS}`,
       ],
     }),
     ready: () => httpGet(`http://${settings.host}:${port}/healthz`).then((r) => r.status === 200, () => false),
