@@ -28,8 +28,10 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Tags } from '../core/annotations.ts';
 import { holdsAddress } from '../core/target-health.ts';
-import { TARGET_GROUP_DEFAULT_ATTRIBUTES, type HealthCheck, type Protocol, type Scheme, type TargetType } from '../core/model.ts';
+import { TARGET_GROUP_DEFAULT_ATTRIBUTES, type Protocol, type Scheme, type TargetType } from '../core/model.ts';
 import type { Action, ActualListener, ActualLoadBalancer, ActualStack, ActualTargetGroup, Ref } from '../core/plan.ts';
+import { healthCheckOf, healthCheckParameters } from './elbv2/health-check.ts';
+import { chunks, errorName, ignoring, keyValueList, keyValueRecord } from './elbv2/sdk.ts';
 
 /**
  * ELBv2 adapter: finds what we own by tags and applies plan actions.
@@ -58,8 +60,6 @@ interface StackEntry {
   targetGroups: Map<string, string>; // arn → resource tag
 }
 
-const errorName = (error: unknown) => (error as { name?: string }).name ?? '';
-const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
 export class LoadBalancerCloud {
   private readonly client: ElasticLoadBalancingV2Client;
@@ -124,7 +124,7 @@ export class LoadBalancerCloud {
     for (const batch of chunks([...lbArns, ...tgArns], TAG_CHUNK)) {
       const described = await this.client.send(new DescribeTagsCommand({ ResourceArns: batch }));
       for (const description of described.TagDescriptions ?? []) {
-        const tags = Object.fromEntries((description.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+        const tags = keyValueRecord(description.Tags);
         const stack = tags[Tags.stack];
         if (tags[Tags.cluster] !== this.clusterName || !stack || !description.ResourceArn) continue;
         if (description.ResourceArn.includes(':loadbalancer/')) this.entry(stack).loadBalancers.add(description.ResourceArn);
@@ -236,7 +236,7 @@ export class LoadBalancerCloud {
       const described = await this.client.send(new DescribeTagsCommand({ ResourceArns: batch.map((l) => l.arn) }));
       for (const description of described.TagDescriptions ?? []) {
         const listener = batch.find((l) => l.arn === description.ResourceArn);
-        if (listener) listener.tags = Object.fromEntries((description.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+        if (listener) listener.tags = keyValueRecord(description.Tags);
       }
     }
   }
@@ -262,7 +262,7 @@ export class LoadBalancerCloud {
     for (const batch of chunks(candidates, TAG_CHUNK)) {
       const described = await this.client.send(new DescribeTagsCommand({ ResourceArns: batch }));
       for (const description of described.TagDescriptions ?? []) {
-        const tags = Object.fromEntries((description.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+        const tags = keyValueRecord(description.Tags);
         if (tags[Tags.cluster] !== this.clusterName || tags[Tags.stack] !== stackId || !description.ResourceArn) continue;
         if (description.ResourceArn.includes(':loadbalancer/')) entry.loadBalancers.add(description.ResourceArn);
         else entry.targetGroups.set(description.ResourceArn, tags[Tags.resource] ?? '');
@@ -317,7 +317,7 @@ export class LoadBalancerCloud {
 
   private async loadBalancerAttributes(arn: string): Promise<Record<string, string>> {
     const result = await this.client.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arn }));
-    return Object.fromEntries((result.Attributes ?? []).map((a) => [a.Key ?? '', a.Value ?? '']));
+    return keyValueRecord(result.Attributes);
   }
 
   private async targetGroupAttributes(arn: string, knownWillDo: boolean): Promise<Record<string, string>> {
@@ -325,7 +325,7 @@ export class LoadBalancerCloud {
     if (knownWillDo && known) return known;
     const result = await this.client.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
     // ELBv2 returns every attribute; one an emulator leaves out has ELBv2's default.
-    const attributes = { ...TARGET_GROUP_DEFAULT_ATTRIBUTES, ...Object.fromEntries((result.Attributes ?? []).map((a) => [a.Key ?? '', a.Value ?? ''])) };
+    const attributes = { ...TARGET_GROUP_DEFAULT_ATTRIBUTES, ...keyValueRecord(result.Attributes) };
     this.attributesKnown.set(arn, attributes);
     return attributes;
   }
@@ -346,7 +346,6 @@ export class LoadBalancerCloud {
       if (!arn) throw new Error(`plan refers to ${ref.key} before creating it`);
       return arn;
     };
-    const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
     for (const action of actions) {
       onAction?.(action);
       switch (action.kind) {
@@ -358,7 +357,7 @@ export class LoadBalancerCloud {
               Scheme: action.spec.scheme,
               Subnets: action.spec.subnetIds,
               IpAddressType: 'ipv4',
-              Tags: tagList(action.spec.tags),
+              Tags: keyValueList(action.spec.tags),
             }),
           );
           const arn = result.LoadBalancers![0]!.LoadBalancerArn!;
@@ -368,7 +367,7 @@ export class LoadBalancerCloud {
         }
         case 'ModifyLoadBalancerAttributes':
           await this.client.send(
-            new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arnOf(action.loadBalancer), Attributes: Object.entries(action.attributes).map(([Key, Value]) => ({ Key, Value })) }),
+            new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arnOf(action.loadBalancer), Attributes: keyValueList(action.attributes) }),
           );
           break;
         case 'DeleteLoadBalancer':
@@ -385,7 +384,7 @@ export class LoadBalancerCloud {
               VpcId: vpcId,
               TargetType: spec.targetType,
               ...healthCheckParameters(spec.healthCheck),
-              Tags: tagList(spec.tags),
+              Tags: keyValueList(spec.tags),
             }),
           );
           const arn = result.TargetGroups![0]!.TargetGroupArn!;
@@ -399,7 +398,7 @@ export class LoadBalancerCloud {
           break;
         case 'ModifyTargetGroupAttributes': {
           const arn = arnOf(action.targetGroup);
-          await this.client.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes: Object.entries(action.attributes).map(([Key, Value]) => ({ Key, Value })) }));
+          await this.client.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes: keyValueList(action.attributes) }));
           const known = this.attributesKnown.get(arn);
           if (known) this.attributesKnown.set(arn, { ...known, ...action.attributes });
           break;
@@ -431,12 +430,12 @@ export class LoadBalancerCloud {
               Port: action.port,
               Protocol: action.protocol,
               DefaultActions: [{ Type: 'forward', TargetGroupArn: arnOf(action.targetGroup) }],
-              ...(action.tags ? { Tags: tagList(action.tags) } : {}),
+              ...(action.tags ? { Tags: keyValueList(action.tags) } : {}),
             }),
           );
           break;
         case 'AddListenerTags':
-          await this.client.send(new AddTagsCommand({ ResourceArns: [action.arn], Tags: tagList(action.tags) }));
+          await this.client.send(new AddTagsCommand({ ResourceArns: [action.arn], Tags: keyValueList(action.tags) }));
           break;
         case 'ModifyListener':
           await this.client.send(new ModifyListenerCommand({ ListenerArn: action.arn, DefaultActions: [{ Type: 'forward', TargetGroupArn: arnOf(action.targetGroup) }] }));
@@ -496,40 +495,6 @@ function takePrefetched<T>(cache: Map<string, Prefetched<T>>, arns: string[]): T
   for (const arn of arns) cache.delete(arn);
   const now = Date.now();
   return found.every((entry): entry is Prefetched<T> => entry !== undefined && now - entry.at < PREFETCH_TTL_MS) ? found.map((entry) => entry!.value) : undefined;
-}
-
-async function ignoring<T>(names: string[], call: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await call();
-  } catch (error) {
-    if (names.includes(errorName(error))) return undefined;
-    throw error;
-  }
-}
-
-function healthCheckParameters(check: HealthCheck) {
-  return {
-    HealthCheckProtocol: check.protocol,
-    HealthCheckPort: check.port,
-    HealthCheckIntervalSeconds: check.intervalSeconds,
-    HealthCheckTimeoutSeconds: check.timeoutSeconds,
-    HealthyThresholdCount: check.healthyThreshold,
-    UnhealthyThresholdCount: check.unhealthyThreshold,
-    ...(check.protocol !== 'TCP' ? { HealthCheckPath: check.path, Matcher: { HttpCode: check.successCodes } } : {}),
-  };
-}
-
-function healthCheckOf(tg: TargetGroup): HealthCheck {
-  const protocol = (tg.HealthCheckProtocol ?? 'TCP') as HealthCheck['protocol'];
-  return {
-    protocol,
-    port: tg.HealthCheckPort ?? 'traffic-port',
-    intervalSeconds: tg.HealthCheckIntervalSeconds ?? 0,
-    timeoutSeconds: tg.HealthCheckTimeoutSeconds ?? 0,
-    healthyThreshold: tg.HealthyThresholdCount ?? 0,
-    unhealthyThreshold: tg.UnhealthyThresholdCount ?? 0,
-    ...(protocol !== 'TCP' ? { path: tg.HealthCheckPath, successCodes: tg.Matcher?.HttpCode } : {}),
-  };
 }
 
 /** Target IDs a group still holds (registered or draining): addresses the ENI pool must not reuse yet. */
