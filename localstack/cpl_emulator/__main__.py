@@ -1,9 +1,10 @@
 """`python -m cpl_emulator [moto_server args]`: moto's server with our extensions installed first."""
 import sys
 
-from . import target_health
+from . import control, target_health
 
-target_health.install()
+target_health.install()  # reads CPL_EMULATOR_HEALTH (instant | data-plane, the default): docs/emulator.md
+control.install()
 
 from moto.server import main  # noqa: E402  (moto's models must be patched before its server imports them)
 

@@ -1,0 +1,101 @@
+"""The data plane's door into the emulator: a change counter and pushed target health (docs/emulator.md).
+
+- `GET /_cpl/version` → `{"version": N, "boot": "<id>"}`: N grows with every mutating ELBv2 or EC2 request
+  (any action but Describe*/Get*/List*, counted once it has been handled, failed ones too), so a poller re-reads
+  the APIs only when something may have changed; `boot` changes when the emulator restarts (N starts again).
+- `POST /_cpl/target-health` with `{targetGroupArn: {"id:port": {"state", "reason", "description"} | null} | null}`
+  stores health the data plane measured (target_health.py answers DescribeTargetHealth from it); null forgets a
+  target's or a group's pushes. Answers `{"stored": n, "unknownTargetGroups": [...]}`.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from typing import Any, Callable, Iterable
+
+from moto.core.responses import BaseResponse
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+from . import target_health
+
+COUNTED_SERVICES = ("elbv2", "ec2")
+READ_ONLY_PREFIXES = ("Describe", "Get", "List")
+
+
+class ChangeCounter:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.version = 0
+        self.boot = uuid.uuid4().hex[:12]
+
+    def bump(self) -> None:
+        with self._lock:
+            self.version += 1
+
+
+counter = ChangeCounter()
+
+
+def is_mutating(service_name: str | None, action: str | None) -> bool:
+    return service_name in COUNTED_SERVICES and bool(action) and not str(action).startswith(READ_ONLY_PREFIXES)
+
+
+def _json(start_response: Callable[..., Any], status: str, body: Any) -> Iterable[bytes]:
+    data = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(length) if length > 0 else b""
+
+
+def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes] | None:
+    """Serves /_cpl/*; None for any other path (moto's)."""
+    path = environ.get("PATH_INFO", "")
+    if not path.startswith("/_cpl/"):
+        return None
+    method = environ.get("REQUEST_METHOD", "GET")
+    if path == "/_cpl/version" and method == "GET":
+        return _json(start_response, "200 OK", {"version": counter.version, "boot": counter.boot})
+    if path == "/_cpl/target-health" and method == "POST":
+        try:
+            pushed = json.loads(_read_body(environ) or b"{}")
+            stored, unknown = target_health.store_pushes(pushed)
+        except (ValueError, TypeError) as error:
+            return _json(start_response, "400 Bad Request", {"error": str(error)})
+        return _json(start_response, "200 OK", {"stored": stored, "unknownTargetGroups": unknown})
+    return _json(start_response, "404 Not Found", {"error": f"no {method} {path}"})
+
+
+def install() -> None:
+    """Counts mutating requests at moto's one action dispatch and serves /_cpl/* before moto's routing (idempotent)."""
+    if getattr(BaseResponse, "_cpl_patched", False):
+        return
+    original_call_action = BaseResponse.call_action
+
+    def call_action(self: Any) -> Any:
+        try:
+            return original_call_action(self)
+        finally:
+            try:
+                action = self._get_action()
+            except Exception:  # noqa: BLE001 (an unparsable request changed nothing worth counting)
+                action = None
+            if is_mutating(self.service_name, action):
+                counter.bump()
+
+    original_app_call = DomainDispatcherApplication.__call__
+
+    def app_call(self: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        answer = handle(environ, start_response)
+        return answer if answer is not None else original_app_call(self, environ, start_response)
+
+    BaseResponse.call_action = call_action
+    DomainDispatcherApplication.__call__ = app_call
+    BaseResponse._cpl_patched = True
