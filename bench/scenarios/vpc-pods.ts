@@ -15,15 +15,22 @@ import { defineScenario, type BenchContext } from '../lib/types.ts';
 const INSTANCE_TYPE = 'm5.4xlarge'; // 232 pod addresses per node: 200 pods fit on 4 with room
 const MIB = 1024 * 1024;
 
-/** Resident set of a process, 0 when it is gone. */
-const rssBytes = (pid: number): number => {
+/**
+ * A process's memory from /proc/<pid>/smaps_rollup, 0s when it is gone: resident set (RSS, which counts the
+ * binary's pages in every process that maps them) and proportional set (PSS: shared pages divided among the
+ * processes sharing them), so 200 agnhost processes are not charged 200 times for one binary.
+ */
+const memoryOf = (pid: number): { rss: number; pss: number } => {
   try {
-    return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+    return { rss: kib('Rss'), pss: kib('Pss') };
   } catch {
-    return 0;
+    return { rss: 0, pss: 0 };
   }
 };
-const namespaceRss = async (ns: string): Promise<number> => (await namespacePids(ns)).reduce((sum, pid) => sum + rssBytes(pid), 0);
+const namespaceMemory = async (ns: string): Promise<{ rss: number; pss: number }> =>
+  (await namespacePids(ns)).map(memoryOf).reduce((a, b) => ({ rss: a.rss + b.rss, pss: a.pss + b.pss }), { rss: 0, pss: 0 });
 
 /**
  * Networked nodes (the vpc component runs their agents) with EC2 instances of their own, launched here and
@@ -73,12 +80,12 @@ async function createNetworkedNodes(ctx: BenchContext, count: number) {
 /**
  * Pods of one agnhost Deployment (netexec, readiness httpGet /healthz every second) over 4 networked nodes:
  * per pod, from when the bench's watch first sees it to when it sees it Ready (its agent's readiness probe
- * reached the real process at its VPC address); then the resident set of every pod's processes and of the
- * nodes' own (agent, kube-proxy).
+ * reached the real process at its VPC address); then the memory of every pod's processes and of the nodes'
+ * own (agent, kube-proxy).
  */
 export default defineScenario({
   name: 'vpc-pods',
-  description: 'agnhost pods on 4 networked nodes (real processes in the local VPC): pod created → serving (Ready) p50/p99, RSS per pod and in all',
+  description: 'agnhost pods on 4 networked nodes (real processes in the local VPC): pod created → serving (Ready) p50/p99, memory (PSS, RSS) per pod and in all',
   sizes: { smoke: { pods: 6, nodes: 2 }, default: { pods: 200, nodes: 4 } },
   async run(ctx, size) {
     const { env, namespace } = ctx;
@@ -134,20 +141,25 @@ export default defineScenario({
       });
       const allReadyMs = Math.max(...[...seen.values()].map((e) => e.ready!)) - t0;
       const entries = [...seen.values()].filter((e) => e.ready !== undefined);
-      const podRss = await mapLimit(pods.list(), 8, (pod) => namespaceRss(podNs(pod.metadata!.uid!)));
-      const nodeRss = await mapLimit(nodes, 4, (name) => namespaceRss(nodeNs(name)));
+      const podMemory = await mapLimit(pods.list(), 8, (pod) => namespaceMemory(podNs(pod.metadata!.uid!)));
+      const nodeMemory = await mapLimit(nodes, 4, (name) => namespaceMemory(nodeNs(name)));
       const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+      const mib = (bytes: number, digits = 1) => round(bytes / MIB, digits);
+      const podsPss = sum(podMemory.map((m) => m.pss));
+      const nodesPss = sum(nodeMemory.map((m) => m.pss));
       return {
         pods: size.pods,
         nodes: size.nodes,
         ...latencyFigures('createdToServing', entries.map((e) => e.ready! - e.created)),
         allServingMs: round(allReadyMs),
-        podRssP50MiB: round(percentile(podRss, 50) / MIB, 2),
-        podRssMaxMiB: round(Math.max(...podRss) / MIB, 2),
-        podsRssMiB: round(sum(podRss) / MIB),
-        nodeProcessesRssPerNodeMiB: round(sum(nodeRss) / nodes.length / MIB),
-        allRssMiB: round((sum(podRss) + sum(nodeRss)) / MIB),
-        allRssPerPodMiB: round((sum(podRss) + sum(nodeRss)) / size.pods / MIB, 2),
+        podPssP50MiB: mib(percentile(podMemory.map((m) => m.pss), 50), 2),
+        podPssMaxMiB: mib(Math.max(...podMemory.map((m) => m.pss)), 2),
+        podRssP50MiB: mib(percentile(podMemory.map((m) => m.rss), 50), 2),
+        podsPssMiB: mib(podsPss),
+        // The node agent and kube-proxy of each node.
+        nodeProcessesPssPerNodeMiB: mib(nodesPss / nodes.length),
+        allPssMiB: mib(podsPss + nodesPss),
+        allPssPerPodMiB: mib((podsPss + nodesPss) / size.pods, 2),
       };
     } finally {
       pods.stop();

@@ -185,3 +185,30 @@ describe('pod status', () => {
     expect(status.containerStatuses[0]).toMatchObject({ restartCount: 2, lastState: { terminated: { exitCode: 137 } } });
   });
 });
+
+describe('setup limiter', () => {
+  it('runs at most N at once, in arrival order', async () => {
+    const { createLimiter } = await import('../../src/devenv/vpc/agent/limiter.ts');
+    const limit = createLimiter(2);
+    let running = 0;
+    let peak = 0;
+    const order: number[] = [];
+    const gates = Array.from({ length: 5 }, () => Promise.withResolvers<void>());
+    const tasks = gates.map((gate, i) =>
+      limit(async () => {
+        order.push(i);
+        peak = Math.max(peak, ++running);
+        await gate.promise;
+        running--;
+        return i;
+      }),
+    );
+    for (const gate of gates) {
+      await Promise.resolve();
+      gate.resolve();
+    }
+    expect(await Promise.all(tasks)).toEqual([0, 1, 2, 3, 4]);
+    expect(order).toEqual([0, 1, 2, 3, 4]);
+    expect(peak).toBe(2);
+  });
+});

@@ -9,7 +9,11 @@ import { nodeNs } from '../names.ts';
 import type { AgentArgs } from './args.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { startKubeProxy } from './kube-proxy.ts';
+import { createLimiter } from './limiter.ts';
 import { startPodManager } from './pods.ts';
+
+/** Pod namespaces set up at once per node (each is ~9 short `ip`/`sysctl` processes). */
+const SETUP_CONCURRENCY = 4;
 
 export interface RunningAgent {
   stop(): Promise<void>;
@@ -43,6 +47,7 @@ export async function runAgent(args: AgentArgs, log: (line: string) => void): Pr
     binaries: { agnhost: args.agnhost, podserver: args.podserver },
     logDir: join(args.stateDir, 'containers'),
     log,
+    setupLimit: createLimiter(SETUP_CONCURRENCY),
   });
   return {
     stop: async () => {
