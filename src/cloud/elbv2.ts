@@ -13,8 +13,6 @@ import {
   DescribeTagsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
-  type DescribeTargetGroupsCommandOutput,
-  type DescribeLoadBalancersCommandOutput,
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
   ModifyListenerCommand,
@@ -26,12 +24,12 @@ import {
   type LoadBalancer,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { Tags } from '../core/annotations.ts';
 import { holdsAddress } from '../core/target-health.ts';
 import { TARGET_GROUP_DEFAULT_ATTRIBUTES, type Protocol, type Scheme, type TargetType } from '../core/model.ts';
 import type { Action, ActualListener, ActualLoadBalancer, ActualStack, ActualTargetGroup, Ref } from '../core/plan.ts';
+import { type ExpectedNames, type OwnedStack, OwnershipIndex } from './elbv2/ownership.ts';
 import { healthCheckOf, healthCheckParameters } from './elbv2/health-check.ts';
-import { chunks, errorName, ignoring, keyValueList, keyValueRecord } from './elbv2/sdk.ts';
+import { chunks, errorName, TAG_CHUNK, ignoring, keyValueList, keyValueRecord } from './elbv2/sdk.ts';
 
 /**
  * ELBv2 adapter: finds what we own by tags and applies plan actions.
@@ -42,7 +40,6 @@ import { chunks, errorName, ignoring, keyValueList, keyValueRecord } from './elb
  * deletes, so a reconcile never lists the region.
  */
 
-const TAG_CHUNK = 20;
 /** ARNs per DescribeLoadBalancers / DescribeTargetGroups call (the API's limit). */
 const DESCRIBE_CHUNK = 20;
 /** A bulk-read description older than this is not used: the stack reads for itself. */
@@ -55,17 +52,9 @@ interface Prefetched<T> {
   value: T;
 }
 
-interface StackEntry {
-  loadBalancers: Set<string>;
-  targetGroups: Map<string, string>; // arn → resource tag
-}
-
-
 export class LoadBalancerCloud {
   private readonly client: ElasticLoadBalancingV2Client;
-  private readonly clusterName: string;
-  private readonly stacks = new Map<string, StackEntry>();
-  private indexLoaded: Promise<void> | undefined;
+  private readonly index: OwnershipIndex;
   /**
    * Load balancers and target groups read in bulk for a resync pass (prefetch), each used once by its stack's
    * next observe. `writes` counts each stack's applies, so a read that raced a write of ours is not kept.
@@ -74,63 +63,24 @@ export class LoadBalancerCloud {
   private readonly writes = new Map<string, number>();
   /** Registered target IDs per target group of ours, as last observed or written (for safe IP reuse). */
   private readonly registered = new Map<string, Set<string>>();
+  /** Groups whose last read showed a target draining: read again when asked, since the delay ends unseen. */
+  private readonly draining = new Set<string>();
   /** Target group attributes per group of ours, as last read or written (ADR 0009). */
   private readonly attributesKnown = new Map<string, Record<string, string>>();
 
   constructor(client: ElasticLoadBalancingV2Client, clusterName: string) {
     this.client = client;
-    this.clusterName = clusterName;
-  }
-
-  private entry(stackId: string): StackEntry {
-    let entry = this.stacks.get(stackId);
-    if (!entry) {
-      entry = { loadBalancers: new Set(), targetGroups: new Map() };
-      this.stacks.set(stackId, entry);
-    }
-    return entry;
+    this.index = new OwnershipIndex(client, clusterName);
   }
 
   /** Builds the index of our resources (once; concurrent callers share the load). */
   loadIndex(): Promise<void> {
-    this.indexLoaded ??= this.scanRegion().catch((error: unknown) => {
-      this.indexLoaded = undefined;
-      throw error;
-    });
-    return this.indexLoaded;
+    return this.index.load();
   }
 
   /** Stacks the index knows, for garbage collection of Services that vanished while we were away. */
-  async knownStacks(): Promise<string[]> {
-    await this.loadIndex();
-    return [...this.stacks.entries()].filter(([, e]) => e.loadBalancers.size + e.targetGroups.size > 0).map(([id]) => id);
-  }
-
-  private async scanRegion(): Promise<void> {
-    const lbArns: string[] = [];
-    let marker: string | undefined;
-    do {
-      const page: DescribeLoadBalancersCommandOutput = await this.client.send(new DescribeLoadBalancersCommand({ Marker: marker, PageSize: 400 }));
-      for (const lb of page.LoadBalancers ?? []) if (lb.Type === 'network' && lb.LoadBalancerArn) lbArns.push(lb.LoadBalancerArn);
-      marker = page.NextMarker;
-    } while (marker);
-    const tgArns: string[] = [];
-    marker = undefined;
-    do {
-      const page: DescribeTargetGroupsCommandOutput = await this.client.send(new DescribeTargetGroupsCommand({ Marker: marker, PageSize: 400 }));
-      for (const tg of page.TargetGroups ?? []) if (tg.TargetGroupArn) tgArns.push(tg.TargetGroupArn);
-      marker = page.NextMarker;
-    } while (marker);
-    for (const batch of chunks([...lbArns, ...tgArns], TAG_CHUNK)) {
-      const described = await this.client.send(new DescribeTagsCommand({ ResourceArns: batch }));
-      for (const description of described.TagDescriptions ?? []) {
-        const tags = keyValueRecord(description.Tags);
-        const stack = tags[Tags.stack];
-        if (tags[Tags.cluster] !== this.clusterName || !stack || !description.ResourceArn) continue;
-        if (description.ResourceArn.includes(':loadbalancer/')) this.entry(stack).loadBalancers.add(description.ResourceArn);
-        else this.entry(stack).targetGroups.set(description.ResourceArn, tags[Tags.resource] ?? '');
-      }
-    }
+  knownStacks(): Promise<string[]> {
+    return this.index.knownStacks();
   }
 
   /**
@@ -144,7 +94,7 @@ export class LoadBalancerCloud {
     const unchanged = (id: string) => (this.writes.get(id) ?? 0) === writesBefore.get(id);
     const stackOf = new Map<string, string>();
     for (const id of stackIds) {
-      const entry = this.stacks.get(id);
+      const entry = this.index.find(id);
       for (const arn of [...(entry?.loadBalancers ?? []), ...(entry?.targetGroups.keys() ?? [])]) stackOf.set(arn, id);
     }
     const arns = [...stackOf.keys()];
@@ -172,11 +122,11 @@ export class LoadBalancerCloud {
   async observe(
     stackId: string,
     read: { loadBalancerAttributes: boolean; targetGroupAttributes: boolean | 'known'; listenerTags?: boolean },
-    expected: { loadBalancerName?: string; targetGroupNames?: string[] } = {},
+    expected: ExpectedNames = {},
   ): Promise<ActualStack> {
     await this.loadIndex();
-    const entry = this.entry(stackId);
-    await this.adoptByName(stackId, entry, expected);
+    const entry = this.index.stack(stackId);
+    await this.index.adoptByName(stackId, expected);
     const loadBalancers = await this.describeLoadBalancers(entry);
     const targetGroups = await this.describeTargetGroups(entry);
     const listeners: ActualListener[] = [];
@@ -208,7 +158,7 @@ export class LoadBalancerCloud {
     const actualTgs: ActualTargetGroup[] = [];
     for (const tg of targetGroups) {
       const health = await this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }));
-      this.registered.set(tg.TargetGroupArn!, addressesHeld(health.TargetHealthDescriptions));
+      this.recordHeld(tg.TargetGroupArn!, health.TargetHealthDescriptions);
       actualTgs.push({
         arn: tg.TargetGroupArn!,
         name: tg.TargetGroupName ?? '',
@@ -241,36 +191,7 @@ export class LoadBalancerCloud {
     }
   }
 
-  /**
-   * Before anything would be created, looks for it by name: a create whose answer was lost (or one made by
-   * another replica since our index was built) left a resource with our tags that the index does not know.
-   * Only resources carrying our cluster and stack tags are adopted; names are never trusted alone.
-   */
-  private async adoptByName(stackId: string, entry: StackEntry, expected: { loadBalancerName?: string; targetGroupNames?: string[] }): Promise<void> {
-    const candidates: string[] = [];
-    if (expected.loadBalancerName && entry.loadBalancers.size === 0) {
-      const found = await ignoring(['LoadBalancerNotFoundException'], () => this.client.send(new DescribeLoadBalancersCommand({ Names: [expected.loadBalancerName!] })));
-      for (const lb of found?.LoadBalancers ?? []) if (lb.LoadBalancerArn) candidates.push(lb.LoadBalancerArn);
-    }
-    const knownNames = new Set([...entry.targetGroups.keys()].map((arn) => arn.split('/')[1]));
-    const missing = (expected.targetGroupNames ?? []).filter((name) => !knownNames.has(name));
-    if (missing.length > 0) {
-      const found = await ignoring(['TargetGroupNotFoundException'], () => this.client.send(new DescribeTargetGroupsCommand({ Names: missing })));
-      for (const tg of found?.TargetGroups ?? []) if (tg.TargetGroupArn) candidates.push(tg.TargetGroupArn);
-    }
-    if (candidates.length === 0) return;
-    for (const batch of chunks(candidates, TAG_CHUNK)) {
-      const described = await this.client.send(new DescribeTagsCommand({ ResourceArns: batch }));
-      for (const description of described.TagDescriptions ?? []) {
-        const tags = keyValueRecord(description.Tags);
-        if (tags[Tags.cluster] !== this.clusterName || tags[Tags.stack] !== stackId || !description.ResourceArn) continue;
-        if (description.ResourceArn.includes(':loadbalancer/')) entry.loadBalancers.add(description.ResourceArn);
-        else entry.targetGroups.set(description.ResourceArn, tags[Tags.resource] ?? '');
-      }
-    }
-  }
-
-  private async describeLoadBalancers(entry: StackEntry): Promise<LoadBalancer[]> {
+  private async describeLoadBalancers(entry: OwnedStack): Promise<LoadBalancer[]> {
     const arns = [...entry.loadBalancers];
     if (arns.length === 0) return [];
     const prefetched = takePrefetched(this.prefetched.loadBalancers, arns);
@@ -293,7 +214,7 @@ export class LoadBalancerCloud {
     }
   }
 
-  private async describeTargetGroups(entry: StackEntry): Promise<TargetGroup[]> {
+  private async describeTargetGroups(entry: OwnedStack): Promise<TargetGroup[]> {
     const arns = [...entry.targetGroups.keys()];
     if (arns.length === 0) return [];
     const prefetched = takePrefetched(this.prefetched.targetGroups, arns);
@@ -332,7 +253,7 @@ export class LoadBalancerCloud {
 
   /** Applies actions in order; resources created earlier in the list are referenced by key. */
   async apply(stackId: string, vpcId: string, actions: Action[], onAction?: (action: Action) => void): Promise<void> {
-    const entry = this.entry(stackId);
+    const entry = this.index.stack(stackId);
     // What a bulk read saw of this stack is out of date from now on (and one in flight will not be kept).
     this.writes.set(stackId, (this.writes.get(stackId) ?? 0) + 1);
     for (const arn of [...entry.loadBalancers, ...entry.targetGroups.keys()]) {
@@ -447,6 +368,7 @@ export class LoadBalancerCloud {
           await ignoring(['TargetGroupNotFoundException'], () => this.client.send(new DeleteTargetGroupCommand({ TargetGroupArn: action.arn })));
           entry.targetGroups.delete(action.arn);
           this.registered.delete(action.arn);
+          this.draining.delete(action.arn);
           this.attributesKnown.delete(action.arn);
           break;
       }
@@ -460,23 +382,32 @@ export class LoadBalancerCloud {
   async registeredTargetIds(): Promise<Set<string>> {
     await this.loadIndex();
     const ids = new Set<string>();
-    for (const entry of this.stacks.values()) {
+    for (const entry of this.index.all()) {
       for (const arn of entry.targetGroups.keys()) {
         let known = this.registered.get(arn);
-        if (!known) {
+        if (!known || this.draining.has(arn)) {
           try {
             const health = await this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-            known = addressesHeld(health.TargetHealthDescriptions);
+            known = this.recordHeld(arn, health.TargetHealthDescriptions);
           } catch (error) {
             if (errorName(error) !== 'TargetGroupNotFoundException') throw error;
             known = new Set();
+            this.registered.set(arn, known);
           }
-          this.registered.set(arn, known);
         }
         for (const id of known) ids.add(id);
       }
     }
     return ids;
+  }
+
+  /** Remembers which target IDs a group holds (registered or draining) and whether any is draining. */
+  private recordHeld(arn: string, descriptions: TargetHealthDescription[] | undefined): Set<string> {
+    const held = addressesHeld(descriptions);
+    this.registered.set(arn, held);
+    if ((descriptions ?? []).some((d) => d.TargetHealth?.State === 'draining')) this.draining.add(arn);
+    else this.draining.delete(arn);
+    return held;
   }
 
   /** Target health of one target group, for the flip test and `describe`. */

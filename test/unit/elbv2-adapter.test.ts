@@ -652,17 +652,12 @@ describe('LoadBalancerCloud.registeredTargetIds (ENI pool address reuse)', () =>
       listeners: [],
       tags: { [tg1.TargetGroupArn!]: ours('ns/web', 'ns/web:80'), [tg2.TargetGroupArn!]: ours('ns/web', 'ns/web:81') },
       health: {
-        [tg1.TargetGroupArn!]: [
-          health('10.0.0.1', 'healthy'),
-          health('10.0.0.2', 'draining'),
-          health('10.0.0.3', 'unused', 'Target.NotRegistered'),
-          health('10.0.0.4', 'unused', 'Target.NotInUse'),
-        ],
+        [tg1.TargetGroupArn!]: [health('10.0.0.1', 'healthy'), health('10.0.0.3', 'unused', 'Target.NotRegistered'), health('10.0.0.4', 'unused', 'Target.NotInUse')],
       },
     });
     const cloud = await loaded();
     live.targetGroups.splice(1, 1); // tg2 deleted behind our back: holds nothing
-    expect([...(await cloud.registeredTargetIds())].sort()).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.4']);
+    expect([...(await cloud.registeredTargetIds())].sort()).toEqual(['10.0.0.1', '10.0.0.4']);
     expect(requests()).toEqual([
       ['DescribeTargetHealth', { TargetGroupArn: tg1.TargetGroupArn }],
       ['DescribeTargetHealth', { TargetGroupArn: tg2.TargetGroupArn }],
@@ -673,10 +668,27 @@ describe('LoadBalancerCloud.registeredTargetIds (ENI pool address reuse)', () =>
       { kind: 'RegisterTargets', targetGroup: { arn: tg1.TargetGroupArn! }, targets: [{ id: '10.0.0.9', port: 8080 }] },
       { kind: 'DeregisterTargets', arn: tg1.TargetGroupArn!, targets: [{ id: '10.0.0.1', port: 8080 }] },
     ]);
-    expect([...(await cloud.registeredTargetIds())].sort()).toEqual(['10.0.0.2', '10.0.0.4', '10.0.0.9']);
+    expect([...(await cloud.registeredTargetIds())].sort()).toEqual(['10.0.0.4', '10.0.0.9']);
     await cloud.apply('ns/web', 'vpc-1', [{ kind: 'DeleteTargetGroup', arn: tg1.TargetGroupArn!, reason: 'test' }]);
     expect([...(await cloud.registeredTargetIds())]).toEqual([]);
     expect(requests().map(([operation]) => operation)).toEqual(['RegisterTargets', 'DeregisterTargets', 'DeleteTargetGroup']);
+  });
+
+  it('a group with a target draining holds its address and is read again on each ask, until nothing drains', async () => {
+    const live = fakeRegion({
+      loadBalancers: [],
+      targetGroups: [tg1],
+      listeners: [],
+      tags: { [tg1.TargetGroupArn!]: ours('ns/web', 'ns/web:80') },
+      health: { [tg1.TargetGroupArn!]: [health('10.0.0.1', 'healthy'), health('10.0.0.2', 'draining', 'Target.DeregistrationInProgress')] },
+    });
+    const cloud = await loaded();
+    expect([...(await cloud.registeredTargetIds())].sort()).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect([...(await cloud.registeredTargetIds())].sort()).toEqual(['10.0.0.1', '10.0.0.2']);
+    live.health[tg1.TargetGroupArn!] = [health('10.0.0.1', 'healthy')]; // the deregistration delay ended
+    expect([...(await cloud.registeredTargetIds())]).toEqual(['10.0.0.1']);
+    expect([...(await cloud.registeredTargetIds())]).toEqual(['10.0.0.1']);
+    expect(requests().map(([operation]) => operation)).toEqual(['DescribeTargetHealth', 'DescribeTargetHealth', 'DescribeTargetHealth']);
   });
 
   it('targetHealth reads one group', async () => {

@@ -1,5 +1,8 @@
 /** Small helpers for ELBv2 requests and answers, shared by the adapter's modules. */
 
+/** ARNs per DescribeTags call (the API's limit). */
+export const TAG_CHUNK = 20;
+
 export const errorName = (error: unknown): string => (error as { name?: string }).name ?? '';
 
 /** `items` in slices of at most `size`: the ELBv2 APIs take 20 ARNs (200 targets) a call. */
