@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AppsV1Api, CoreV1Api, CoordinationV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createAwsClients, type AwsClients } from '../cloud/clients.ts';
 import type { AwsEnvironment } from '../devenv/environment.ts';
@@ -12,6 +12,8 @@ export interface TestEnvironment {
   discovery: DiscoveryV1Api;
   coordination: CoordinationV1Api;
   aws: AwsClients;
+  /** The environment's state folder (kubeconfig, aws.json, the VPC's door). */
+  stateDir: string;
   /** The seeded network, from aws.json. */
   network: {
     clusterName: string;
@@ -43,6 +45,7 @@ export function connect(stateDir = process.env.CPL_STATE_DIR ?? join(process.cwd
     discovery: kubeconfig.makeApiClient(DiscoveryV1Api),
     coordination: kubeconfig.makeApiClient(CoordinationV1Api),
     aws,
+    stateDir: resolve(stateDir),
     network: {
       clusterName: awsJson.clusterName,
       vpcId: awsJson.vpcId,

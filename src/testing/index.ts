@@ -4,7 +4,7 @@
  */
 export { waitFor, type WaitOptions } from './wait.ts';
 export { connect, type TestEnvironment } from './environment.ts';
-export { createTestNamespace, createKwokNode, deleteNodes, isNodeReady, isPodReady, uniqueName } from './kube.ts';
+export { createTestNamespace, createKwokNode, createNetworkedNode, deleteNodes, isNodeReady, isPodReady, uniqueName, waitForNetworkedNode } from './kube.ts';
 export {
   describeLoadBalancer,
   findLoadBalancerByDnsName,
@@ -16,3 +16,15 @@ export {
   type ObservedLoadBalancer,
   type ObservedTarget,
 } from './loadbalancer.ts';
+export { vpcExec, forwardToVpc, httpGetInVpc, type ExecResult, type Forward, type VpcHttpResponse, type VpcOptions } from './vpc.ts';
+export {
+  expectEveryTargetServes,
+  httpThroughLoadBalancer,
+  measureAvailability,
+  serviceLoadBalancer,
+  udpThroughLoadBalancer,
+  type Availability,
+  type ServiceLoadBalancer,
+  type ServiceRef,
+  type ThroughLoadBalancerOptions,
+} from './traffic.ts';

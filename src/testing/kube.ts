@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Api, V1Node, V1Pod } from '@kubernetes/client-node';
+import { waitFor } from './wait.ts';
 
 /** A DNS-1123 name that no other test run will pick: `<prefix>-<8 hex>`. */
 export const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -50,3 +51,38 @@ export const isNodeReady = (node: V1Node): boolean =>
 
 export const isPodReady = (pod: V1Pod): boolean =>
   pod.status?.phase === 'Running' && (pod.status.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false);
+
+/**
+ * Creates a networked Node (labels `cloud-provider-localstack.io/network=vpc` and `…/ipam=enabled`): the local
+ * VPC gives it a namespace at its EC2 instance's address and runs its node agent there, kube-proxy included, and
+ * its pods are real processes at their ENI-pool addresses (docs/pods.md). It needs the node and ipam controllers
+ * running (the instance, the pods' addresses); wait for it with `waitForNetworkedNode`.
+ */
+export async function createNetworkedNode(core: CoreV1Api, name: string, options: { labels?: Record<string, string>; instanceType?: string } = {}): Promise<V1Node> {
+  return core.createNode({
+    body: {
+      metadata: {
+        name,
+        labels: {
+          'kubernetes.io/hostname': name,
+          'cloud-provider-localstack.io/network': 'vpc',
+          'cloud-provider-localstack.io/ipam': 'enabled',
+          'node.kubernetes.io/instance-type': options.instanceType ?? 'm5.large',
+          ...options.labels,
+        },
+      },
+      status: { allocatable: { cpu: '2', memory: '8Gi', pods: '29' }, capacity: { cpu: '2', memory: '8Gi', pods: '29' } },
+    },
+  });
+}
+
+/** Waits until a networked Node is Ready with its InternalIP (its agent runs in the VPC) and returns that address. */
+export async function waitForNetworkedNode(core: CoreV1Api, name: string, timeoutMs = 120_000): Promise<string> {
+  return waitFor(
+    async () => {
+      const node = await core.readNode({ name });
+      return isNodeReady(node) && node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    },
+    { description: `networked node ${name} Ready in the VPC (its agent runs)`, timeoutMs },
+  );
+}
