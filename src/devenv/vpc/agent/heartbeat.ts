@@ -38,8 +38,18 @@ export async function startHeartbeat(
       await api.coordination.createNamespacedLease({ namespace: NODE_LEASE_NAMESPACE, body: nodeLease({ name: node.name, uid: nodeUid }, leaseSeconds, new Date()) });
     }
   };
-  const guarded = (what: string, beat: () => Promise<void>) => () =>
-    void beat().catch((error: unknown) => log(`${what} failed: ${(error as Error).message}`));
+  // A beat still in flight (a busy apiserver) is not overlapped by the next: two renewals of one read would
+  // conflict (409).
+  const guarded = (what: string, beat: () => Promise<void>) => {
+    let inFlight = false;
+    return () => {
+      if (inFlight) return;
+      inFlight = true;
+      void beat()
+        .catch((error: unknown) => log(`${what} failed: ${(error as Error).message}`))
+        .finally(() => (inFlight = false));
+    };
+  };
   await postStatus();
   await renewLease();
   log(`node ${node.name} Ready at ${node.ip}; lease renewed every ${leaseSeconds / 4} s`);
