@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerEnvironmentCommands } from './env-commands.ts';
 import { registerInspectCommands } from './inspect-commands.ts';
 import { registerRunCommand } from './run-command.ts';
+import { registerVpcCommands } from './vpc-commands.ts';
 
 const program = new Command('cloud-provider-localstack')
   .description('A load-balancer provider for Kubernetes that creates ELBv2 NLBs in a local AWS emulator')
@@ -11,6 +12,7 @@ const program = new Command('cloud-provider-localstack')
 registerEnvironmentCommands(program);
 registerRunCommand(program);
 registerInspectCommands(program);
+registerVpcCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -23,6 +23,7 @@ const env = {
   CPL_KWOK_VPC_PORT: '30248',
   CPL_CONTROLLER_METRICS_PORT: '28080',
   CPL_CONTROLLER_HEALTH_PORT: '28081',
+  CPL_VPC_PORT: '20549',
 };
 
 const cli = (...args: string[]) => {
@@ -63,7 +64,7 @@ describe('npm run up / status / down', () => {
     const status = cli('status', '--json');
     expect(status.code).toBe(0);
     const components = JSON.parse(status.stdout) as { name: string; state: string; pid: number }[];
-    expect(components.map((c) => c.state)).toEqual(Array(8).fill('up'));
+    expect(components.map((c) => c.state)).toEqual(Array(9).fill('up'));
     const pids = components.map((c) => c.pid);
 
     const stopped = cli('down');

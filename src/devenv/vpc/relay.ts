@@ -90,7 +90,7 @@ export const serveDoor = (socketPath: string, allowedCidr: string): Promise<Serv
         refuse((error as Error).message);
         return;
       }
-      const upstream = connect(target);
+      const upstream = connect({ host: target.address, port: target.port });
       const onDialError = (error: Error): void => refuse(`${target.address}:${target.port}: ${error.message}`);
       upstream.once('error', onDialError);
       upstream.once('connect', () => {
