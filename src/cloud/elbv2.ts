@@ -11,7 +11,6 @@ import {
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
   DescribeTagsCommand,
-  DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
@@ -20,13 +19,14 @@ import {
   ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
   RegisterTargetsCommand,
-  type TargetHealthDescription,
   type LoadBalancer,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { holdsAddress } from '../core/target-health.ts';
-import { TARGET_GROUP_DEFAULT_ATTRIBUTES, type Protocol, type Scheme, type TargetType } from '../core/model.ts';
+import { type Protocol, type Scheme, type TargetType } from '../core/model.ts';
 import type { Action, ActualListener, ActualLoadBalancer, ActualStack, ActualTargetGroup, Ref } from '../core/plan.ts';
+import { BulkReads } from './elbv2/prefetch.ts';
+import { Registrations } from './elbv2/registrations.ts';
+import { KnownTargetGroupAttributes } from './elbv2/target-group-attributes.ts';
 import { type ExpectedNames, type OwnedStack, OwnershipIndex } from './elbv2/ownership.ts';
 import { healthCheckOf, healthCheckParameters } from './elbv2/health-check.ts';
 import { chunks, errorName, TAG_CHUNK, ignoring, keyValueList, keyValueRecord } from './elbv2/sdk.ts';
@@ -40,37 +40,21 @@ import { chunks, errorName, TAG_CHUNK, ignoring, keyValueList, keyValueRecord } 
  * deletes, so a reconcile never lists the region.
  */
 
-/** ARNs per DescribeLoadBalancers / DescribeTargetGroups call (the API's limit). */
-const DESCRIBE_CHUNK = 20;
-/** A bulk-read description older than this is not used: the stack reads for itself. */
-const PREFETCH_TTL_MS = 30_000;
 const TARGET_CHUNK = 200;
-
-/** A description read in bulk, and when. */
-interface Prefetched<T> {
-  at: number;
-  value: T;
-}
 
 export class LoadBalancerCloud {
   private readonly client: ElasticLoadBalancingV2Client;
   private readonly index: OwnershipIndex;
-  /**
-   * Load balancers and target groups read in bulk for a resync pass (prefetch), each used once by its stack's
-   * next observe. `writes` counts each stack's applies, so a read that raced a write of ours is not kept.
-   */
-  private readonly prefetched = { loadBalancers: new Map<string, Prefetched<LoadBalancer>>(), targetGroups: new Map<string, Prefetched<TargetGroup>>() };
-  private readonly writes = new Map<string, number>();
-  /** Registered target IDs per target group of ours, as last observed or written (for safe IP reuse). */
-  private readonly registered = new Map<string, Set<string>>();
-  /** Groups whose last read showed a target draining: read again when asked, since the delay ends unseen. */
-  private readonly draining = new Set<string>();
-  /** Target group attributes per group of ours, as last read or written (ADR 0009). */
-  private readonly attributesKnown = new Map<string, Record<string, string>>();
+  private readonly bulkReads: BulkReads;
+  private readonly registrations: Registrations;
+  private readonly targetGroupAttributes: KnownTargetGroupAttributes;
 
   constructor(client: ElasticLoadBalancingV2Client, clusterName: string) {
     this.client = client;
     this.index = new OwnershipIndex(client, clusterName);
+    this.bulkReads = new BulkReads(client, this.index);
+    this.registrations = new Registrations(client, this.index);
+    this.targetGroupAttributes = new KnownTargetGroupAttributes(client);
   }
 
   /** Builds the index of our resources (once; concurrent callers share the load). */
@@ -90,28 +74,7 @@ export class LoadBalancerCloud {
    */
   async prefetch(stackIds: string[]): Promise<void> {
     await this.loadIndex();
-    const writesBefore = new Map(stackIds.map((id) => [id, this.writes.get(id) ?? 0]));
-    const unchanged = (id: string) => (this.writes.get(id) ?? 0) === writesBefore.get(id);
-    const stackOf = new Map<string, string>();
-    for (const id of stackIds) {
-      const entry = this.index.find(id);
-      for (const arn of [...(entry?.loadBalancers ?? []), ...(entry?.targetGroups.keys() ?? [])]) stackOf.set(arn, id);
-    }
-    const arns = [...stackOf.keys()];
-    const at = Date.now();
-    const read = async <T>(kind: string, cache: Map<string, Prefetched<T>>, describe: (batch: string[]) => Promise<[string, T][]>) => {
-      for (const batch of chunks(arns.filter((arn) => arn.includes(`:${kind}/`)), DESCRIBE_CHUNK)) {
-        for (const [arn, value] of await describe(batch)) if (unchanged(stackOf.get(arn)!)) cache.set(arn, { at, value });
-      }
-    };
-    await read('loadbalancer', this.prefetched.loadBalancers, async (batch) => {
-      const page = await ignoring(['LoadBalancerNotFoundException'], () => this.client.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: batch })));
-      return (page?.LoadBalancers ?? []).map((lb) => [lb.LoadBalancerArn!, lb]);
-    });
-    await read('targetgroup', this.prefetched.targetGroups, async (batch) => {
-      const page = await ignoring(['TargetGroupNotFoundException'], () => this.client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: batch })));
-      return (page?.TargetGroups ?? []).map((tg) => [tg.TargetGroupArn!, tg]);
-    });
+    await this.bulkReads.read(stackIds);
   }
 
   /**
@@ -158,7 +121,7 @@ export class LoadBalancerCloud {
     const actualTgs: ActualTargetGroup[] = [];
     for (const tg of targetGroups) {
       const health = await this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }));
-      this.recordHeld(tg.TargetGroupArn!, health.TargetHealthDescriptions);
+      this.registrations.observed(tg.TargetGroupArn!, health.TargetHealthDescriptions);
       actualTgs.push({
         arn: tg.TargetGroupArn!,
         name: tg.TargetGroupName ?? '',
@@ -174,7 +137,7 @@ export class LoadBalancerCloud {
           ...(d.TargetHealth?.Reason ? { reason: d.TargetHealth.Reason } : {}),
         })),
         loadBalancerArns: tg.LoadBalancerArns ?? [],
-        ...(read.targetGroupAttributes ? { attributes: await this.targetGroupAttributes(tg.TargetGroupArn!, read.targetGroupAttributes === 'known') } : {}),
+        ...(read.targetGroupAttributes ? { attributes: await this.targetGroupAttributes.read(tg.TargetGroupArn!, read.targetGroupAttributes === 'known') } : {}),
       });
     }
     if (read.listenerTags) await this.readListenerTags(listeners);
@@ -194,7 +157,7 @@ export class LoadBalancerCloud {
   private async describeLoadBalancers(entry: OwnedStack): Promise<LoadBalancer[]> {
     const arns = [...entry.loadBalancers];
     if (arns.length === 0) return [];
-    const prefetched = takePrefetched(this.prefetched.loadBalancers, arns);
+    const prefetched = this.bulkReads.takeLoadBalancers(arns);
     if (prefetched) return prefetched;
     try {
       return (await this.client.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: arns }))).LoadBalancers ?? [];
@@ -217,7 +180,7 @@ export class LoadBalancerCloud {
   private async describeTargetGroups(entry: OwnedStack): Promise<TargetGroup[]> {
     const arns = [...entry.targetGroups.keys()];
     if (arns.length === 0) return [];
-    const prefetched = takePrefetched(this.prefetched.targetGroups, arns);
+    const prefetched = this.bulkReads.takeTargetGroups(arns);
     if (prefetched) return prefetched;
     try {
       return (await this.client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: arns }))).TargetGroups ?? [];
@@ -241,25 +204,10 @@ export class LoadBalancerCloud {
     return keyValueRecord(result.Attributes);
   }
 
-  private async targetGroupAttributes(arn: string, knownWillDo: boolean): Promise<Record<string, string>> {
-    const known = this.attributesKnown.get(arn);
-    if (knownWillDo && known) return known;
-    const result = await this.client.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
-    // ELBv2 returns every attribute; one an emulator leaves out has ELBv2's default.
-    const attributes = { ...TARGET_GROUP_DEFAULT_ATTRIBUTES, ...keyValueRecord(result.Attributes) };
-    this.attributesKnown.set(arn, attributes);
-    return attributes;
-  }
-
   /** Applies actions in order; resources created earlier in the list are referenced by key. */
   async apply(stackId: string, vpcId: string, actions: Action[], onAction?: (action: Action) => void): Promise<void> {
     const entry = this.index.stack(stackId);
-    // What a bulk read saw of this stack is out of date from now on (and one in flight will not be kept).
-    this.writes.set(stackId, (this.writes.get(stackId) ?? 0) + 1);
-    for (const arn of [...entry.loadBalancers, ...entry.targetGroups.keys()]) {
-      this.prefetched.loadBalancers.delete(arn);
-      this.prefetched.targetGroups.delete(arn);
-    }
+    this.bulkReads.dropForWrite(stackId, entry);
     const created = new Map<string, string>();
     const arnOf = (ref: Ref): string => {
       if ('arn' in ref) return ref.arn;
@@ -310,7 +258,7 @@ export class LoadBalancerCloud {
           );
           const arn = result.TargetGroups![0]!.TargetGroupArn!;
           entry.targetGroups.set(arn, spec.resourceId);
-          this.attributesKnown.set(arn, { ...TARGET_GROUP_DEFAULT_ATTRIBUTES });
+          this.targetGroupAttributes.created(arn);
           created.set(action.key, arn);
           break;
         }
@@ -320,8 +268,7 @@ export class LoadBalancerCloud {
         case 'ModifyTargetGroupAttributes': {
           const arn = arnOf(action.targetGroup);
           await this.client.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes: keyValueList(action.attributes) }));
-          const known = this.attributesKnown.get(arn);
-          if (known) this.attributesKnown.set(arn, { ...known, ...action.attributes });
+          this.targetGroupAttributes.modified(arn, action.attributes);
           break;
         }
         case 'RegisterTargets': {
@@ -330,9 +277,7 @@ export class LoadBalancerCloud {
             const targets = batch.map((t) => ({ Id: t.id, Port: t.port, ...(t.availabilityZone ? { AvailabilityZone: t.availabilityZone } : {}) }));
             await this.client.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: targets }));
           }
-          const known = this.registered.get(arn) ?? new Set<string>();
-          for (const t of action.targets) known.add(t.id);
-          this.registered.set(arn, known);
+          this.registrations.registered(arn, action.targets.map((t) => t.id));
           break;
         }
         case 'DeregisterTargets':
@@ -341,8 +286,7 @@ export class LoadBalancerCloud {
               this.client.send(new DeregisterTargetsCommand({ TargetGroupArn: action.arn, Targets: batch.map((t) => ({ Id: t.id, Port: t.port })) })),
             );
           }
-          // Still draining in AWS; conservative callers (IP reuse) look again on the next observe.
-          for (const t of action.targets) this.registered.get(action.arn)?.delete(t.id);
+          this.registrations.deregistered(action.arn, action.targets.map((t) => t.id));
           break;
         case 'CreateListener':
           await this.client.send(
@@ -367,9 +311,8 @@ export class LoadBalancerCloud {
         case 'DeleteTargetGroup':
           await ignoring(['TargetGroupNotFoundException'], () => this.client.send(new DeleteTargetGroupCommand({ TargetGroupArn: action.arn })));
           entry.targetGroups.delete(action.arn);
-          this.registered.delete(action.arn);
-          this.draining.delete(action.arn);
-          this.attributesKnown.delete(action.arn);
+          this.registrations.forget(action.arn);
+          this.targetGroupAttributes.forget(action.arn);
           break;
       }
     }
@@ -381,33 +324,7 @@ export class LoadBalancerCloud {
    */
   async registeredTargetIds(): Promise<Set<string>> {
     await this.loadIndex();
-    const ids = new Set<string>();
-    for (const entry of this.index.all()) {
-      for (const arn of entry.targetGroups.keys()) {
-        let known = this.registered.get(arn);
-        if (!known || this.draining.has(arn)) {
-          try {
-            const health = await this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-            known = this.recordHeld(arn, health.TargetHealthDescriptions);
-          } catch (error) {
-            if (errorName(error) !== 'TargetGroupNotFoundException') throw error;
-            known = new Set();
-            this.registered.set(arn, known);
-          }
-        }
-        for (const id of known) ids.add(id);
-      }
-    }
-    return ids;
-  }
-
-  /** Remembers which target IDs a group holds (registered or draining) and whether any is draining. */
-  private recordHeld(arn: string, descriptions: TargetHealthDescription[] | undefined): Set<string> {
-    const held = addressesHeld(descriptions);
-    this.registered.set(arn, held);
-    if ((descriptions ?? []).some((d) => d.TargetHealth?.State === 'draining')) this.draining.add(arn);
-    else this.draining.delete(arn);
-    return held;
+    return this.registrations.targetIds();
   }
 
   /** Target health of one target group, for the flip test and `describe`. */
@@ -415,21 +332,4 @@ export class LoadBalancerCloud {
     const result = await this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
     return result.TargetHealthDescriptions ?? [];
   }
-}
-
-/**
- * The bulk-read descriptions of exactly these ARNs, each used once; undefined (and none used) unless every
- * one is there and fresh, so a stack whose resources changed since the index was read reads for itself.
- */
-function takePrefetched<T>(cache: Map<string, Prefetched<T>>, arns: string[]): T[] | undefined {
-  const found = arns.map((arn) => cache.get(arn));
-  for (const arn of arns) cache.delete(arn);
-  const now = Date.now();
-  return found.every((entry): entry is Prefetched<T> => entry !== undefined && now - entry.at < PREFETCH_TTL_MS) ? found.map((entry) => entry!.value) : undefined;
-}
-
-/** Target IDs a group still holds (registered or draining): addresses the ENI pool must not reuse yet. */
-function addressesHeld(descriptions: TargetHealthDescription[] | undefined): Set<string> {
-  const held = (descriptions ?? []).filter((d) => holdsAddress({ state: d.TargetHealth?.State ?? 'unknown', ...(d.TargetHealth?.Reason ? { reason: d.TargetHealth.Reason } : {}) }));
-  return new Set(held.map((d) => d.Target?.Id ?? ''));
 }
