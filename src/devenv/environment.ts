@@ -13,6 +13,9 @@ import { IPAM_NODE_LABEL } from '../core/ipam/keys.ts';
 import { ensureEmulatorVenv, ensureGoBinaries, type BuiltComponent, type PythonEnv } from './toolchain.ts';
 import { ensureSystemPackages } from './system-packages.ts';
 import { teardownAll } from './vpc/fabric.ts';
+import { netnsPath, routerNs } from './vpc/names.ts';
+import { nlbPaths } from '../dataplane/paths.ts';
+import { request as httpRequest } from 'node:http';
 import { NOT_NETWORKED_SELECTOR } from './vpc/keys.ts';
 
 export type Log = (line: string) => void;
@@ -313,7 +316,36 @@ const vpcComponent: Component = {
   startTimeoutMs: 60_000,
 };
 
-const allComponents = [...components, vpcComponent, controllerComponent];
+/** GET /healthz of a server listening on a Unix socket (the nlb component serves it from inside the router ns). */
+const unixHealthz = (socketPath: string): Promise<boolean> =>
+  new Promise((resolve) => {
+    const req = httpRequest({ socketPath, path: '/healthz', timeout: 3000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+
+/**
+ * The NLB data plane (ADR 0012): one process inside the VPC router's namespace (nsenter keeps the host's mount
+ * namespace, so it reads the state folder and its sockets). Started after `vpc`, which made the namespace and
+ * serves the emulator relay socket it reads the emulator through. Readiness: /healthz on its Unix socket.
+ */
+const nlbComponent: Component = {
+  name: 'nlb',
+  ports: [],
+  spec: () => ({
+    command: 'nsenter',
+    args: [`--net=${netnsPath(routerNs())}`, '--', process.execPath, join(repoRoot, 'src', 'dataplane', 'main.ts')],
+    env: { ...process.env, CPL_STATE_DIR: statePaths.root },
+  }),
+  ready: () => unixHealthz(nlbPaths().healthSocket),
+  startTimeoutMs: 60_000,
+};
+
+const allComponents = [...components, vpcComponent, nlbComponent, controllerComponent];
 export const componentNames = allComponents.map((component) => component.name);
 
 class ComponentError extends Error {
@@ -406,6 +438,7 @@ export async function up(log: Log, options: UpOptions = {}): Promise<UpResult> {
     }
     const aws = await seedEmulator();
     await ensureStarted(vpcComponent, tools, files, log, started, alreadyUp);
+    await ensureStarted(nlbComponent, tools, files, log, started, alreadyUp);
     if (options.controller !== false) await ensureStarted(controllerComponent, tools, files, log, started, alreadyUp);
     return { started, alreadyUp, aws };
   });

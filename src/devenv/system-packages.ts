@@ -1,6 +1,6 @@
 /**
  * The system commands the local VPC runs (ADR 0011): `ip` and namespaces, sysctl, and iptables for kube-proxy
- * (iptables mode) inside node namespaces. `setup` installs the Debian packages that are missing with apt-get,
+ * (iptables mode) inside node namespaces, nftables and conntrack for the NLB data plane in the router namespace. `setup` installs the Debian packages that are missing with apt-get,
  * as the Go builds and the emulator's venv are installed; where it cannot (not root, no apt-get), the error
  * names the packages and the command to run.
  */
@@ -12,6 +12,9 @@ export const SYSTEM_PACKAGES: Record<string, string[]> = {
   'util-linux': ['nsenter', 'unshare'],
   procps: ['sysctl'],
   iptables: ['iptables', 'iptables-save', 'iptables-restore'],
+  // The NLB data plane (ADR 0012): its forwarding rules, and ending a drained target's flows.
+  nftables: ['nft'],
+  conntrack: ['conntrack'],
 };
 
 const PATH_WITH_SBIN = `${process.env.PATH ?? ''}:/usr/local/sbin:/usr/sbin:/sbin`;

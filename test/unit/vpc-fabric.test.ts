@@ -26,10 +26,11 @@ describe('fabric commands', () => {
     ['router', routerCommands('cplabc123-vpc'), [
       'ip netns add cplabc123-vpc',
       'ip -n cplabc123-vpc link set lo up',
-      'nsenter --net=/run/netns/cplabc123-vpc -- sysctl -q -w net.ipv4.ip_forward=1',
+      'nsenter --net=/run/netns/cplabc123-vpc -- sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0',
     ]],
     ['subnet bridge', subnetCommands('cplabc123-vpc', 2, '10.0.32.0/20'), [
       'ip -n cplabc123-vpc link add br-2 type bridge',
+      'nsenter --net=/run/netns/cplabc123-vpc -- sysctl -q -w net.ipv4.conf.br-2.proxy_arp=1 net.ipv4.conf.br-2.proxy_arp_pvlan=1 net.ipv4.conf.br-2.send_redirects=0 net.ipv4.neigh.br-2.proxy_delay=0',
       'ip -n cplabc123-vpc addr add 10.0.32.1/20 dev br-2',
       'ip -n cplabc123-vpc link set br-2 up',
     ]],
@@ -38,6 +39,7 @@ describe('fabric commands', () => {
       'ip -n N link set lo up',
       `ip -n R link add ${NODE_PEER} type veth peer name eth0 netns N`,
       `ip -n R link set ${NODE_PEER} master br-2 up`,
+      `ip -n R link set dev ${NODE_PEER} type bridge_slave isolated on`,
       'ip -n N addr add 10.0.32.7/20 dev eth0',
       'ip -n N link set eth0 up',
       'ip -n N route add default via 10.0.32.1 dev eth0',
@@ -48,6 +50,7 @@ describe('fabric commands', () => {
       'ip -n B link set lo up',
       'ip -n R link add bastion type veth peer name eth0 netns B',
       'ip -n R link set bastion master br-0 up',
+      'ip -n R link set dev bastion type bridge_slave isolated on',
       'ip -n B addr add 10.0.0.9/24 dev eth0',
       'ip -n B link set eth0 up',
       'ip -n B route add default via 10.0.0.1 dev eth0',

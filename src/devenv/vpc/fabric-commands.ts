@@ -80,17 +80,33 @@ const sysctl = (ns: string, ...settings: string[]): Command => [
 /** A fresh namespace with its loopback up. */
 const newNamespace = (ns: string): Command[] => [['ip', 'netns', 'add', ns], ip(ns, 'link', 'set', 'lo', 'up')];
 
-/** The VPC router: forwards between subnet bridges; no default route, so nothing leaves the VPC. */
+/**
+ * The VPC router: forwards between subnet bridges; no default route, so nothing leaves the VPC. It sends no ICMP
+ * redirects: it routes between hosts of one subnet on purpose (see subnetCommands), and a redirect would teach
+ * them to bypass it.
+ */
 export const routerCommands = (router: string): Command[] => [
   ...newNamespace(router),
-  sysctl(router, 'net.ipv4.ip_forward=1'),
+  sysctl(router, 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.default.send_redirects=0'),
 ];
 
-/** One subnet's bridge in the router, holding the subnet's .1 (the AWS VPC router address). */
+/**
+ * One subnet's bridge in the router, holding the subnet's .1 (the AWS VPC router address). The VPC is routed, as
+ * AWS's is (ADR 0012): host ports are isolated (subnetHostCommands), so the router answers ARP for every
+ * neighbour (proxy_arp with proxy_arp_pvlan: also back out of the same bridge, at once) and every packet, even
+ * within a subnet, crosses it; the NLB's connection tracking there sees a target's reply to a preserved client IP.
+ */
 export const subnetCommands = (router: string, index: number, subnetCidr: string): Command[] => {
   const bridge = subnetBridge(index);
   return [
     ip(router, 'link', 'add', bridge, 'type', 'bridge'),
+    sysctl(
+      router,
+      `net.ipv4.conf.${bridge}.proxy_arp=1`,
+      `net.ipv4.conf.${bridge}.proxy_arp_pvlan=1`,
+      `net.ipv4.conf.${bridge}.send_redirects=0`,
+      `net.ipv4.neigh.${bridge}.proxy_delay=0`,
+    ),
     ip(router, 'addr', 'add', `${subnetGateway(subnetCidr)}/${parseCidr(subnetCidr).prefix}`, 'dev', bridge),
     ip(router, 'link', 'set', bridge, 'up'),
   ];
@@ -111,6 +127,8 @@ const subnetHostCommands = (host: SubnetHost): Command[] => [
   ...newNamespace(host.ns),
   ip(host.router, 'link', 'add', host.peer, 'type', 'veth', 'peer', 'name', UPLINK, 'netns', host.ns),
   ip(host.router, 'link', 'set', host.peer, 'master', subnetBridge(host.subnetIndex), 'up'),
+  // Isolated: hosts of one subnet reach each other only through the router (subnetCommands).
+  ip(host.router, 'link', 'set', 'dev', host.peer, 'type', 'bridge_slave', 'isolated', 'on'),
   ip(host.ns, 'addr', 'add', `${host.address}/${parseCidr(host.subnetCidr).prefix}`, 'dev', UPLINK),
   ip(host.ns, 'link', 'set', UPLINK, 'up'),
   ip(host.ns, 'route', 'add', 'default', 'via', subnetGateway(host.subnetCidr), 'dev', UPLINK),

@@ -31,6 +31,8 @@ import { vpcResolver } from './fabric-commands.ts';
 import { addBastion, addNode, addSubnetBridge, createRouter, removeNode, teardownAll } from './fabric.ts';
 import { NETWORKED_NODES_SELECTOR } from './keys.ts';
 import { bastionNs, nodeNs, routerNs, subnetBridge, vpcStatePaths } from './names.ts';
+import { nlbPaths } from '../../dataplane/paths.ts';
+import { writeHostsFile } from './hosts.ts';
 import { serveUnixToTcp } from './relay.ts';
 import { describeInstanceAddress, describeVpcSubnets, ensureBastionAddress, type VpcSubnet } from './vpc-aws.ts';
 
@@ -172,6 +174,9 @@ const health = createServer((request, response) => {
 
 let door: SupervisedProcess | undefined;
 let apiRelay: import('node:net').Server | undefined;
+// The NLB data plane (ADR 0012) runs in the router ns and reaches the emulator through this socket.
+let emulatorRelay: import('node:net').Server | undefined;
+let hostsTicker: NodeJS.Timeout | undefined;
 let ticker: NodeJS.Timeout | undefined;
 
 async function shutdown(): Promise<void> {
@@ -181,6 +186,8 @@ async function shutdown(): Promise<void> {
   for (const name of [...running.keys()]) await stopNode(name).catch((error: unknown) => log(`node ${name}: ${(error as Error).message}`));
   await door?.stop(2000);
   apiRelay?.close();
+  emulatorRelay?.close();
+  clearInterval(hostsTicker);
   const removed = await teardownAll();
   log(`removed namespaces: ${removed.join(' ') || '(none)'}`);
   health.close();
@@ -210,12 +217,16 @@ async function main(): Promise<void> {
   );
   log(`bastion ${bastionNs()} at ${bastionIp} (${bastionSubnet.id}); door ${paths.doorSocket}`);
   apiRelay = await serveUnixToTcp(paths.apiserverSocket, settings.host, settings.ports.apiserver);
+  emulatorRelay = await serveUnixToTcp(nlbPaths().emulatorSocket, settings.host, settings.ports.emulator);
 
   await waitForDoor();
   await nodes.synced;
   nodes.onChange(() => void reconcile());
   ticker = setInterval(() => void reconcile(), 5000);
   await reconcile();
+  // Pods come and go with the node agents: hosts.json (real addresses, for the NLB's health checks) is rewritten every 2 s.
+  await writeHostsFile();
+  hostsTicker = setInterval(() => void writeHostsFile().catch((error: unknown) => log(`hosts.json: ${(error as Error).message}`)), 2000);
   ready = true;
   log('ready');
 }

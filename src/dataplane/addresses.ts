@@ -1,0 +1,119 @@
+/**
+ * The NLB's addresses (ADR 0012): one network interface per active NLB and subnet, created in the emulator as
+ * AWS makes an NLB's ENIs (description `ELB net/<name>/<id>`), so moto never hands the address to a pod or
+ * node; its address sits as a /32 on the router namespace's loopback, labelled `lo:elb` (the environment's
+ * kernel may lack the dummy interface type; the router answers ARP for any of its addresses on every bridge).
+ * Interfaces of NLBs that are gone (or subnets they left) are deleted.
+ */
+import {
+  CreateNetworkInterfaceCommand,
+  DeleteNetworkInterfaceCommand,
+  DescribeNetworkInterfacesCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+
+import { mapLimit } from './aws.ts';
+import type { LoadBalancerAddress, LoadBalancerState } from './model.ts';
+import { runCommand } from './run.ts';
+
+/** Tag on each NLB interface: the load balancer's ARN. */
+export const NLB_ENI_TAG = 'cloud-provider-localstack/nlb';
+const DEVICE = 'lo';
+/** The label of our addresses on lo: which of its addresses are ours. */
+export const ELB_LABEL = 'lo:elb';
+
+interface NlbInterface extends LoadBalancerAddress {
+  id: string;
+  loadBalancerArn: string;
+}
+
+/** `ELB net/<name>/<id>`: how AWS describes an NLB's interfaces (tools match on it). */
+export const interfaceDescription = (loadBalancerArn: string): string => {
+  const [, name = '', id = ''] = /loadbalancer\/net\/([^/]+)\/([^/]+)$/.exec(loadBalancerArn) ?? [];
+  return `ELB net/${name}/${id}`;
+};
+
+async function listInterfaces(ec2: EC2Client): Promise<NlbInterface[]> {
+  const found: NlbInterface[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'tag-key', Values: [NLB_ENI_TAG] }], NextToken }));
+    for (const eni of page.NetworkInterfaces ?? []) {
+      const arn = eni.TagSet?.find((tag) => tag.Key === NLB_ENI_TAG)?.Value;
+      if (eni.NetworkInterfaceId && eni.PrivateIpAddress && eni.SubnetId && arn) {
+        found.push({ id: eni.NetworkInterfaceId, loadBalancerArn: arn, subnetId: eni.SubnetId, zone: eni.AvailabilityZone ?? '', address: eni.PrivateIpAddress });
+      }
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return found;
+}
+
+/**
+ * Makes the emulator's interfaces match the active NLBs' subnets; returns each NLB's addresses. Interfaces are
+ * listed each time (one call): the emulator, not this process, remembers them across restarts.
+ */
+export async function syncInterfaces(ec2: EC2Client, loadBalancers: readonly LoadBalancerState[]): Promise<Map<string, LoadBalancerAddress[]>> {
+  const existing = await listInterfaces(ec2);
+  const wanted = new Map<string, { lb: LoadBalancerState; subnetId: string; zone: string }>();
+  for (const lb of loadBalancers) {
+    // A provisioning NLB gets its addresses too: they exist before it turns active, as on AWS.
+    if (lb.type !== 'network' || lb.state === 'failed') continue;
+    for (const subnet of lb.subnets) wanted.set(`${lb.arn} ${subnet.subnetId}`, { lb, ...subnet });
+  }
+  const kept: NlbInterface[] = [];
+  const stale: NlbInterface[] = [];
+  const seen = new Set<string>();
+  for (const eni of existing) {
+    const key = `${eni.loadBalancerArn} ${eni.subnetId}`;
+    if (wanted.has(key) && !seen.has(key)) {
+      kept.push({ ...eni, zone: wanted.get(key)!.zone });
+      seen.add(key);
+    } else stale.push(eni);
+  }
+  const missing = [...wanted.entries()].filter(([key]) => !seen.has(key)).map(([, value]) => value);
+  const created = await mapLimit(missing, 8, async ({ lb, subnetId, zone }) => {
+    const result = await ec2.send(
+      new CreateNetworkInterfaceCommand({
+        SubnetId: subnetId,
+        Description: interfaceDescription(lb.arn),
+        TagSpecifications: [{ ResourceType: 'network-interface', Tags: [{ Key: NLB_ENI_TAG, Value: lb.arn }] }],
+      }),
+    );
+    const eni = result.NetworkInterface;
+    if (!eni?.NetworkInterfaceId || !eni.PrivateIpAddress) throw new Error(`CreateNetworkInterface in ${subnetId} for ${lb.arn} returned no address`);
+    return { id: eni.NetworkInterfaceId, loadBalancerArn: lb.arn, subnetId, zone, address: eni.PrivateIpAddress };
+  });
+  await mapLimit(stale, 8, (eni) =>
+    ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.id })).catch((error: unknown) => {
+      if (!/NotFound/.test((error as { name?: string }).name ?? '')) throw error;
+    }),
+  );
+  const byLoadBalancer = new Map<string, LoadBalancerAddress[]>();
+  for (const eni of [...kept, ...created]) {
+    const list = byLoadBalancer.get(eni.loadBalancerArn) ?? [];
+    list.push({ subnetId: eni.subnetId, zone: eni.zone, address: eni.address });
+    byLoadBalancer.set(eni.loadBalancerArn, list);
+  }
+  return byLoadBalancer;
+}
+
+/** The `ip -batch` lines that make lo hold exactly `wanted` as our /32s, given which of ours it holds now. */
+export function addressCommands(current: ReadonlySet<string>, wanted: ReadonlySet<string>): string[] {
+  return [
+    ...[...wanted].filter((address) => !current.has(address)).map((address) => `addr add ${address}/32 dev ${DEVICE} label ${ELB_LABEL}`),
+    ...[...current].filter((address) => !wanted.has(address)).map((address) => `addr del ${address}/32 dev ${DEVICE}`),
+  ];
+}
+
+/** The addresses of ours (label lo:elb) in the current (router) namespace. */
+export async function elbAddresses(): Promise<Set<string>> {
+  const output = JSON.parse(await runCommand(['ip', '-j', '-4', 'addr', 'show', 'dev', DEVICE])) as { addr_info?: { local?: string; label?: string }[] }[];
+  return new Set(output.flatMap((link) => link.addr_info ?? []).flatMap((info) => (info.local && info.label === ELB_LABEL ? [info.local] : [])));
+}
+
+/** Sets our addresses to exactly `wanted`. */
+export async function syncElbAddresses(wanted: ReadonlySet<string>): Promise<void> {
+  const commands = addressCommands(await elbAddresses(), wanted);
+  if (commands.length > 0) await runCommand(['ip', '-batch', '-'], `${commands.join('\n')}\n`);
+}

@@ -1,0 +1,153 @@
+/**
+ * What the NLB data plane reads from the emulator (ADR 0012), through the ELBv2/EC2 APIs like any client and
+ * with its own call counter (createAwsClients): load balancers with listeners and attributes, the target groups
+ * listeners use with their attributes and registered targets, the instances those name, and the VPC's subnets.
+ */
+import { DescribeInstancesCommand, DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancerAttributesCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  type ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+
+import type { LoadBalancerState, NetworkFacts, TargetGroupState } from './model.ts';
+
+/** Calls in flight at once: the emulator answers a few in parallel; 200 NLBs read one by one take seconds. */
+const PARALLEL_READS = 8;
+
+export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+const attributeMap = (attributes: { Key?: string; Value?: string }[] | undefined): Record<string, string> =>
+  Object.fromEntries((attributes ?? []).flatMap((a) => (a.Key !== undefined && a.Value !== undefined ? [[a.Key, a.Value]] : [])));
+
+const isNotFound = (error: unknown): boolean => /NotFound/.test((error as { name?: string }).name ?? '');
+
+/** Every network load balancer with its listeners and attributes (one gone mid-read is left out). */
+export async function readLoadBalancers(elbv2: ElasticLoadBalancingV2Client): Promise<LoadBalancerState[]> {
+  const found: LoadBalancerState[] = [];
+  let Marker: string | undefined;
+  do {
+    const page = await elbv2.send(new DescribeLoadBalancersCommand({ Marker, PageSize: 400 }));
+    for (const lb of page.LoadBalancers ?? []) {
+      if (lb.Type !== 'network' || !lb.LoadBalancerArn) continue;
+      found.push({
+        arn: lb.LoadBalancerArn,
+        name: lb.LoadBalancerName ?? '',
+        dnsName: lb.DNSName ?? '',
+        state: lb.State?.Code ?? 'unknown',
+        type: lb.Type,
+        subnets: (lb.AvailabilityZones ?? []).flatMap((az) => (az.SubnetId && az.ZoneName ? [{ subnetId: az.SubnetId, zone: az.ZoneName }] : [])),
+        attributes: {},
+        listeners: [],
+      });
+    }
+    Marker = page.NextMarker;
+  } while (Marker);
+  const complete = await mapLimit(found, PARALLEL_READS, async (lb) => {
+    try {
+      const [listeners, attributes] = await Promise.all([
+        elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.arn })),
+        elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: lb.arn })),
+      ]);
+      lb.attributes = attributeMap(attributes.Attributes);
+      lb.listeners = (listeners.Listeners ?? []).flatMap((listener) => {
+        if (!listener.ListenerArn || listener.Port === undefined || !listener.Protocol) return [];
+        const forward = listener.DefaultActions?.find((action) => action.Type === 'forward');
+        const targetGroupArn = forward?.TargetGroupArn ?? forward?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn;
+        return [{ arn: listener.ListenerArn, port: listener.Port, protocol: listener.Protocol, ...(targetGroupArn ? { targetGroupArn } : {}) }];
+      });
+      return lb;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  });
+  return complete.filter((lb): lb is LoadBalancerState => lb !== undefined);
+}
+
+/** The target groups named in `arns` (those listeners use) with attributes and registered targets. */
+export async function readTargetGroups(elbv2: ElasticLoadBalancingV2Client, arns: readonly string[]): Promise<TargetGroupState[]> {
+  const groups = await mapLimit(arns, PARALLEL_READS, async (arn): Promise<TargetGroupState | undefined> => {
+    try {
+      const [described, attributes, health] = await Promise.all([
+        elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] })),
+        elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn })),
+        elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
+      ]);
+      const group = described.TargetGroups?.[0];
+      if (!group) return undefined;
+      return {
+        arn,
+        targetType: group.TargetType ?? 'instance',
+        protocol: group.Protocol ?? 'TCP',
+        port: group.Port ?? 0,
+        attributes: attributeMap(attributes.Attributes),
+        targets: (health.TargetHealthDescriptions ?? []).flatMap((description) => {
+          const target = description.Target;
+          if (!target?.Id || target.Port === undefined) return [];
+          return [
+            {
+              id: target.Id,
+              port: target.Port,
+              ...(target.AvailabilityZone ? { availabilityZone: target.AvailabilityZone } : {}),
+              state: description.TargetHealth?.State ?? 'unknown',
+              ...(description.TargetHealth?.Reason ? { reason: description.TargetHealth.Reason } : {}),
+            },
+          ];
+        }),
+      };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  });
+  return groups.filter((group): group is TargetGroupState => group !== undefined);
+}
+
+/** Primary private IP and zone of each instance named (unknown ones are absent). */
+export async function readInstances(ec2: EC2Client, ids: readonly string[]): Promise<NetworkFacts['instances']> {
+  const instances = new Map<string, { address: string; zone: string }>();
+  const batches: string[][] = [];
+  for (let i = 0; i < ids.length; i += 200) batches.push(ids.slice(i, i + 200));
+  await mapLimit(batches, PARALLEL_READS, async (batch) => {
+    let NextToken: string | undefined;
+    do {
+      const page = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: batch }], NextToken }));
+      for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+        if (instance.InstanceId && instance.PrivateIpAddress && instance.Placement?.AvailabilityZone) {
+          instances.set(instance.InstanceId, { address: instance.PrivateIpAddress, zone: instance.Placement.AvailabilityZone });
+        }
+      }
+      NextToken = page.NextToken;
+    } while (NextToken);
+  });
+  return instances;
+}
+
+export async function readSubnets(ec2: EC2Client, vpcId: string): Promise<NetworkFacts['subnets']> {
+  const subnets: { id: string; cidr: string; zone: string }[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], NextToken }));
+    for (const subnet of page.Subnets ?? []) {
+      if (subnet.SubnetId && subnet.CidrBlock && subnet.AvailabilityZone) subnets.push({ id: subnet.SubnetId, cidr: subnet.CidrBlock, zone: subnet.AvailabilityZone });
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return subnets;
+}

@@ -1,0 +1,177 @@
+/**
+ * The NLB data plane (ADR 0012): one process inside the VPC router's namespace, started by the environment's
+ * `nlb` component as `nsenter --net=/run/netns/<router> -- node src/dataplane/main.ts`. It
+ * - reaches the emulator at its ordinary 127.0.0.1:<port> through a relay to the vpc supervisor's Unix socket,
+ * - reads the NLBs, listeners, groups and targets whenever the emulator's change counter moves (poller.ts),
+ * - gives every NLB an address per subnet (addresses.ts) on the router's loopback, forwards with nftables (nft.ts), serves
+ *   PPv2 listeners in userspace (proxy.ts) and the VPC resolver at base+2 (dns-server.ts),
+ * - answers /healthz on a Unix socket once the first read is applied.
+ * On SIGTERM it removes its table and addresses (the router namespace goes with `down` anyway).
+ */
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+
+import { createAwsClients } from '../cloud/clients.ts';
+import { readAwsEnvironment } from '../devenv/environment.ts';
+import { settings } from '../devenv/settings.ts';
+import { vpcResolver } from '../devenv/vpc/fabric-commands.ts';
+import { serveTcpToUnix } from '../devenv/vpc/relay.ts';
+import { syncElbAddresses, syncInterfaces } from './addresses.ts';
+import { readInstances, readLoadBalancers, readSubnets, readTargetGroups } from './aws.ts';
+import { serveDns } from './dns-server.ts';
+import { desiredDataPlane, resolveTarget, type LoadBalancerAddress, type LoadBalancerState, type NetworkFacts, type TargetGroupState, type UsedGroup } from './model.ts';
+import { renderRuleset } from './nft.ts';
+import { applyRuleset, endFlowsTo, removeRuleset } from './nft-apply.ts';
+import { nlbPaths } from './paths.ts';
+import { startPoller } from './poller.ts';
+import { startProxies } from './proxy.ts';
+
+const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
+
+const paths = nlbPaths();
+const aws = readAwsEnvironment();
+const endpoint = `http://${settings.host}:${settings.ports.emulator}`;
+const clients = createAwsClients({ region: aws.region, endpoint, credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey } });
+const resolverAddress = vpcResolver(settings.vpcCidr);
+
+// Stand-in for the health checker (src/dataplane/health, being built): every target of a group in use is healthy.
+const health = (() => {
+  const groups = new Map<string, Set<string>>();
+  return {
+    update(used: readonly UsedGroup[]): void {
+      groups.clear();
+      for (const group of used) groups.set(group.arn, new Set(group.targets.map((target) => target.key)));
+    },
+    healthy: (arn: string): ReadonlySet<string> => groups.get(arn) ?? new Set(),
+  };
+})();
+
+interface Observed {
+  loadBalancers: LoadBalancerState[];
+  groups: TargetGroupState[];
+  addresses: Map<string, LoadBalancerAddress[]>;
+  facts: NetworkFacts;
+}
+let observed: Observed | undefined;
+let subnets: NetworkFacts['subnets'] = [];
+let subnetsReadAt = 0;
+let dnsTable = new Map<string, string[]>();
+const proxies = startProxies(log);
+
+/** Draining targets of groups that end their flows when the delay is over: "group key" → where flows go. */
+const draining = new Map<string, { address: string; port: number; protocols: ('tcp' | 'udp')[] }>();
+
+async function read(): Promise<void> {
+  const loadBalancers = await readLoadBalancers(clients.elbv2);
+  const addresses = await syncInterfaces(clients.ec2, loadBalancers);
+  const groupArns = [...new Set(loadBalancers.flatMap((lb) => lb.listeners.flatMap((listener) => listener.targetGroupArn ?? [])))];
+  const groups = await readTargetGroups(clients.elbv2, groupArns);
+  const instanceIds = [...new Set(groups.filter((g) => g.targetType === 'instance').flatMap((g) => g.targets.map((t) => t.id)))];
+  if (Date.now() - subnetsReadAt > 30_000) {
+    subnets = await readSubnets(clients.ec2, aws.vpcId);
+    subnetsReadAt = Date.now();
+  }
+  const instances = await readInstances(clients.ec2, instanceIds);
+  observed = { loadBalancers, groups, addresses, facts: { instances, subnets } };
+  await apply();
+  await endDrainedFlows(groups, observed.facts);
+}
+
+/** Computes what to forward from the last read and the current health, and applies it. */
+async function apply(): Promise<void> {
+  if (!observed) return;
+  const desired = desiredDataPlane(observed.loadBalancers, observed.groups, observed.addresses, observed.facts, health.healthy);
+  health.update(desired.groups);
+  const wantedAddresses = new Set([resolverAddress, ...[...observed.addresses.values()].flat().map((a) => a.address)]);
+  await syncElbAddresses(wantedAddresses);
+  if (await applyRuleset(renderRuleset(desired.listeners))) log(`ruleset applied: ${desired.listeners.length} listener addresses`);
+  await proxies.update(desired.listeners.filter((listener) => listener.proxyProtocolV2));
+  dnsTable = desired.dns;
+}
+
+/**
+ * `deregistration_delay.connection_termination.enabled=true`: when a target's delay ends (it leaves the draining
+ * list), its remaining flows are cut. Without it they run on until idle, as on AWS.
+ */
+async function endDrainedFlows(groups: readonly TargetGroupState[], facts: NetworkFacts): Promise<void> {
+  const listed = new Set<string>();
+  for (const group of groups) {
+    const terminates = group.attributes['deregistration_delay.connection_termination.enabled'] === 'true';
+    const protocols: ('tcp' | 'udp')[] = group.protocol === 'UDP' ? ['udp'] : group.protocol === 'TCP_UDP' ? ['tcp', 'udp'] : ['tcp'];
+    for (const target of group.targets) {
+      const key = `${group.arn} ${target.id}:${target.port}`;
+      listed.add(key);
+      if (target.state !== 'draining' || !terminates || draining.has(key)) continue;
+      const resolved = resolveTarget(group, target, facts);
+      if (resolved) draining.set(key, { address: resolved.address, port: resolved.port, protocols });
+    }
+  }
+  for (const [key, flows] of draining) {
+    if (listed.has(key)) continue;
+    draining.delete(key);
+    for (const protocol of flows.protocols) await endFlowsTo(flows.address, flows.port, protocol);
+    log(`deregistration delay over: flows to ${flows.address}:${flows.port} ended (${key})`);
+  }
+}
+
+let ready = false;
+const healthServer = createServer((request, response) => {
+  const ok = request.url === '/healthz' && ready;
+  response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
+});
+
+let stopPolling: (() => void) | undefined;
+const closers: (() => void)[] = [];
+
+async function main(): Promise<void> {
+  // The emulator, at the address the SDK is configured with, through the supervisor's relay socket.
+  const relay = await serveTcpToUnix(settings.host, settings.ports.emulator, paths.emulatorSocket);
+  closers.push(() => relay.close());
+  await syncElbAddresses(new Set([resolverAddress]));
+  const dns = await serveDns(resolverAddress, (name) => dnsTable.get(name));
+  closers.push(() => dns.close());
+  const poller = startPoller({ endpoint, read, log });
+  stopPolling = () => poller.stop();
+  await poller.ready;
+  rmSync(paths.healthSocket, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    healthServer.once('error', reject);
+    healthServer.listen(paths.healthSocket, resolve);
+  });
+  ready = true;
+  log(`ready: resolver ${resolverAddress}, emulator ${endpoint} via ${paths.emulatorSocket}`);
+}
+
+async function shutdown(): Promise<void> {
+  ready = false;
+  stopPolling?.();
+  await proxies.stop();
+  for (const close of closers) close();
+  healthServer.close();
+  rmSync(paths.healthSocket, { force: true });
+  await removeRuleset();
+  await syncElbAddresses(new Set()).catch(() => undefined);
+  clients.destroy();
+}
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping`);
+    shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log(`shutdown: ${(error as Error).message}`);
+        process.exit(1);
+      },
+    );
+  });
+}
+
+main().catch(async (error: unknown) => {
+  log(`nlb data plane failed: ${(error as Error).stack ?? String(error)}`);
+  await shutdown().catch(() => undefined);
+  process.exit(1);
+});
