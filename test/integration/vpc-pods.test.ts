@@ -4,10 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IPAM_NODE_LABEL } from '../../src/core/ipam/keys.ts';
-import { NETWORK_NODE_LABEL } from '../../src/cli/demo.ts';
 import { bastionNs, netnsPath, podNs } from '../../src/devenv/vpc/names.ts';
-import { connect, createTestNamespace, deleteNodes, isPodReady, uniqueName, waitFor, type TestEnvironment } from '../../src/testing/index.ts';
+import { connect, createNetworkedNode, createTestNamespace, deleteNodes, isPodReady, uniqueName, waitFor, waitForNetworkedNode, type TestEnvironment } from '../../src/testing/index.ts';
 import { startTestCluster, type TestCluster } from './support/controller.ts';
 
 const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
@@ -139,31 +137,11 @@ describe('pods on networked nodes answer in the local VPC', () => {
     env = connect();
     mkdirSync(unreadyDir, { recursive: true });
     ns = await createTestNamespace(env.core, 'vpc-pods');
-    for (const name of nodes) {
-      await env.core.createNode({
-        body: {
-          metadata: {
-            name,
-            labels: { 'kubernetes.io/hostname': name, ...testLabel, [NETWORK_NODE_LABEL]: 'vpc', [IPAM_NODE_LABEL]: 'enabled', 'node.kubernetes.io/instance-type': 'm5.large' },
-          },
-          status: { allocatable: { cpu: '2', memory: '8Gi', pods: '29' }, capacity: { cpu: '2', memory: '8Gi', pods: '29' } },
-        },
-      });
-    }
+    for (const name of nodes) await createNetworkedNode(env.core, name, { labels: testLabel });
     // The node controller gives each node an instance (the vpc component builds its namespace from it), the
     // ENI pool gives pods their addresses.
     cluster = await startTestCluster(env, { controllers: ['node', 'ipam'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=vpc-pods' });
-    for (const name of nodes) {
-      const node = await waitFor(
-        async () => {
-          const n = await env.core.readNode({ name });
-          const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-          return ready && n.status?.addresses?.some((a) => a.type === 'InternalIP') && n;
-        },
-        { description: `networked node ${name} Ready (its agent runs)`, timeoutMs: 120_000 },
-      );
-      nodeIps.set(name, node.status!.addresses!.find((a) => a.type === 'InternalIP')!.address);
-    }
+    for (const name of nodes) nodeIps.set(name, await waitForNetworkedNode(env.core, name));
     await deployment('web', 4);
     // eTP=Local's backends: on the first node only, so the second has no local endpoint.
     await deployment('local', 1, { nodeName: nodes[0]! });
