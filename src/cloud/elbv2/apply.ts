@@ -1,0 +1,171 @@
+import {
+  AddTagsCommand,
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DeleteListenerCommand,
+  DeleteLoadBalancerCommand,
+  DeleteTargetGroupCommand,
+  DeregisterTargetsCommand,
+  ModifyListenerCommand,
+  ModifyLoadBalancerAttributesCommand,
+  ModifyTargetGroupAttributesCommand,
+  ModifyTargetGroupCommand,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Action, Ref } from '../../core/plan.ts';
+import { healthCheckParameters } from './health-check.ts';
+import type { OwnedStack } from './ownership.ts';
+import type { Elbv2Parts } from './parts.ts';
+import { chunks, ignoring, keyValueList } from './sdk.ts';
+
+/** Targets per RegisterTargets / DeregisterTargets call. */
+const TARGET_CHUNK = 200;
+
+/** One apply of a plan to one stack: what each action's function needs. */
+interface ApplyRun extends Elbv2Parts {
+  owned: OwnedStack;
+  vpcId: string;
+  /** ARNs of resources created earlier in this plan, by the plan's key. */
+  created: Map<string, string>;
+}
+
+type ActionOf<K extends Action['kind']> = Extract<Action, { kind: K }>;
+type Applier<K extends Action['kind']> = (action: ActionOf<K>, run: ApplyRun) => Promise<void>;
+
+/**
+ * Applies the plan's actions to one stack in the plan's order (core/plan.ts decides it); resources created
+ * earlier in the list are referenced by key. Every write keeps the index, the registrations and the known
+ * attributes up to date, and drops what a bulk read saw of the stack.
+ */
+export async function applyActions(parts: Elbv2Parts, stackId: string, vpcId: string, actions: Action[], onAction?: (action: Action) => void): Promise<void> {
+  const owned = parts.index.stack(stackId);
+  parts.bulkReads.dropForWrite(stackId, owned);
+  const run: ApplyRun = { ...parts, owned, vpcId, created: new Map() };
+  for (const action of actions) {
+    onAction?.(action);
+    // The table has one applier per kind; TypeScript cannot tie the action's kind to its entry's parameter.
+    await (APPLIERS[action.kind] as Applier<typeof action.kind>)(action, run);
+  }
+}
+
+function arnOf(ref: Ref, run: ApplyRun): string {
+  if ('arn' in ref) return ref.arn;
+  const arn = run.created.get(ref.key);
+  if (!arn) throw new Error(`plan refers to ${ref.key} before creating it`);
+  return arn;
+}
+
+const forwardTo = (targetGroup: Ref, run: ApplyRun) => [{ Type: 'forward' as const, TargetGroupArn: arnOf(targetGroup, run) }];
+
+const createLoadBalancer: Applier<'CreateLoadBalancer'> = async ({ key, spec }, run) => {
+  const result = await run.client.send(
+    new CreateLoadBalancerCommand({ Name: spec.name, Type: 'network', Scheme: spec.scheme, Subnets: spec.subnetIds, IpAddressType: 'ipv4', Tags: keyValueList(spec.tags) }),
+  );
+  const arn = result.LoadBalancers![0]!.LoadBalancerArn!;
+  run.owned.loadBalancers.add(arn);
+  run.created.set(key, arn);
+};
+
+const modifyLoadBalancerAttributes: Applier<'ModifyLoadBalancerAttributes'> = async ({ loadBalancer, attributes }, run) => {
+  await run.client.send(new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arnOf(loadBalancer, run), Attributes: keyValueList(attributes) }));
+};
+
+const deleteLoadBalancer: Applier<'DeleteLoadBalancer'> = async ({ arn }, run) => {
+  await ignoring(['LoadBalancerNotFoundException'], () => run.client.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn })));
+  run.owned.loadBalancers.delete(arn);
+};
+
+const createTargetGroup: Applier<'CreateTargetGroup'> = async ({ key, spec }, run) => {
+  const result = await run.client.send(
+    new CreateTargetGroupCommand({
+      Name: spec.name,
+      Protocol: spec.protocol,
+      Port: spec.port,
+      VpcId: run.vpcId,
+      TargetType: spec.targetType,
+      ...healthCheckParameters(spec.healthCheck),
+      Tags: keyValueList(spec.tags),
+    }),
+  );
+  const arn = result.TargetGroups![0]!.TargetGroupArn!;
+  run.owned.targetGroups.set(arn, spec.resourceId);
+  run.targetGroupAttributes.created(arn);
+  run.created.set(key, arn);
+};
+
+const modifyTargetGroup: Applier<'ModifyTargetGroup'> = async ({ arn, healthCheck }, run) => {
+  await run.client.send(new ModifyTargetGroupCommand({ TargetGroupArn: arn, ...healthCheckParameters(healthCheck) }));
+};
+
+const modifyTargetGroupAttributes: Applier<'ModifyTargetGroupAttributes'> = async ({ targetGroup, attributes }, run) => {
+  const arn = arnOf(targetGroup, run);
+  await run.client.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes: keyValueList(attributes) }));
+  run.targetGroupAttributes.modified(arn, attributes);
+};
+
+const registerTargets: Applier<'RegisterTargets'> = async ({ targetGroup, targets }, run) => {
+  const arn = arnOf(targetGroup, run);
+  for (const batch of chunks(targets, TARGET_CHUNK)) {
+    const described = batch.map((t) => ({ Id: t.id, Port: t.port, ...(t.availabilityZone ? { AvailabilityZone: t.availabilityZone } : {}) }));
+    await run.client.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: described }));
+  }
+  run.registrations.registered(arn, targets.map((t) => t.id));
+};
+
+const deregisterTargets: Applier<'DeregisterTargets'> = async ({ arn, targets }, run) => {
+  for (const batch of chunks(targets, TARGET_CHUNK)) {
+    await ignoring(['InvalidTargetException', 'TargetGroupNotFoundException'], () =>
+      run.client.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: batch.map((t) => ({ Id: t.id, Port: t.port })) })),
+    );
+  }
+  run.registrations.deregistered(arn, targets.map((t) => t.id));
+};
+
+const createListener: Applier<'CreateListener'> = async (action, run) => {
+  await run.client.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: arnOf(action.loadBalancer, run),
+      Port: action.port,
+      Protocol: action.protocol,
+      DefaultActions: forwardTo(action.targetGroup, run),
+      ...(action.tags ? { Tags: keyValueList(action.tags) } : {}),
+    }),
+  );
+};
+
+const addListenerTags: Applier<'AddListenerTags'> = async ({ arn, tags }, run) => {
+  await run.client.send(new AddTagsCommand({ ResourceArns: [arn], Tags: keyValueList(tags) }));
+};
+
+const modifyListener: Applier<'ModifyListener'> = async ({ arn, targetGroup }, run) => {
+  await run.client.send(new ModifyListenerCommand({ ListenerArn: arn, DefaultActions: forwardTo(targetGroup, run) }));
+};
+
+const deleteListener: Applier<'DeleteListener'> = async ({ arn }, run) => {
+  await ignoring(['ListenerNotFoundException'], () => run.client.send(new DeleteListenerCommand({ ListenerArn: arn })));
+};
+
+const deleteTargetGroup: Applier<'DeleteTargetGroup'> = async ({ arn }, run) => {
+  await ignoring(['TargetGroupNotFoundException'], () => run.client.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn })));
+  run.owned.targetGroups.delete(arn);
+  run.registrations.forget(arn);
+  run.targetGroupAttributes.forget(arn);
+};
+
+/** One applier per action kind: a kind added to the plan does not compile until it has one. */
+const APPLIERS: { [K in Action['kind']]: Applier<K> } = {
+  CreateLoadBalancer: createLoadBalancer,
+  ModifyLoadBalancerAttributes: modifyLoadBalancerAttributes,
+  DeleteLoadBalancer: deleteLoadBalancer,
+  CreateTargetGroup: createTargetGroup,
+  ModifyTargetGroup: modifyTargetGroup,
+  ModifyTargetGroupAttributes: modifyTargetGroupAttributes,
+  RegisterTargets: registerTargets,
+  DeregisterTargets: deregisterTargets,
+  CreateListener: createListener,
+  AddListenerTags: addListenerTags,
+  ModifyListener: modifyListener,
+  DeleteListener: deleteListener,
+  DeleteTargetGroup: deleteTargetGroup,
+};
