@@ -2,7 +2,7 @@ import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { AwsClients } from '../../cloud/clients.ts';
-import type { LoadBalancerCloud } from '../../cloud/elbv2.ts';
+import type { RegisteredTargets } from '../../cloud/elbv2/registrations.ts';
 import { EniCloud, type InstanceNetwork, type NodeEni } from '../../cloud/eni.ts';
 import { decide, maxPods, pickAddress, type InstanceLimits, type PoolAction, type PoolView, type WarmSettings } from '../../core/ipam/pool.ts';
 import { IPAM_NODE_LABEL, NodeSettingAnnotations, POD_ENI_ANNOTATION, POD_IPS_ANNOTATION } from '../../core/ipam/keys.ts';
@@ -31,7 +31,8 @@ export interface IpamControllerOptions {
   kubeconfig: KubeConfig;
   clusterName: string;
   aws: AwsClients;
-  loadBalancers: LoadBalancerCloud;
+  /** Which addresses a target group of ours still holds (the Service side's registrations). */
+  loadBalancers: RegisteredTargets;
   settings: IpamSettings;
   log: Logger;
   events: EventRecorder;
