@@ -16,14 +16,14 @@ import {
   DescribeTargetHealthCommand,
   ModifyTargetGroupAttributesCommand,
   RegisterTargetsCommand,
-  type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients, type AwsClients } from '../../src/cloud/clients.ts';
-import { startHealthChecks, type CheckedGroup, type HealthChecks, type HealthCheckSpec } from '../../src/dataplane/health/checker.ts';
+import { startHealthChecks, type CheckedGroup, type HealthChecks } from '../../src/dataplane/health/checker.ts';
+import { healthCheckSpec } from '../../src/dataplane/health/spec.ts';
 import { waitFor } from '../../src/testing/index.ts';
 import { startOwnEmulator, type OwnEmulator } from './support/emulator.ts';
 
@@ -77,23 +77,9 @@ async function groupsInUse(aws: AwsClients, loadBalancerArn: string): Promise<Ch
     const targets = health
       .filter((description) => description.TargetHealth?.State !== 'draining')
       .map((description) => ({ targetGroupArn: arn, id: description.Target!.Id!, port: description.Target!.Port!, address: description.Target!.Id!, zone: 'all' }));
-    groups.push({ arn, spec: specOf(group), targets, listenerPort: listener.Port! });
+    groups.push({ arn, spec: healthCheckSpec(group), targets, listenerPort: listener.Port! });
   }
   return groups;
-}
-
-function specOf(group: TargetGroup): HealthCheckSpec {
-  const port = group.HealthCheckPort === 'traffic-port' || !group.HealthCheckPort ? 'traffic-port' : Number(group.HealthCheckPort);
-  return {
-    protocol: group.HealthCheckProtocol as HealthCheckSpec['protocol'],
-    port,
-    ...(group.HealthCheckPath ? { path: group.HealthCheckPath } : {}),
-    ...(group.Matcher?.HttpCode ? { matcher: group.Matcher.HttpCode } : {}),
-    intervalSeconds: group.HealthCheckIntervalSeconds!,
-    timeoutSeconds: group.HealthCheckTimeoutSeconds!,
-    healthyThreshold: group.HealthyThresholdCount!,
-    unhealthyThreshold: group.UnhealthyThresholdCount!,
-  };
 }
 
 describe('target health measured by the data plane', () => {

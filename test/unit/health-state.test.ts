@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMatcher } from '../../src/dataplane/health/matcher.ts';
+import { healthCheckSpec } from '../../src/dataplane/health/spec.ts';
 import { afterCheck, registeredTracker, sameHealth, simulatedTracker, type TargetTracker } from '../../src/dataplane/health/state.ts';
 
 // Check results as a string: '+' passed, '-' failed. Each expected entry is "state/reason" after that result.
@@ -72,5 +73,37 @@ describe('HTTP matcher (Matcher.HttpCode)', () => {
 
   it.each(['abc', '199', '200-600', '300-200', '200,,202', '2000'])('refuses %j, naming it', (matcher) => {
     expect(() => parseMatcher(matcher)).toThrow(`health check matcher ${JSON.stringify(matcher)}`);
+  });
+});
+
+describe('health check spec from DescribeTargetGroups', () => {
+  it('fills AWS defaults for what is missing', () => {
+    expect(healthCheckSpec({})).toEqual({ protocol: 'TCP', port: 'traffic-port', intervalSeconds: 30, timeoutSeconds: 10, healthyThreshold: 5, unhealthyThreshold: 2 });
+    expect(healthCheckSpec({ HealthCheckProtocol: 'HTTP' })).toEqual({
+      protocol: 'HTTP',
+      port: 'traffic-port',
+      path: '/',
+      matcher: '200-399',
+      intervalSeconds: 30,
+      timeoutSeconds: 6,
+      healthyThreshold: 5,
+      unhealthyThreshold: 2,
+    });
+  });
+
+  it('takes what the group says (LBC eTP=Local: HTTP healthCheckNodePort /healthz 10/6/2/2)', () => {
+    expect(
+      healthCheckSpec({
+        HealthCheckProtocol: 'HTTP',
+        HealthCheckPort: '32100',
+        HealthCheckPath: '/healthz',
+        Matcher: { HttpCode: '200' },
+        HealthCheckIntervalSeconds: 10,
+        HealthCheckTimeoutSeconds: 6,
+        HealthyThresholdCount: 2,
+        UnhealthyThresholdCount: 2,
+      }),
+    ).toEqual({ protocol: 'HTTP', port: 32100, path: '/healthz', matcher: '200', intervalSeconds: 10, timeoutSeconds: 6, healthyThreshold: 2, unhealthyThreshold: 2 });
+    expect(healthCheckSpec({ HealthCheckProtocol: 'UDP', HealthCheckPort: 'traffic-port' }).protocol).toBe('TCP');
   });
 });
