@@ -80,11 +80,16 @@ async function read(): Promise<void> {
 /** Computes what to forward from the last read and the current health, and applies it. */
 async function apply(): Promise<void> {
   if (!observed) return;
-  const desired = desiredDataPlane(observed.loadBalancers, observed.groups, observed.addresses, observed.facts, health.healthy);
-  health.update(desired.groups);
+  const compute = () => desiredDataPlane(observed!.loadBalancers, observed!.groups, observed!.addresses, observed!.facts, health.healthy);
+  // The checks follow the groups in use; computed again so what they know now counts at once (new targets).
+  health.update(compute().groups);
+  const desired = compute();
   const wantedAddresses = new Set([resolverAddress, ...[...observed.addresses.values()].flat().map((a) => a.address)]);
   await syncElbAddresses(wantedAddresses);
-  if (await applyRuleset(renderRuleset(desired.listeners))) log(`ruleset applied: ${desired.listeners.length} listener addresses`);
+  if (await applyRuleset(renderRuleset(desired.listeners))) {
+    const targets = desired.listeners.reduce((sum, listener) => sum + listener.targets.length, 0);
+    log(`ruleset applied: ${desired.listeners.length} listener addresses, ${targets} target entries, ${desired.dns.size} DNS names`);
+  }
   await proxies.update(desired.listeners.filter((listener) => listener.proxyProtocolV2));
   dnsTable = desired.dns;
 }

@@ -1,0 +1,289 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeTargetHealthCommand, DescribeTargetGroupsCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IPAM_NODE_LABEL } from '../../src/core/ipam/keys.ts';
+import { bastionExecArgv } from '../../src/devenv/vpc/door.ts';
+import { NETWORK_NODE_LABEL, NETWORK_NODE_VALUE } from '../../src/devenv/vpc/keys.ts';
+import { statePaths } from '../../src/devenv/paths.ts';
+import { connect, createTestNamespace, deleteNodes, isPodReady, uniqueName, vpcExec, waitFor, type TestEnvironment } from '../../src/testing/index.ts';
+import { startTestCluster, type TestCluster } from './support/controller.ts';
+
+const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
+const ANNOTATION = 'service.beta.kubernetes.io/aws-load-balancer-';
+
+/** `count` GETs of http://host/path from the bastion (curl, a new connection each), one body per line. */
+async function curlFromBastion(host: string, path: string, count: number): Promise<string[]> {
+  const result = await vpcExec(['sh', '-c', `for i in $(seq ${count}); do curl -s -m 5 "http://${host}${path}" || printf ERR; echo; done`], { timeoutMs: 120_000 });
+  return result.stdout.trim().split('\n');
+}
+
+/**
+ * A client in the bastion holding ONE TCP connection to host:80 (HTTP keep-alive): each line written to it
+ * sends `GET <line>` on that same connection and prints the answer (or `ERR ...` when the connection broke).
+ */
+function keptConnection(host: string): { get: (path: string) => Promise<string>; close: () => void } {
+  const script = `
+    const http = require('node:http');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    let socketSeen;
+    require('node:readline').createInterface({ input: process.stdin }).on('line', (path) => {
+      const req = http.get({ host: process.argv[1], port: 80, path, agent, timeout: 5000 }, (res) => {
+        let body = ''; res.on('data', (c) => (body += c));
+        res.on('end', () => {
+          const same = socketSeen === undefined || socketSeen === req.socket;
+          socketSeen = req.socket;
+          console.log((same ? '' : 'NEWCONN ') + body.trim());
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (e) => console.log('ERR ' + e.message));
+    });`;
+  const [file, ...args] = bastionExecArgv(statePaths.root, [process.execPath, '-e', script, host]);
+  const child: ChildProcessWithoutNullStreams = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiters: ((line: string) => void)[] = [];
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      const waiter = waiters.shift();
+      if (waiter) waiter(line);
+      else lines.push(line);
+    }
+  });
+  return {
+    get: (path) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`kept connection: no answer to ${path}`)), 10_000);
+        waiters.push((line) => {
+          clearTimeout(timer);
+          resolve(line);
+        });
+        child.stdin.write(`${path}\n`);
+      }),
+    close: () => child.kill(),
+  };
+}
+
+// The NLB data plane (ADR 0012) end to end: Services on networked nodes get NLBs from the project's controllers;
+// from the bastion their DNS names resolve (the VPC resolver) and traffic reaches the pods through the router's
+// nftables, in instance mode via the nodes' kube-proxy and in ip mode straight to the pods.
+describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
+  let env: TestEnvironment;
+  let cluster: TestCluster;
+  let ns: { name: string; remove: () => Promise<void> };
+  const nodes = [uniqueName('nlb-node'), uniqueName('nlb-node')];
+  const testLabel = { 'cloud-provider-localstack/test-node': 'nlb-dataplane' };
+  // The readiness probe: unready while a file named after the pod exists here (the probe runs in the pod's UTS ns).
+  const unreadyDir = join(tmpdir(), uniqueName('cpl-nlb-unready'));
+  let bastionIp = '';
+
+  const readyPods = (count: number): Promise<V1Pod[]> =>
+    waitFor(
+      async () => {
+        const list = (await env.core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=web' })).items.filter((p) => !p.metadata?.deletionTimestamp);
+        return list.length === count && list.every(isPodReady) && list;
+      },
+      { description: `${count} ready web pods`, timeoutMs: 180_000 },
+    );
+
+  const loadBalancerService = async (name: string, annotations: Record<string, string>, ports: NonNullable<V1Service['spec']>['ports']): Promise<string> => {
+    await env.core.createNamespacedService({
+      namespace: ns.name,
+      body: {
+        metadata: { name, annotations: { [`${ANNOTATION}scheme`]: 'internal', ...annotations } },
+        spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports },
+      },
+    });
+    return waitFor(
+      async () => (await env.core.readNamespacedService({ name, namespace: ns.name })).status?.loadBalancer?.ingress?.[0]?.hostname,
+      { description: `Service ${name} gets its NLB's DNS name`, timeoutMs: 120_000 },
+    );
+  };
+
+  /** The TCP target group of the NLB with this DNS name. */
+  const tcpTargetGroupOf = async (dnsName: string): Promise<string> => {
+    const lbs = await env.aws.elbv2.send(new DescribeLoadBalancersCommand({}));
+    const lb = lbs.LoadBalancers!.find((l) => l.DNSName === dnsName)!;
+    const groups = await env.aws.elbv2.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
+    return groups.TargetGroups!.find((g) => g.Protocol === 'TCP')!.TargetGroupArn!;
+  };
+
+  /** Waits until the NLB's TCP group has `count` targets that take new flows and curls through it answer, then returns what 100 requests see. */
+  const hostnamesThrough = async (host: string, count: number): Promise<Set<string>> => {
+    const groupArn = await tcpTargetGroupOf(host);
+    await waitFor(
+      async () => {
+        const health = await env.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: groupArn }));
+        return health.TargetHealthDescriptions?.filter((d) => d.TargetHealth?.State !== 'draining').length === count;
+      },
+      { description: `${count} targets registered behind ${host}`, timeoutMs: 60_000 },
+    );
+    await waitFor(async () => (await curlFromBastion(host, '/hostname', 3)).every((line) => line.startsWith('web-')), {
+      description: `http://${host}/hostname answers from the bastion`,
+      timeoutMs: 60_000,
+    });
+    return new Set(await curlFromBastion(host, '/hostname', 100));
+  };
+
+
+  let instanceName = '';
+  let ipName = '';
+  let snatName = '';
+
+  beforeAll(async () => {
+    env = connect();
+    mkdirSync(unreadyDir, { recursive: true });
+    ns = await createTestNamespace(env.core, 'nlb-dp');
+    for (const name of nodes) {
+      await env.core.createNode({
+        body: {
+          metadata: {
+            name,
+            labels: { 'kubernetes.io/hostname': name, ...testLabel, [NETWORK_NODE_LABEL]: NETWORK_NODE_VALUE, [IPAM_NODE_LABEL]: 'enabled', 'node.kubernetes.io/instance-type': 'm5.large' },
+          },
+          status: { allocatable: { cpu: '2', memory: '8Gi', pods: '29' }, capacity: { cpu: '2', memory: '8Gi', pods: '29' } },
+        },
+      });
+    }
+    cluster = await startTestCluster(env, { controllers: ['service', 'node', 'ipam'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=nlb-dataplane' });
+    await env.apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 4,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: {
+              nodeSelector: testLabel,
+              terminationGracePeriodSeconds: 1,
+              containers: [
+                {
+                  name: 'agnhost',
+                  image: AGNHOST,
+                  args: ['netexec', '--http-port=8080', '--udp-port=8081'],
+                  ports: [
+                    { name: 'http', containerPort: 8080 },
+                    { name: 'udp', containerPort: 8081, protocol: 'UDP' },
+                  ],
+                  startupProbe: { tcpSocket: { port: 'http' }, periodSeconds: 1, failureThreshold: 30 },
+                  readinessProbe: { exec: { command: ['sh', '-c', `test ! -e ${unreadyDir}/$(hostname)`] }, periodSeconds: 1 },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    bastionIp = (await vpcExec(['sh', '-c', "ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1"])).stdout.trim();
+    const http = { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' };
+    [instanceName, ipName, snatName] = await Promise.all([
+      loadBalancerService('inst', { [`${ANNOTATION}nlb-target-type`]: 'instance' }, [http]),
+      // Cross-zone on: one client's cached DNS answer (one LB address) reaches every pod, in any zone.
+      loadBalancerService(
+        'ip',
+        {
+          [`${ANNOTATION}nlb-target-type`]: 'ip',
+          [`${ANNOTATION}attributes`]: 'load_balancing.cross_zone.enabled=true',
+          [`${ANNOTATION}target-group-attributes`]: 'preserve_client_ip.enabled=true',
+        },
+        [http, { name: 'udp', port: 81, targetPort: 8081, protocol: 'UDP' }],
+      ),
+      // ip targets over TCP: the client IP is not preserved by default (the pod sees the NLB's address).
+      loadBalancerService('snat', { [`${ANNOTATION}nlb-target-type`]: 'ip', [`${ANNOTATION}attributes`]: 'load_balancing.cross_zone.enabled=true' }, [http]),
+    ]);
+  }, 400_000);
+
+  afterAll(async () => {
+    await ns?.remove();
+    if (ns) await waitFor(async () => (await env.core.listNamespacedPod({ namespace: ns.name })).items.length === 0, { description: 'test pods gone', timeoutMs: 60_000 }).catch(() => undefined);
+    await deleteNodes(env.core, nodes);
+    await cluster?.stop();
+    await cluster?.sweep();
+    rmSync(unreadyDir, { recursive: true, force: true });
+    env?.close();
+  }, 180_000);
+
+  it('the NLB DNS name resolves inside the VPC to addresses of its subnets', async () => {
+    const resolved = (await vpcExec(['getent', 'ahostsv4', instanceName])).stdout;
+    expect(resolved).toMatch(/^10\.0\.\d+\.\d+\s/m);
+    expect((await vpcExec(['getent', 'hosts', 'no-such-name.elb.us-east-1.amazonaws.com'])).code).not.toBe(0);
+  });
+
+  it('instance targets: 100 requests through the NLB (via the nodes kube-proxy) reach every ready pod', async () => {
+    const pods = await readyPods(4);
+    const seen = await hostnamesThrough(instanceName, 2);
+    expect([...seen].sort()).toEqual(pods.map((p) => p.metadata!.name!).sort());
+  });
+
+  it('ip targets: 100 requests through the NLB reach every ready pod; UDP through the UDP listener', async () => {
+    const pods = await readyPods(4);
+    const names = pods.map((p) => p.metadata!.name!).sort();
+    const seen = await hostnamesThrough(ipName, 4);
+    expect([...seen].sort()).toEqual(names);
+    const udp = await vpcExec([
+      process.execPath,
+      '-e',
+      `const s = require('node:dgram').createSocket('udp4');
+       const t = setTimeout(() => { console.log('ERR timeout'); process.exit(0); }, 3000);
+       require('node:dns').lookup(process.argv[1], { family: 4 }, (e, a) => {
+         if (e) { console.log('ERR ' + e.message); process.exit(0); }
+         s.on('message', (m) => { clearTimeout(t); console.log(m.toString()); s.close(); });
+         s.send('hostname', 81, a);
+       });`,
+      ipName,
+    ]);
+    expect(names).toContain(udp.stdout.trim());
+  });
+
+  it('preserve_client_ip: the pod sees the bastion when on, the NLB address when off', async () => {
+    await readyPods(4);
+    await hostnamesThrough(ipName, 4);
+    const kept = await curlFromBastion(ipName, '/clientip', 5);
+    for (const line of kept) expect(line.split(':')[0]).toBe(bastionIp);
+    await hostnamesThrough(snatName, 4);
+    const nlbAddresses = (await vpcExec(['getent', 'ahostsv4', snatName])).stdout.split('\n').map((line) => line.split(/\s+/)[0]).filter(Boolean);
+    const snatted = await curlFromBastion(snatName, '/clientip', 5);
+    for (const line of snatted) expect(nlbAddresses).toContain(line.split(':')[0]);
+    expect(nlbAddresses).not.toContain(bastionIp);
+  });
+
+  it('deregistration: an open connection to a deregistered target keeps working while new connections avoid it', async () => {
+    const pods = await readyPods(4);
+    await hostnamesThrough(ipName, 4);
+    const connection = keptConnection(ipName);
+    try {
+      const target = await connection.get('/hostname');
+      expect(target).toMatch(/^web-/);
+      // Make that pod unready: its endpoint turns not-ready and the controller deregisters its address.
+      writeFileSync(join(unreadyDir, target), '');
+      const pod = pods.find((p) => p.metadata!.name === target)!;
+      const groupArn = await tcpTargetGroupOf(ipName);
+      await waitFor(
+        async () => {
+          const health = await env.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: groupArn }));
+          return health.TargetHealthDescriptions?.some((d) => d.Target?.Id === pod.status!.podIP && d.TargetHealth?.State === 'draining');
+        },
+        { description: `${target} (${pod.status!.podIP}) draining`, timeoutMs: 60_000 },
+      );
+      // Within a second the data plane stops sending new flows to it; 40 new connections never see it.
+      await waitFor(async () => !(await curlFromBastion(ipName, '/hostname', 40)).includes(target), { description: `new connections avoid ${target}`, timeoutMs: 30_000 });
+      // The open connection still reaches it (the deregistration delay is 300 s).
+      expect(await connection.get('/hostname')).toBe(target);
+      expect(await connection.get('/clientip')).toMatch(new RegExp(`^${bastionIp.replaceAll('.', '\\.')}:`));
+    } finally {
+      connection.close();
+      rmSync(unreadyDir, { recursive: true, force: true });
+      mkdirSync(unreadyDir, { recursive: true });
+    }
+  });
+});
