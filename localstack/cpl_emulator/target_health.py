@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Any, Callable
 
@@ -36,15 +37,26 @@ def health_mode(environ: dict[str, str] = os.environ) -> str:  # type: ignore[as
     return mode
 
 
+# moto's server answers each request on a thread of its own: pushes and reads of them take this lock.
+_push_lock = threading.RLock()
+
+
 def _pushes(target_group: Any) -> dict[str, State]:
     """What the data plane pushed for this group: "id:port" → (state, reason, description)."""
     return target_group.__dict__.setdefault("_cpl_pushed", {})
 
 
-def _forget(target_group: Any, target_ids: set[str]) -> None:
-    book = _pushes(target_group)
-    for key in [k for k in book if k.rsplit(":", 1)[0] in target_ids]:
-        del book[key]
+def _forget(target_group: Any, target_ids: set[str] | None = None) -> None:
+    """Forgets the pushes of these targets, or of the whole group."""
+    with _push_lock:
+        book = _pushes(target_group)
+        for key in [k for k in book if target_ids is None or k.rsplit(":", 1)[0] in target_ids]:
+            del book[key]
+
+
+def _pushed(target_group: Any, key: str) -> State | None:
+    with _push_lock:
+        return _pushes(target_group).get(key)
 
 
 def _pushed_state(key: str, value: Any) -> State:
@@ -88,17 +100,18 @@ def store_pushes(pushed: Any) -> tuple[int, list[str]]:
             states[key] = None if value is None else _pushed_state(key, value)
         parsed.append((target_group, arn, states))
     stored = 0
-    for target_group, _, states in parsed:  # all checked first: a bad push stores nothing
-        book = _pushes(target_group)
-        if states is None:
-            book.clear()
-            continue
-        for key, state in states.items():
-            if state is None:
-                book.pop(key, None)
-            else:
-                book[key] = state
-                stored += 1
+    with _push_lock:
+        for target_group, _, states in parsed:  # all checked first: a bad push stores nothing
+            book = _pushes(target_group)
+            if states is None:
+                book.clear()
+                continue
+            for key, state in states.items():
+                if state is None:
+                    book.pop(key, None)
+                else:
+                    book[key] = state
+                    stored += 1
     return stored, unknown
 
 
@@ -177,7 +190,7 @@ def install(clock: Clock = time.monotonic, mode: str | None = None) -> None:
         registered = self.targets[target["Id"]]
         if not self.__dict__.get("_cpl_in_use", True):
             return _status(registered, self.health_check_port, NOT_IN_USE)
-        pushed = _pushes(self).get(f"{registered['Id']}:{registered['Port']}")
+        pushed = _pushed(self, f"{registered['Id']}:{registered['Port']}")
         if pushed is not None:
             return _status(registered, self.health_check_port, pushed)
         if self._cpl_instant:
@@ -191,7 +204,7 @@ def install(clock: Clock = time.monotonic, mode: str | None = None) -> None:
         if target_group is not None:
             target_group._cpl_in_use = target_group_arn in target_groups_in_use(self)
             if not target_group._cpl_in_use:
-                _pushes(target_group).clear()  # checks stop with the last listener; they start over when one returns
+                _forget(target_group)  # checks stop with the last listener; they start over when one returns
             if not targets:
                 # AWS lists draining targets too when no target is named.
                 targets = list(target_group.targets.values()) + [t for t, _ in draining(target_group).values() if t["Id"] not in target_group.targets]
