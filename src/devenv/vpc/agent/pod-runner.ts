@@ -69,6 +69,8 @@ export class PodRunner {
   #containers: Container[] = [];
   #statusTimer: NodeJS.Timeout | undefined;
   #lastStatus = '';
+  /** After a failed status write: the next try waits this long (doubling to 30 s), so an unreachable apiserver is not hammered by every pod each second. */
+  #statusRetryMs = 0;
   #terminated: Promise<void> | undefined;
   /** The start in progress: termination waits for it, so a namespace being made is not left behind. */
   #starting: Promise<void> | undefined;
@@ -285,10 +287,12 @@ export class PodRunner {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
       this.#lastStatus = text;
+      this.#statusRetryMs = 0;
     } catch (error) {
       if (isNotFound(error)) return;
-      this.#ctx.log(`pod ${this.name}: status write failed: ${(error as Error).message}; retrying`);
-      setTimeout(() => this.#scheduleStatus(), 1000).unref();
+      this.#statusRetryMs = Math.min(Math.max(this.#statusRetryMs * 2, 1000), 30_000);
+      this.#ctx.log(`pod ${this.name}: status write failed: ${(error as Error).message}; retrying in ${this.#statusRetryMs} ms`);
+      setTimeout(() => this.#scheduleStatus(), this.#statusRetryMs).unref();
     }
   }
 
