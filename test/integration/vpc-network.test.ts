@@ -16,23 +16,24 @@ import { connect, forwardToVpc, httpGetInVpc, isPodReady, vpcExec, waitFor, type
 // up makes the router and bastion namespaces; a networked Node gets a namespace holding its instance's IP; the
 // bastion (vpc exec) reaches it; forward carries a request from the host to a process in a namespace and to a
 // pod; down leaves the host's namespace exactly as it was and no process of the environment behind, also after
-// the vpc supervisor was killed.
+// the vpc supervisor was killed. Its ports sit below the kernel's ephemeral range (32768+), where an outgoing
+// connection could hold one for a moment.
 const stateDir = mkdtempSync(join(tmpdir(), 'cpl-vpcnet-'));
 const env = {
   ...process.env,
   CPL_STATE_DIR: stateDir,
   CPL_CLUSTER_NAME: 'cpl-vpcnet-test',
-  CPL_EMULATOR_PORT: '41566',
-  CPL_ETCD_PORT: '41379',
-  CPL_ETCD_PEER_PORT: '41380',
-  CPL_APISERVER_PORT: '41443',
-  CPL_KCM_PORT: '41257',
-  CPL_SCHEDULER_PORT: '41259',
-  CPL_KWOK_PORT: '41247',
-  CPL_KWOK_VPC_PORT: '41248',
-  CPL_CONTROLLER_METRICS_PORT: '41080',
-  CPL_CONTROLLER_HEALTH_PORT: '41081',
-  CPL_VPC_PORT: '41249',
+  CPL_EMULATOR_PORT: '31566',
+  CPL_ETCD_PORT: '31379',
+  CPL_ETCD_PEER_PORT: '31380',
+  CPL_APISERVER_PORT: '31443',
+  CPL_KCM_PORT: '31257',
+  CPL_SCHEDULER_PORT: '31259',
+  CPL_KWOK_PORT: '31247',
+  CPL_KWOK_VPC_PORT: '31248',
+  CPL_CONTROLLER_METRICS_PORT: '31080',
+  CPL_CONTROLLER_HEALTH_PORT: '31081',
+  CPL_VPC_PORT: '31249',
 };
 const id = envIdOf(stateDir);
 const ours = namespacePrefix(id);
@@ -203,7 +204,8 @@ describe('the local VPC: namespaces, the door, and a clean down', () => {
     }, { description: 'the agnhost pod Ready with its VPC address', timeoutMs: 90_000 });
     const forward = await forwardToVpc(pod.status!.podIP!, 8080, { stateDir });
     try {
-      expect(await get(forward.port, '/hostname')).toBe(name);
+      // Ready says the process started; its listener may be a moment behind.
+      expect(await waitFor(() => get(forward.port, '/hostname').catch(() => undefined), { description: 'the pod through forward' })).toBe(name);
     } finally {
       await forward.close();
     }
