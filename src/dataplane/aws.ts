@@ -14,6 +14,7 @@ import {
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 
+import { healthCheckSpec } from './health/spec.ts';
 import type { LoadBalancerState, NetworkFacts, TargetGroupState } from './model.ts';
 
 /** Calls in flight at once: the emulator answers a few in parallel; 200 NLBs read one by one take seconds. */
@@ -97,6 +98,7 @@ export async function readTargetGroups(elbv2: ElasticLoadBalancingV2Client, arns
         protocol: group.Protocol ?? 'TCP',
         port: group.Port ?? 0,
         attributes: attributeMap(attributes.Attributes),
+        healthCheck: healthCheckSpec(group),
         targets: (health.TargetHealthDescriptions ?? []).flatMap((description) => {
           const target = description.Target;
           if (!target?.Id || target.Port === undefined) return [];

@@ -8,7 +8,7 @@
  * - answers /healthz on a Unix socket once the first read is applied.
  * On SIGTERM it removes its table and addresses (the router namespace goes with `down` anyway).
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 import { createAwsClients } from '../cloud/clients.ts';
@@ -19,6 +19,7 @@ import { serveTcpToUnix } from '../devenv/vpc/relay.ts';
 import { syncElbAddresses, syncInterfaces } from './addresses.ts';
 import { readInstances, readLoadBalancers, readSubnets, readTargetGroups } from './aws.ts';
 import { serveDns } from './dns-server.ts';
+import { startHealthChecks, type CheckedGroup } from './health/checker.ts';
 import { desiredDataPlane, resolveTarget, type LoadBalancerAddress, type LoadBalancerState, type NetworkFacts, type TargetGroupState, type UsedGroup } from './model.ts';
 import { renderRuleset } from './nft.ts';
 import { applyRuleset, endFlowsTo, removeRuleset } from './nft-apply.ts';
@@ -34,18 +35,6 @@ const endpoint = `http://${settings.host}:${settings.ports.emulator}`;
 const clients = createAwsClients({ region: aws.region, endpoint, credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey } });
 const resolverAddress = vpcResolver(settings.vpcCidr);
 
-// Stand-in for the health checker (src/dataplane/health, being built): every target of a group in use is healthy.
-const health = (() => {
-  const groups = new Map<string, Set<string>>();
-  return {
-    update(used: readonly UsedGroup[]): void {
-      groups.clear();
-      for (const group of used) groups.set(group.arn, new Set(group.targets.map((target) => target.key)));
-    },
-    healthy: (arn: string): ReadonlySet<string> => groups.get(arn) ?? new Set(),
-  };
-})();
-
 interface Observed {
   loadBalancers: LoadBalancerState[];
   groups: TargetGroupState[];
@@ -53,6 +42,34 @@ interface Observed {
   facts: NetworkFacts;
 }
 let observed: Observed | undefined;
+
+/** Addresses real namespaces hold (hosts.json, rewritten by the vpc supervisor every 2 s); re-read at most every second. */
+let realHosts = { set: new Set<string>(), readAt: 0 };
+function isSimulated(address: string): boolean {
+  if (Date.now() - realHosts.readAt > 1000) {
+    try {
+      const hosts = JSON.parse(readFileSync(paths.hostsJson, 'utf8')) as Record<string, string[]>;
+      realHosts = { set: new Set(Object.values(hosts).flat()), readAt: Date.now() };
+    } catch {
+      realHosts = { set: new Set(), readAt: Date.now() };
+    }
+  }
+  return !realHosts.set.has(address);
+}
+
+let applying: Promise<void> = Promise.resolve();
+/** Applies after the one running, so two never interleave (health changes arrive while a read applies). */
+const applySerially = (): Promise<void> => (applying = applying.then(apply, apply));
+
+const health = startHealthChecks({
+  // Checks leave from an NLB address in the target's zone, as AWS's nodes check from their own.
+  sourceAddress: (zone) => [...(observed?.addresses.values() ?? [])].flat().find((address) => address.zone === zone)?.address,
+  isSimulated,
+  emulatorEndpoint: endpoint,
+  onChange: () => void applySerially().catch((error: unknown) => log(`apply after a health change: ${(error as Error).message}`)),
+  log,
+});
+
 let subnets: NetworkFacts['subnets'] = [];
 let subnetsReadAt = 0;
 let dnsTable = new Map<string, string[]>();
@@ -73,16 +90,16 @@ async function read(): Promise<void> {
   }
   const instances = await readInstances(clients.ec2, instanceIds);
   observed = { loadBalancers, groups, addresses, facts: { instances, subnets } };
-  await apply();
+  await applySerially();
   await endDrainedFlows(groups, observed.facts);
 }
 
 /** Computes what to forward from the last read and the current health, and applies it. */
 async function apply(): Promise<void> {
   if (!observed) return;
-  const compute = () => desiredDataPlane(observed!.loadBalancers, observed!.groups, observed!.addresses, observed!.facts, health.healthy);
-  // The checks follow the groups in use; computed again so what they know now counts at once (new targets).
-  health.update(compute().groups);
+  const compute = () => desiredDataPlane(observed!.loadBalancers, observed!.groups, observed!.addresses, observed!.facts, (arn) => health.healthy(arn));
+  // The checks follow the groups in use; computed again so what they know now counts at once (simulated targets).
+  health.update(checkedGroups(compute().groups, observed.groups));
   const desired = compute();
   const wantedAddresses = new Set([resolverAddress, ...[...observed.addresses.values()].flat().map((a) => a.address)]);
   await syncElbAddresses(wantedAddresses);
@@ -92,6 +109,17 @@ async function apply(): Promise<void> {
   }
   await proxies.update(desired.listeners.filter((listener) => listener.proxyProtocolV2));
   dnsTable = desired.dns;
+}
+
+/** The groups in use as the checker takes them: each target with its address and zone, the group's check. */
+function checkedGroups(used: readonly UsedGroup[], groups: readonly TargetGroupState[]): CheckedGroup[] {
+  const specOf = new Map(groups.map((group) => [group.arn, group.healthCheck]));
+  return used.flatMap((group) => {
+    const spec = specOf.get(group.arn);
+    if (!spec) return [];
+    const targets = group.targets.map((t) => ({ targetGroupArn: group.arn, id: t.id, port: t.port, address: t.address, zone: t.zone }));
+    return [{ arn: group.arn, spec, targets, listenerPort: group.listenerPort }];
+  });
 }
 
 /**
@@ -150,6 +178,7 @@ async function main(): Promise<void> {
 async function shutdown(): Promise<void> {
   ready = false;
   stopPolling?.();
+  await health.stop();
   await proxies.stop();
   for (const close of closers) close();
   healthServer.close();

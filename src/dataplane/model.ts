@@ -7,6 +7,8 @@
  * healthy in any zone (fail-open); draining targets take no new flows; an LB address leaves DNS while its zone
  * has no healthy target, unless no zone has one.
  */
+import type { HealthCheckSpec } from './health/checker.ts';
+
 export type Protocol = 'tcp' | 'udp';
 
 /** A target as DescribeTargetHealth lists it. */
@@ -26,6 +28,8 @@ export interface TargetGroupState {
   port: number;
   attributes: Record<string, string>;
   targets: RegisteredTarget[];
+  /** The group's health check (health/spec.ts), for the checker. */
+  healthCheck?: HealthCheckSpec;
 }
 
 export interface ListenerState {
@@ -71,6 +75,8 @@ export interface Endpoint {
 
 /** A target resolved to where packets go, with its health key ("id:port", as DescribeTargetHealth names it). */
 export interface ResolvedTarget extends Endpoint {
+  /** The registered id: an instance id or an IP address. */
+  id: string;
   key: string;
   /** A zone name, or `all` (an ip target outside the VPC: eligible from every zone). */
   zone: string;
@@ -97,6 +103,8 @@ export interface ForwardedListener {
 export interface UsedGroup {
   arn: string;
   targets: ResolvedTarget[];
+  /** The port of (the first) listener forwarding to it: AWS's HTTP checks send Host LB address:this port. */
+  listenerPort: number;
 }
 
 export interface DesiredDataPlane {
@@ -141,14 +149,14 @@ export function resolveTarget(group: Pick<TargetGroupState, 'targetType'>, targe
   const key = targetKey(target);
   if (group.targetType === 'instance') {
     const instance = facts.instances.get(target.id);
-    return instance && { key, address: instance.address, port: target.port, zone: instance.zone };
+    return instance && { id: target.id, key, address: instance.address, port: target.port, zone: instance.zone };
   }
   if (group.targetType !== 'ip' || ipv4ToNumber(target.id) === undefined) return undefined;
   const zone =
     target.availabilityZone && target.availabilityZone !== 'all'
       ? target.availabilityZone
       : (facts.subnets.find((subnet) => inCidr(subnet.cidr, target.id))?.zone ?? 'all');
-  return { key, address: target.id, port: target.port, zone };
+  return { id: target.id, key, address: target.id, port: target.port, zone };
 }
 
 const isTrue = (value: string | undefined): boolean => value?.toLowerCase() === 'true';
@@ -219,7 +227,7 @@ export function desiredDataPlane(
       const protocols = PROTOCOLS[listener.protocol];
       if (!group || !protocols) continue;
       const resolved = group.targets.filter(takesNewFlows).flatMap((target) => resolveTarget(group, target, facts) ?? []);
-      used.set(group.arn, { arn: group.arn, targets: resolved });
+      if (!used.has(group.arn)) used.set(group.arn, { arn: group.arn, targets: resolved, listenerPort: listener.port });
       const healthy = healthyTargets(group.arn);
       const crossZone = crossZoneEnabled(group, loadBalancer);
       for (const target of resolved) {

@@ -150,12 +150,12 @@ const components: Component[] = [
     name: 'emulator',
     ports: [{ port: settings.ports.emulator, variable: 'CPL_EMULATOR_PORT' }],
     // moto's server with our extensions (localstack/cpl_emulator: target health as ELBv2 reports it).
-    // CPL_EMULATOR_HEALTH=instant: targets of groups in use are healthy at once, as long as no data plane
-    // (the `nlb` component) checks them and pushes their health; it goes when that component runs in `up`.
+    // Target health of groups in use comes from the `nlb` component's checks (pushed to the plugin; simulated
+    // kwok targets healthy at once); CPL_EMULATOR_HEALTH=instant is for emulators without a data plane.
     spec: (tools) => ({
       command: tools.python.python,
       args: ['-m', 'cpl_emulator', '-H', settings.host, '-p', String(settings.ports.emulator)],
-      env: { ...process.env, PYTHONPATH: join(repoRoot, 'localstack'), CPL_EMULATOR_HEALTH: 'instant' },
+      env: { ...process.env, PYTHONPATH: join(repoRoot, 'localstack') },
     }),
     ready: () => httpGet(`${emulatorEndpoint}/moto-api/`).then((r) => r.status === 200, () => false),
     startTimeoutMs: 60_000,

@@ -67,7 +67,7 @@ const addresses = new Map([
 const all = (g: TargetGroupState) => new Set(g.targets.map((t) => `${t.id}:${t.port}`));
 const none = () => new Set<string>();
 
-const resolved = (key: string, zone: string): ResolvedTarget => ({ key, address: key.split(':')[0]!, port: 80, zone });
+const resolved = (key: string, zone: string): ResolvedTarget => ({ id: key.split(':')[0]!, key, address: key.split(':')[0]!, port: 80, zone });
 
 describe('NLB data plane model', () => {
   it.each<[string, Partial<TargetGroupState>, RegisteredTarget, { address: string; port: number; zone: string } | undefined]>([
