@@ -68,6 +68,15 @@ const hostSnapshot = (): Record<string, string> => ({
 
 const ourNamespaces = (): string[] => run('ip', 'netns', 'list').split('\n').map((line) => line.split(' ')[0] ?? '').filter((name) => name.startsWith(ours));
 
+/** A process that runs (a zombie, e.g. our own killed listener not yet reaped while spawnSync blocks, does not). */
+const isLive = (pid: number): boolean => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
 /** Pids whose command line names our state folder: every process of this environment does. */
 const ourProcesses = (): string[] =>
   readdirSync('/proc')
@@ -223,10 +232,22 @@ describe('the local VPC: namespaces, the door, and a clean down', () => {
     await waitFor(() => !existsSync(netnsPath(nodeNs(second, id))), { description: `namespace ${nodeNs(second, id)} removed`, timeoutMs: 60_000 });
   });
 
+  it('up after the vpc supervisor was killed starts clean: what ran in the old namespaces is gone', () => {
+    const record = JSON.parse(readFileSync(join(stateDir, 'pids', 'vpc.json'), 'utf8')) as { pid: number };
+    const before = run('ip', 'netns', 'pids', nodeNs(node, id)).split('\n').filter(Boolean).map(Number);
+    expect(before.length).toBeGreaterThan(0);
+    process.kill(record.pid, 'SIGKILL');
+    const up = cli('up', '--no-demo');
+    expect(up.code, up.stderr).toBe(0);
+    expect(before.filter(isLive)).toEqual([]);
+    expect(ourNamespaces()).toContain(routerNs(id));
+  }, 120_000);
+
   it('down after the vpc supervisor was killed leaves the host exactly as before up, and no process behind', async () => {
+    await waitFor(() => existsSync(netnsPath(nodeNs(node, id))), { description: `namespace ${nodeNs(node, id)} made again`, timeoutMs: 60_000 });
     const record = JSON.parse(readFileSync(join(stateDir, 'pids', 'vpc.json'), 'utf8')) as { pid: number };
     process.kill(record.pid, 'SIGKILL');
-    // The node's agent, kube-proxy, the pod and our listener still run in the namespaces: down must end them.
+    // The node's agent, kube-proxy and the pod still run in the namespaces: down must end them.
     expect(ourNamespaces().length).toBeGreaterThan(2);
     const down = cli('down');
     expect(down.code, down.stderr).toBe(0);
