@@ -1,6 +1,6 @@
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { Action, ActualStack } from '../core/plan.ts';
+import type { ActualStack, LoadBalancerAction } from '../core/plan.ts';
 import { applyActions } from './elbv2/apply.ts';
 import { type ExpectedNames, OwnershipIndex } from './elbv2/ownership.ts';
 import type { Elbv2Parts } from './elbv2/parts.ts';
@@ -58,9 +58,12 @@ export class LoadBalancerCloud implements RegisteredTargets {
     return readStack(this.parts, stackId, read, expected);
   }
 
-  /** Applies a plan's actions in order; resources created earlier in the list are referenced by key. */
-  apply(stackId: string, vpcId: string, actions: Action[], onAction?: (action: Action) => void): Promise<void> {
-    return applyActions(this.parts, stackId, vpcId, actions, onAction);
+  /**
+   * Applies a plan's ELBv2 actions in order; resources created earlier in the plan are referenced by key in
+   * `created`, which the security-group applier shares (a new NLB is created with its new groups).
+   */
+  apply(stackId: string, vpcId: string, actions: LoadBalancerAction[], onAction?: (action: LoadBalancerAction) => void, created?: Map<string, string>): Promise<void> {
+    return applyActions(this.parts, stackId, vpcId, actions, onAction, created);
   }
 
   /** Every target ID a target group of ours still holds (registered or draining), for the ENI pool. */

@@ -26,6 +26,13 @@ export const Annotations = {
   healthCheckHealthyThreshold: `${ANNOTATION_PREFIX}healthcheck-healthy-threshold`,
   healthCheckUnhealthyThreshold: `${ANNOTATION_PREFIX}healthcheck-unhealthy-threshold`,
   healthCheckSuccessCodes: `${ANNOTATION_PREFIX}healthcheck-success-codes`,
+  ipAddressType: `${ANNOTATION_PREFIX}ip-address-type`,
+  securityGroups: `${ANNOTATION_PREFIX}security-groups`,
+  manageBackendSecurityGroupRules: `${ANNOTATION_PREFIX}manage-backend-security-group-rules`,
+  disableNlbSecurityGroup: `${ANNOTATION_PREFIX}disable-nlb-sg`,
+  icmpForPathMtuDiscovery: `${ANNOTATION_PREFIX}enable-icmp-for-path-mtu-discovery`,
+  /** Not under the aws-load-balancer- prefix: the legacy in-tree provider's key, which the LBC reads too. */
+  sourceRanges: 'service.beta.kubernetes.io/load-balancer-source-ranges',
 } as const;
 
 /** The loadBalancerClass of the aws-load-balancer-controller; Services with no class are ours too. */

@@ -18,6 +18,7 @@ import { loadBalancerAttributesProblem, targetGroupAttributesProblem } from './v
 import { HEALTH_CHECK_LIMITS, healthCheckPathProblem, successCodesProblem } from './validation/health-check.ts';
 import { labelSelectorProblem } from './validation/labels.ts';
 import { tagsProblem } from './validation/tags.ts';
+import { buildSecurityGroups, type DesiredSecurityGroups } from './security-groups.ts';
 
 /**
  * The desired model: what AWS should hold for one Service, built from the Service, the cluster's Nodes and
@@ -86,6 +87,8 @@ export interface DesiredStack {
   targetGroups: DesiredTargetGroup[];
   listeners: DesiredListener[];
   targetType: TargetType;
+  /** The NLB's security groups (core/security-groups.ts); absent when the Service turns them off. */
+  securityGroups?: DesiredSecurityGroups;
 }
 
 export interface NodeInfo {
@@ -431,10 +434,12 @@ export function buildModel(input: ModelInput): ModelResult {
     listeners.push({ port: group.port, protocol: group.protocol, targetGroupResourceId: resourceId, tags: { ...baseTags, [Tags.resource]: String(group.port) } });
   }
 
+  const securityGroups = buildSecurityGroups({ service, clusterName, additionalTags, listeners, targetGroups });
   return {
     stack: {
       stackId,
       targetType,
+      ...(securityGroups ? { securityGroups } : {}),
       loadBalancer: {
         name: explicitName ?? resourceName(namespace, name, clusterName, uid, scheme),
         scheme,

@@ -2,6 +2,15 @@ import { Tags } from './annotations.ts';
 import { isRegistered } from './target-health.ts';
 import type { DesiredListener, DesiredLoadBalancer, DesiredStack, DesiredTargetGroup, HealthCheck, Protocol, Scheme, Target, TargetType } from './model.ts';
 import { TARGET_GROUP_DEFAULT_ATTRIBUTES } from './model.ts';
+import {
+  describeSecurityGroupAction,
+  planSecurityGroupDeletion,
+  planSecurityGroups,
+  SECURITY_GROUP_ACTION_KINDS,
+  type ActualSecurityGroups,
+  type GroupRef,
+  type SecurityGroupAction,
+} from './security-group-plan.ts';
 
 /**
  * The plan: the ordered AWS actions that turn what exists (the actual stack, found by our tags) into the
@@ -56,19 +65,24 @@ export interface ActualLoadBalancer {
   state: string;
   createdAt: number;
   attributes?: Record<string, string>;
+  /** The NLB's security group IDs (DescribeLoadBalancers); empty for one created without. */
+  securityGroups?: string[];
 }
 
 export interface ActualStack {
   loadBalancers: ActualLoadBalancer[];
   listeners: ActualListener[];
   targetGroups: ActualTargetGroup[];
+  /** Undefined when not read: then no security-group action is planned. */
+  securityGroups?: ActualSecurityGroups;
 }
 
 /** A reference to a resource that exists (arn) or is created earlier in the same plan (key). */
 export type Ref = { arn: string } | { key: string };
 
 export type Action =
-  | { kind: 'CreateLoadBalancer'; key: 'lb'; spec: DesiredLoadBalancer }
+  | { kind: 'CreateLoadBalancer'; key: 'lb'; spec: DesiredLoadBalancer; securityGroups?: GroupRef[] }
+  | { kind: 'SetSecurityGroups'; arn: string; securityGroups: GroupRef[] }
   | { kind: 'ModifyLoadBalancerAttributes'; loadBalancer: Ref; attributes: Record<string, string> }
   | { kind: 'DeleteLoadBalancer'; arn: string; reason: string }
   | { kind: 'CreateTargetGroup'; key: string; spec: DesiredTargetGroup }
@@ -80,7 +94,12 @@ export type Action =
   | { kind: 'ModifyListener'; arn: string; port: number; targetGroup: Ref }
   | { kind: 'DeleteListener'; arn: string; port: number }
   | { kind: 'AddListenerTags'; arn: string; port: number; tags: Record<string, string> }
-  | { kind: 'DeleteTargetGroup'; arn: string; reason: string };
+  | { kind: 'DeleteTargetGroup'; arn: string; reason: string }
+  | SecurityGroupAction;
+
+/** Actions the EC2 security-group adapter applies; every other kind is ELBv2's. */
+export const isSecurityGroupAction = (action: Action): action is SecurityGroupAction => SECURITY_GROUP_ACTION_KINDS.has(action.kind);
+export type LoadBalancerAction = Exclude<Action, SecurityGroupAction>;
 
 export interface Plan {
   actions: Action[];
@@ -143,7 +162,12 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
     creates.push({ kind: 'DeleteLoadBalancer', arn: lb.arn, reason: lb.scheme !== desired.loadBalancer.scheme ? `scheme changed to ${desired.loadBalancer.scheme}` : 'duplicate of ours' });
   }
   const lbRef: Ref = kept ? { arn: kept.arn } : { key: 'lb' };
-  if (!kept) creates.push({ kind: 'CreateLoadBalancer', key: 'lb', spec: desired.loadBalancer });
+  const groups = actual.securityGroups ? planSecurityGroups(desired.securityGroups, actual.securityGroups, kept ? (kept.securityGroups ?? []) : undefined) : undefined;
+  if (!kept) {
+    const securityGroups = groups?.loadBalancerGroups?.length ? { securityGroups: groups.loadBalancerGroups } : {};
+    creates.push({ kind: 'CreateLoadBalancer', key: 'lb', spec: desired.loadBalancer, ...securityGroups });
+  }
+  if (kept && groups?.setGroups) creates.push({ kind: 'SetSecurityGroups', arn: kept.arn, securityGroups: groups.setGroups });
   const lbAttributes = attributeChanges(desired.loadBalancer.attributes, kept?.attributes);
   if (Object.keys(lbAttributes).length > 0) creates.push({ kind: 'ModifyLoadBalancerAttributes', loadBalancer: lbRef, attributes: lbAttributes });
 
@@ -240,7 +264,7 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
     deletes.push({ kind: 'DeleteTargetGroup', arn: tg.arn, reason: desired.targetGroups.some((d) => d.resourceId === tg.resourceId) ? 'replaced' : 'port removed' });
   }
 
-  return { actions: [...creates, ...listenerChanges, ...deletes], waiting };
+  return { actions: [...(groups?.before ?? []), ...creates, ...(groups?.nodeRules ?? []), ...listenerChanges, ...deletes, ...(groups?.last ?? [])], waiting };
 }
 
 /**
@@ -268,12 +292,16 @@ export function onlyRegistersTargets(p: Plan): boolean {
   return p.waiting.length === 0 && p.actions.length > 0 && p.actions.every((a) => a.kind === 'RegisterTargets' && 'arn' in a.targetGroup);
 }
 
-/** Everything of ours for a Service that is gone or no longer a LoadBalancer: LBs first, then target groups. */
-export function planDeletion(actual: ActualStack): Plan {
+/**
+ * Everything of ours for a Service that is gone or no longer a LoadBalancer: LBs first, then target groups,
+ * then its security groups (and the backend group when no Service of ours needs it any more).
+ */
+export function planDeletion(actual: ActualStack, backendStillNeeded = true): Plan {
   return {
     actions: [
       ...actual.loadBalancers.map((lb): Action => ({ kind: 'DeleteLoadBalancer', arn: lb.arn, reason: 'Service deleted or no longer a LoadBalancer' })),
       ...actual.targetGroups.map((tg): Action => ({ kind: 'DeleteTargetGroup', arn: tg.arn, reason: 'Service deleted or no longer a LoadBalancer' })),
+      ...(actual.securityGroups ? planSecurityGroupDeletion(actual.securityGroups, backendStillNeeded) : []),
     ],
     waiting: [],
   };
@@ -282,9 +310,13 @@ export function planDeletion(actual: ActualStack): Plan {
 /** One line per action, for logs and `plan` (dry run). */
 export function describeAction(action: Action): string {
   const ref = (r: Ref) => ('arn' in r ? r.arn : `<new ${r.key}>`);
+  const groupRefs = (refs: GroupRef[]) => refs.map((r) => ('id' in r ? r.id : `<new ${r.key}>`)).join(', ');
+  if (isSecurityGroupAction(action)) return describeSecurityGroupAction(action);
   switch (action.kind) {
     case 'CreateLoadBalancer':
-      return `create NLB ${action.spec.name} (${action.spec.scheme}) in ${action.spec.subnetIds.join(', ')}`;
+      return `create NLB ${action.spec.name} (${action.spec.scheme}) in ${action.spec.subnetIds.join(', ')}${action.securityGroups ? ` with security groups ${groupRefs(action.securityGroups)}` : ''}`;
+    case 'SetSecurityGroups':
+      return `set security groups ${groupRefs(action.securityGroups)} on ${action.arn}`;
     case 'ModifyLoadBalancerAttributes':
       return `set NLB attributes ${JSON.stringify(action.attributes)} on ${ref(action.loadBalancer)}`;
     case 'DeleteLoadBalancer':

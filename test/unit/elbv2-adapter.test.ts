@@ -30,7 +30,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LoadBalancerCloud } from '../../src/cloud/elbv2.ts';
 import { Annotations } from '../../src/core/annotations.ts';
 import { buildModel, type HealthCheck } from '../../src/core/model.ts';
-import { type Action, plan } from '../../src/core/plan.ts';
+import { type LoadBalancerAction as Action, isSecurityGroupAction, plan } from '../../src/core/plan.ts';
 
 /**
  * The requests the ELBv2 adapter sends, for what the emulator cannot tell us: moto registers an ip target
@@ -62,7 +62,9 @@ function newServicePlan() {
     podVpcIp: () => undefined,
     subnets: [{ id: 'subnet-a', zone: 'us-east-1a', vpcId: 'vpc-1', cidrBlock: '10.0.1.0/24', tags: { 'kubernetes.io/role/internal-elb': '1' } }],
   });
-  return { stack, actions: plan(stack, { loadBalancers: [], listeners: [], targetGroups: [] }).actions };
+  // Without security groups read, the plan has ELBv2 actions only.
+  const actions = plan(stack, { loadBalancers: [], listeners: [], targetGroups: [] }).actions.filter((a): a is Action => !isSecurityGroupAction(a));
+  return { stack, actions };
 }
 
 beforeEach(() => {
@@ -230,6 +232,10 @@ describe('LoadBalancerCloud.apply: the request of each action kind', () => {
       [['CreateLoadBalancer', { Name: 'k8s-ns-web', Type: 'network', Scheme: 'internal', Subnets: ['subnet-a'], IpAddressType: 'ipv4', Tags: [{ Key: 'a', Value: '1' }] }]],
     ],
     [
+      { kind: 'SetSecurityGroups', arn: LB_ARN, securityGroups: [{ id: 'sg-managed' }, { id: 'sg-backend' }] },
+      [['SetSecurityGroups', { LoadBalancerArn: LB_ARN, SecurityGroups: ['sg-managed', 'sg-backend'] }]],
+    ],
+    [
       { kind: 'ModifyLoadBalancerAttributes', loadBalancer: { arn: LB_ARN }, attributes: { 'load_balancing.cross_zone.enabled': 'true' } },
       [['ModifyLoadBalancerAttributes', { LoadBalancerArn: LB_ARN, Attributes: [{ Key: 'load_balancing.cross_zone.enabled', Value: 'true' }] }]],
     ],
@@ -309,7 +315,7 @@ describe('LoadBalancerCloud.apply: the request of each action kind', () => {
     expect(kinds.size).toBe(cases.length);
     // One case per member of the Action union: a kind added to the plan fails here until it has a case.
     const all: Record<Action['kind'], true> = {
-      CreateLoadBalancer: true, ModifyLoadBalancerAttributes: true, DeleteLoadBalancer: true, CreateTargetGroup: true, ModifyTargetGroup: true,
+      CreateLoadBalancer: true, SetSecurityGroups: true, ModifyLoadBalancerAttributes: true, DeleteLoadBalancer: true, CreateTargetGroup: true, ModifyTargetGroup: true,
       ModifyTargetGroupAttributes: true, RegisterTargets: true, DeregisterTargets: true, CreateListener: true, ModifyListener: true,
       DeleteListener: true, AddListenerTags: true, DeleteTargetGroup: true,
     };

@@ -12,8 +12,10 @@ import {
   ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
   RegisterTargetsCommand,
+  SetSecurityGroupsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { Action, Ref } from '../../core/plan.ts';
+import type { LoadBalancerAction as Action, Ref } from '../../core/plan.ts';
+import type { GroupRef } from '../../core/security-group-plan.ts';
 import { healthCheckParameters } from './health-check.ts';
 import type { OwnedStack } from './ownership.ts';
 import type { Elbv2Parts } from './parts.ts';
@@ -26,7 +28,7 @@ const TARGET_CHUNK = 200;
 interface ApplyRun extends Elbv2Parts {
   owned: OwnedStack;
   vpcId: string;
-  /** ARNs of resources created earlier in this plan, by the plan's key. */
+  /** ARNs (and security group IDs) of resources created earlier in this plan, by the plan's key. */
   created: Map<string, string>;
 }
 
@@ -38,10 +40,17 @@ type Applier<K extends Action['kind']> = (action: ActionOf<K>, run: ApplyRun) =>
  * earlier in the list are referenced by key. Every write keeps the index, the registrations and the known
  * attributes up to date, and drops what a bulk read saw of the stack.
  */
-export async function applyActions(parts: Elbv2Parts, stackId: string, vpcId: string, actions: Action[], onAction?: (action: Action) => void): Promise<void> {
+export async function applyActions(
+  parts: Elbv2Parts,
+  stackId: string,
+  vpcId: string,
+  actions: Action[],
+  onAction?: (action: Action) => void,
+  created = new Map<string, string>(),
+): Promise<void> {
   const owned = parts.index.stack(stackId);
   parts.bulkReads.dropForWrite(stackId, owned);
-  const run: ApplyRun = { ...parts, owned, vpcId, created: new Map() };
+  const run: ApplyRun = { ...parts, owned, vpcId, created };
   for (const action of actions) {
     onAction?.(action);
     // The table has one applier per kind; TypeScript cannot tie the action's kind to its entry's parameter.
@@ -49,8 +58,9 @@ export async function applyActions(parts: Elbv2Parts, stackId: string, vpcId: st
   }
 }
 
-function arnOf(ref: Ref, run: ApplyRun): string {
+function arnOf(ref: Ref | GroupRef, run: ApplyRun): string {
   if ('arn' in ref) return ref.arn;
+  if ('id' in ref) return ref.id;
   const arn = run.created.get(ref.key);
   if (!arn) throw new Error(`plan refers to ${ref.key} before creating it`);
   return arn;
@@ -58,13 +68,18 @@ function arnOf(ref: Ref, run: ApplyRun): string {
 
 const forwardTo = (targetGroup: Ref, run: ApplyRun) => [{ Type: 'forward' as const, TargetGroupArn: arnOf(targetGroup, run) }];
 
-const createLoadBalancer: Applier<'CreateLoadBalancer'> = async ({ key, spec }, run) => {
+const createLoadBalancer: Applier<'CreateLoadBalancer'> = async ({ key, spec, securityGroups }, run) => {
+  const groups = securityGroups ? { SecurityGroups: securityGroups.map((g) => arnOf(g, run)) } : {};
   const result = await run.client.send(
-    new CreateLoadBalancerCommand({ Name: spec.name, Type: 'network', Scheme: spec.scheme, Subnets: spec.subnetIds, IpAddressType: 'ipv4', Tags: keyValueList(spec.tags) }),
+    new CreateLoadBalancerCommand({ Name: spec.name, Type: 'network', Scheme: spec.scheme, Subnets: spec.subnetIds, IpAddressType: 'ipv4', ...groups, Tags: keyValueList(spec.tags) }),
   );
   const arn = result.LoadBalancers![0]!.LoadBalancerArn!;
   run.owned.loadBalancers.add(arn);
   run.created.set(key, arn);
+};
+
+const setSecurityGroups: Applier<'SetSecurityGroups'> = async ({ arn, securityGroups }, run) => {
+  await run.client.send(new SetSecurityGroupsCommand({ LoadBalancerArn: arn, SecurityGroups: securityGroups.map((g) => arnOf(g, run)) }));
 };
 
 const modifyLoadBalancerAttributes: Applier<'ModifyLoadBalancerAttributes'> = async ({ loadBalancer, attributes }, run) => {
@@ -156,6 +171,7 @@ const deleteTargetGroup: Applier<'DeleteTargetGroup'> = async ({ arn }, run) => 
 /** One applier per action kind: a kind added to the plan does not compile until it has one. */
 const APPLIERS: { [K in Action['kind']]: Applier<K> } = {
   CreateLoadBalancer: createLoadBalancer,
+  SetSecurityGroups: setSecurityGroups,
   ModifyLoadBalancerAttributes: modifyLoadBalancerAttributes,
   DeleteLoadBalancer: deleteLoadBalancer,
   CreateTargetGroup: createTargetGroup,

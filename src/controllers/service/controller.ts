@@ -7,7 +7,7 @@ import { SERVICE_FINALIZER, Tags, UserError } from '../../core/annotations.ts';
 import { buildModel, stackIdOf, TARGET_GROUP_DEFAULT_ATTRIBUTES, targetTypeOf, wantsLoadBalancer, type DesiredStack } from '../../core/model.ts';
 import { POD_IPS_ANNOTATION } from '../../core/ipam/keys.ts';
 import { nodeInfo } from '../../core/nodes.ts';
-import { describeAction, onlyRegistersTargets, plan, planDeletion, type ActualStack, type Plan } from '../../core/plan.ts';
+import { describeAction, isSecurityGroupAction, onlyRegistersTargets, plan, planDeletion, type ActualStack, type LoadBalancerAction, type Plan } from '../../core/plan.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { addFinalizer, isNotFound, patchServiceStatusIngress, removeFinalizer } from '../../kube/objects.ts';
@@ -217,7 +217,7 @@ export class ServiceController {
         current = plan(model.stack, actual);
         if (current.actions.length === 0) break;
         if (applied.length === 0) this.options.events.event(service, 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer');
-        await this.lbCloud.apply(key, await this.network.vpc(), current.actions, (action) => {
+        await this.lbCloud.apply(key, await this.network.vpc(), current.actions.filter((a): a is LoadBalancerAction => !isSecurityGroupAction(a)), (action) => {
           const line = describeAction(action);
           applied.push(line);
           log.info({ action: action.kind }, line);
@@ -257,7 +257,7 @@ export class ServiceController {
     const deletion = planDeletion(actual);
     if (deletion.actions.length > 0) {
       if (service) this.options.events.event(service, 'Normal', 'DeletingLoadBalancer', 'Deleting load balancer');
-      await this.lbCloud.apply(key, '', deletion.actions, (action) => log.info({ action: action.kind }, describeAction(action)));
+      await this.lbCloud.apply(key, '', deletion.actions.filter((a): a is LoadBalancerAction => !isSecurityGroupAction(a)), (action) => log.info({ action: action.kind }, describeAction(action)));
       const left = await this.lbCloud.observe(key, { loadBalancerAttributes: false, targetGroupAttributes: false });
       if (left.loadBalancers.length + left.targetGroups.length > 0) throw new Error(`resources of ${key} remain after deletion`);
       if (service) this.options.events.event(service, 'Normal', 'DeletedLoadBalancer', 'Deleted load balancer');

@@ -1,0 +1,186 @@
+import { ingressKey, portRuleKey, type IngressRule, type PortRule, type SecurityGroupSpec } from './security-groups.ts';
+import type { DesiredSecurityGroups } from './security-groups.ts';
+
+/**
+ * The security-group part of the plan (core/plan.ts places its actions): groups and their ingress before the
+ * load balancer that carries them, node rules after the target groups, revocations and deletions last.
+ */
+
+/** An existing group (id) or one created earlier in the same plan (key). */
+export type GroupRef = { id: string } | { key: string };
+
+export const MANAGED_KEY = 'sg:managed';
+export const BACKEND_KEY = 'sg:backend';
+
+export type SecurityGroupAction =
+  | { kind: 'CreateSecurityGroup'; key: string; spec: SecurityGroupSpec }
+  | { kind: 'AuthorizeIngress'; group: GroupRef; rules: IngressRule[] }
+  | { kind: 'RevokeIngress'; groupId: string; rules: IngressRule[] }
+  | { kind: 'AuthorizeNodeRules'; groupId: string; source: GroupRef; rules: PortRule[] }
+  | { kind: 'RevokeNodeRules'; groupId: string; sourceId: string; rules: PortRule[] }
+  | { kind: 'DeleteSecurityGroup'; groupId: string; name: string; reason: string };
+
+export const SECURITY_GROUP_ACTION_KINDS: ReadonlySet<string> = new Set<SecurityGroupAction['kind']>([
+  'CreateSecurityGroup',
+  'AuthorizeIngress',
+  'RevokeIngress',
+  'AuthorizeNodeRules',
+  'RevokeNodeRules',
+  'DeleteSecurityGroup',
+]);
+
+export interface ActualSecurityGroup {
+  id: string;
+  name: string;
+  ingress: IngressRule[];
+}
+
+/** A rule of ours (our description, from the backend group) on some group. */
+export interface NodeRule {
+  groupId: string;
+  rule: PortRule;
+}
+
+export interface ActualSecurityGroups {
+  /** Groups tagged as this Service's managed group (more than one only after a lost create answer). */
+  managed: ActualSecurityGroup[];
+  /** The cluster's backend group, if it exists. */
+  backendId?: string;
+  /** The security-groups annotation's entries as group IDs (the reader resolved Name tags). */
+  namedIds: string[];
+  /** The groups of this Service's targets (instance: the primary ENI's; ip: the pod ENI's). */
+  nodeGroupIds: string[];
+  /** Every rule of ours from the backend group, on any group. */
+  nodeRules: NodeRule[];
+  /**
+   * Node rules the cluster's other Services need; undefined when some are not known yet (after a restart,
+   * before each was reconciled): then nothing is revoked, so a rule another Service needs never goes.
+   */
+  othersNeed?: NodeRule[];
+}
+
+export interface SecurityGroupPlan {
+  /** Group creates and ingress changes: before the load balancer that carries them. */
+  before: SecurityGroupAction[];
+  /** The groups a new load balancer is created with, or undefined for none. */
+  loadBalancerGroups?: GroupRef[];
+  /** The kept load balancer's groups when they must change (SetSecurityGroups). */
+  setGroups?: GroupRef[];
+  /** Node rules to add: after the target groups (the LBC adds them with the TargetGroupBinding). */
+  nodeRules: SecurityGroupAction[];
+  /** Revocations and deletions: last, after the load balancer stopped using them. */
+  last: SecurityGroupAction[];
+}
+
+const nodeRuleKey = (r: NodeRule) => `${r.groupId}/${portRuleKey(r.rule)}`;
+
+/**
+ * Plans the security groups. `lbGroups` is the kept load balancer's groups (undefined when a new one is made):
+ * an NLB created without security groups can never get any, so it stays without (AWS and the LBC).
+ */
+export function planSecurityGroups(desired: DesiredSecurityGroups | undefined, actual: ActualSecurityGroups, lbGroups: string[] | undefined): SecurityGroupPlan {
+  const result: SecurityGroupPlan = { before: [], nodeRules: [], last: [] };
+  const effective = lbGroups !== undefined && lbGroups.length === 0 ? undefined : desired;
+  const carried = new Set(lbGroups ?? []);
+
+  let managedRef: GroupRef | undefined;
+  const [kept, ...duplicates] = effective?.managed ? actual.managed : [];
+  if (effective?.managed) {
+    if (kept) {
+      managedRef = { id: kept.id };
+      const want = new Set(effective.managed.ingress.map(ingressKey));
+      const have = new Set(kept.ingress.map(ingressKey));
+      const missing = effective.managed.ingress.filter((r) => !have.has(ingressKey(r)));
+      const extra = kept.ingress.filter((r) => !want.has(ingressKey(r)));
+      if (missing.length > 0) result.before.push({ kind: 'AuthorizeIngress', group: managedRef, rules: missing });
+      if (extra.length > 0) result.before.push({ kind: 'RevokeIngress', groupId: kept.id, rules: extra });
+    } else {
+      managedRef = { key: MANAGED_KEY };
+      const { ingress, ...spec } = effective.managed;
+      result.before.push({ kind: 'CreateSecurityGroup', key: MANAGED_KEY, spec });
+      if (ingress.length > 0) result.before.push({ kind: 'AuthorizeIngress', group: managedRef, rules: ingress });
+    }
+  }
+  // Managed groups no longer wanted; one the load balancer still carries stays (it cannot be taken off).
+  for (const group of effective?.managed ? duplicates : actual.managed) {
+    if (!carried.has(group.id)) result.last.push({ kind: 'DeleteSecurityGroup', groupId: group.id, name: group.name, reason: effective?.managed ? 'duplicate of ours' : 'no longer wanted' });
+  }
+
+  let backendRef: GroupRef | undefined;
+  if (effective?.backend) {
+    backendRef = actual.backendId ? { id: actual.backendId } : { key: BACKEND_KEY };
+    if (!actual.backendId) result.before.push({ kind: 'CreateSecurityGroup', key: BACKEND_KEY, spec: effective.backend });
+  }
+
+  if (effective) {
+    const groups: GroupRef[] = [...(managedRef ? [managedRef] : []), ...actual.namedIds.map((id) => ({ id })), ...(backendRef ? [backendRef] : [])];
+    if (lbGroups === undefined) result.loadBalancerGroups = groups;
+    else if (!sameIds(groups, lbGroups)) result.setGroups = groups;
+  }
+
+  // Node rules: ours to add on this Service's node groups; ours nobody needs to revoke.
+  const wanted: NodeRule[] = backendRef && effective ? actual.nodeGroupIds.flatMap((groupId) => effective.nodeRules.map((rule) => ({ groupId, rule }))) : [];
+  const present = new Set(actual.nodeRules.map(nodeRuleKey));
+  for (const [groupId, rules] of byGroup(wanted.filter((r) => !present.has(nodeRuleKey(r))))) {
+    result.nodeRules.push({ kind: 'AuthorizeNodeRules', groupId, source: backendRef!, rules });
+  }
+  if (actual.othersNeed && actual.backendId) {
+    const needed = new Set([...wanted, ...actual.othersNeed].map(nodeRuleKey));
+    for (const [groupId, rules] of byGroup(actual.nodeRules.filter((r) => !needed.has(nodeRuleKey(r))))) {
+      result.last.unshift({ kind: 'RevokeNodeRules', groupId, sourceId: actual.backendId, rules });
+    }
+  }
+  return result;
+}
+
+/**
+ * Deleting a Service's groups, after its load balancer and target groups: node rules nobody else needs, its
+ * managed groups, then the backend group when no Service of ours needs it any more (its rules all revoked first).
+ */
+export function planSecurityGroupDeletion(actual: ActualSecurityGroups, backendStillNeeded: boolean): SecurityGroupAction[] {
+  const actions: SecurityGroupAction[] = [];
+  const keep = backendStillNeeded ? actual.othersNeed : [];
+  if (keep && actual.backendId) {
+    const needed = new Set(keep.map(nodeRuleKey));
+    for (const [groupId, rules] of byGroup(actual.nodeRules.filter((r) => !needed.has(nodeRuleKey(r))))) {
+      actions.push({ kind: 'RevokeNodeRules', groupId, sourceId: actual.backendId, rules });
+    }
+  }
+  for (const group of actual.managed) actions.push({ kind: 'DeleteSecurityGroup', groupId: group.id, name: group.name, reason: 'Service deleted or no longer a LoadBalancer' });
+  if (!backendStillNeeded && actual.backendId) {
+    actions.push({ kind: 'DeleteSecurityGroup', groupId: actual.backendId, name: 'backend', reason: 'no Service of ours needs the backend group' });
+  }
+  return actions;
+}
+
+function sameIds(groups: GroupRef[], ids: string[]): boolean {
+  if (groups.some((g) => !('id' in g))) return false;
+  const want = new Set(groups.map((g) => (g as { id: string }).id));
+  return want.size === new Set(ids).size && ids.every((id) => want.has(id));
+}
+
+function byGroup(rules: NodeRule[]): Map<string, PortRule[]> {
+  const grouped = new Map<string, PortRule[]>();
+  for (const { groupId, rule } of rules) grouped.set(groupId, [...(grouped.get(groupId) ?? []), rule]);
+  return grouped;
+}
+
+export function describeSecurityGroupAction(action: SecurityGroupAction): string {
+  const ref = (r: GroupRef) => ('id' in r ? r.id : `<new ${r.key}>`);
+  const ingress = (rules: IngressRule[]) => rules.map((r) => `${r.protocol} ${r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`} from ${r.cidr}`).join(', ');
+  const ports = (rules: PortRule[]) => rules.map((r) => `${r.protocol} ${r.port}`).join(', ');
+  switch (action.kind) {
+    case 'CreateSecurityGroup':
+      return `create security group ${action.spec.name}`;
+    case 'AuthorizeIngress':
+      return `allow ${ingress(action.rules)} into ${ref(action.group)}`;
+    case 'RevokeIngress':
+      return `revoke ${ingress(action.rules)} from ${action.groupId}`;
+    case 'AuthorizeNodeRules':
+      return `allow ${ports(action.rules)} from ${ref(action.source)} into node group ${action.groupId}`;
+    case 'RevokeNodeRules':
+      return `revoke ${ports(action.rules)} from ${action.sourceId} on node group ${action.groupId}`;
+    case 'DeleteSecurityGroup':
+      return `delete security group ${action.name} ${action.groupId} (${action.reason})`;
+  }
+}
