@@ -22,6 +22,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/integration/global-setup.ts'],
+          // From the host's namespace only loopback is reachable (src/testing/network-guard.ts says why).
+          setupFiles: ['test/support/guard-network.ts'],
           // The environment is shared; files isolate themselves by namespace and AWS cluster tag, but the
           // 2-core machine is better used by one file at a time.
           fileParallelism: false,

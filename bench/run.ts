@@ -9,12 +9,15 @@ import { parseArgs } from 'node:util';
 import { removeDemo } from '../src/cli/demo.ts';
 import { status, stopController } from '../src/devenv/environment.ts';
 import { stateDir } from '../src/devenv/paths.ts';
-import { connect } from '../src/testing/index.ts';
+import { connect, installNetworkGuard } from '../src/testing/index.ts';
 import { removeLeftovers } from './lib/leftovers.ts';
 import { markdownTable } from './lib/report.ts';
 import { closeOpenScenario, runBench } from './lib/runner.ts';
 import type { SizeName } from './lib/types.ts';
 import { scenarios } from './scenarios/index.ts';
+
+// From the host's namespace only loopback is reachable (src/testing/network-guard.ts).
+installNetworkGuard();
 
 const { values } = parseArgs({
   options: {

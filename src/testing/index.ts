@@ -28,3 +28,4 @@ export {
   type ServiceRef,
   type ThroughLoadBalancerOptions,
 } from './traffic.ts';
+export { assertLoopback, installNetworkGuard } from './network-guard.ts';
