@@ -515,6 +515,7 @@ describe('LoadBalancerCloud.observe', () => {
           dnsName: 'k8s-ns-web.elb.localhost',
           state: 'active',
           createdAt: 1_000,
+          securityGroups: [],
           attributes: { 'load_balancing.cross_zone.enabled': 'false' },
         },
       ],

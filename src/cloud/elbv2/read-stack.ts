@@ -133,6 +133,7 @@ const actualLoadBalancer = (lb: LoadBalancer): ActualLoadBalancer => ({
   dnsName: (lb.DNSName ?? '').toLowerCase(),
   state: lb.State?.Code ?? 'unknown',
   createdAt: lb.CreatedTime?.getTime() ?? 0,
+  securityGroups: lb.SecurityGroups ?? [],
 });
 
 async function loadBalancerAttributes(client: ElasticLoadBalancingV2Client, arn: string): Promise<Record<string, string>> {

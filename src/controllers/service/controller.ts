@@ -3,11 +3,14 @@ import type { Logger } from 'pino';
 import type { AwsClients } from '../../cloud/clients.ts';
 import { NetworkCloud } from '../../cloud/ec2.ts';
 import { LoadBalancerCloud } from '../../cloud/elbv2.ts';
+import { SecurityGroupCloud } from '../../cloud/security-groups/index.ts';
 import { SERVICE_FINALIZER, Tags, UserError } from '../../core/annotations.ts';
 import { buildModel, stackIdOf, TARGET_GROUP_DEFAULT_ATTRIBUTES, targetTypeOf, wantsLoadBalancer, type DesiredStack } from '../../core/model.ts';
 import { POD_IPS_ANNOTATION } from '../../core/ipam/keys.ts';
 import { nodeInfo } from '../../core/nodes.ts';
-import { describeAction, isSecurityGroupAction, onlyRegistersTargets, plan, planDeletion, type ActualStack, type LoadBalancerAction, type Plan } from '../../core/plan.ts';
+import { describeAction, isSecurityGroupAction, onlyRegistersTargets, plan, planDeletion, type Action, type ActualStack, type LoadBalancerAction, type Plan } from '../../core/plan.ts';
+import type { NodeRule, SecurityGroupAction } from '../../core/security-group-plan.ts';
+import { wantsBackendGroup } from '../../core/security-groups.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { addFinalizer, isNotFound, patchServiceStatusIngress, removeFinalizer } from '../../kube/objects.ts';
@@ -59,6 +62,12 @@ export class ServiceController {
   private readonly options: ServiceControllerOptions;
   private readonly lbCloud: LoadBalancerCloud;
   private readonly network: NetworkCloud;
+  private readonly securityGroups: SecurityGroupCloud;
+  /**
+   * The node rules each Service of ours needs (its targets' node groups × its ports), as last observed: a
+   * rule of ours is revoked only when no Service needs it, and only once every Service's needs are known.
+   */
+  private readonly nodeNeeds = new Map<string, NodeRule[]>();
   readonly queue: WorkQueue;
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void)[] = [];
@@ -69,6 +78,7 @@ export class ServiceController {
     this.options = options;
     this.lbCloud = options.loadBalancers ?? new LoadBalancerCloud(options.aws.elbv2, options.clusterName);
     this.network = new NetworkCloud(options.aws.ec2, options.clusterName, options.vpcId);
+    this.securityGroups = new SecurityGroupCloud(options.aws.ec2, options.clusterName);
     this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'service', concurrency: options.concurrency }, options.queueObserver);
   }
 
@@ -141,8 +151,8 @@ export class ServiceController {
     const [namespace, name] = splitKey(key);
     const service = this.options.informers.services.get(name, namespace);
     if (!service || !wantsLoadBalancer(service) || service.metadata?.deletionTimestamp) {
-      const actual = await this.lbCloud.observe(key, { loadBalancerAttributes: false, targetGroupAttributes: false });
-      return { actual, plan: planDeletion(actual), warnings: [] };
+      const actual = await this.observeForDeletion(key);
+      return { actual, plan: planDeletion(actual, this.backendStillNeeded(key)), warnings: [] };
     }
     const { stack, warnings } = await this.desired(service);
     const actual = await this.observe(stack);
@@ -165,7 +175,67 @@ export class ServiceController {
     });
   }
 
-  private observe(stack: DesiredStack): Promise<ActualStack> {
+  /** The stack's ELBv2 resources and its security groups, with the node rules the other Services need. */
+  private async observe(stack: DesiredStack): Promise<ActualStack> {
+    const actual = await this.observeLoadBalancers(stack);
+    const targetIds = [...new Set(stack.targetGroups.flatMap((tg) => tg.targets.map((t) => t.id)))];
+    const groups = await this.securityGroups.observe(await this.network.vpc(), {
+      stackId: stack.stackId,
+      named: stack.securityGroups?.named ?? [],
+      targets: { type: stack.targetType, ids: targetIds },
+    });
+    const rules = stack.securityGroups?.backend ? stack.securityGroups.nodeRules : [];
+    this.nodeNeeds.set(stack.stackId, groups.nodeGroupIds.flatMap((groupId) => rules.map((rule) => ({ groupId, rule }))));
+    const othersNeed = this.othersNeed(stack.stackId);
+    return { ...actual, securityGroups: { ...groups, ...(othersNeed ? { othersNeed } : {}) } };
+  }
+
+  /** What the other Services of ours need, or undefined while one of them has not been observed since start. */
+  private othersNeed(stackId: string): NodeRule[] | undefined {
+    const needs: NodeRule[] = [];
+    for (const service of this.options.informers.services.list()) {
+      const key = stackIdOf(service);
+      if (key === stackId || !wantsLoadBalancer(service) || service.metadata?.deletionTimestamp || !safely(() => wantsBackendGroup(service))) continue;
+      const known = this.nodeNeeds.get(key);
+      if (!known) return undefined;
+      needs.push(...known);
+    }
+    return needs;
+  }
+
+  /** Whether a Service of ours other than `stackId` still puts the backend group on its NLB. */
+  private backendStillNeeded(stackId: string): boolean {
+    return this.options.informers.services
+      .list()
+      .some((s) => stackIdOf(s) !== stackId && wantsLoadBalancer(s) && !s.metadata?.deletionTimestamp && safely(() => wantsBackendGroup(s)));
+  }
+
+  private async observeForDeletion(key: string): Promise<ActualStack> {
+    const actual = await this.lbCloud.observe(key, { loadBalancerAttributes: false, targetGroupAttributes: false });
+    this.nodeNeeds.delete(key);
+    const groups = await this.securityGroups.observe(await this.network.vpc(), { stackId: key, named: [], targets: { type: 'instance', ids: [] } });
+    const othersNeed = this.othersNeed(key);
+    return { ...actual, securityGroups: { ...groups, ...(othersNeed ? { othersNeed } : {}) } };
+  }
+
+  /**
+   * Applies a plan in its order: runs of ELBv2 actions to the ELBv2 adapter, runs of security-group actions to
+   * the EC2 one, sharing the keys of what the plan created (a new NLB is created with its new groups).
+   */
+  private async applyPlan(key: string, vpcId: string, actions: Action[], onAction: (action: Action) => void): Promise<void> {
+    const created = new Map<string, string>();
+    for (let start = 0; start < actions.length; ) {
+      const groups = isSecurityGroupAction(actions[start]!);
+      let end = start;
+      while (end < actions.length && isSecurityGroupAction(actions[end]!) === groups) end++;
+      const run = actions.slice(start, end);
+      if (groups) await this.securityGroups.apply(vpcId, run as SecurityGroupAction[], created, onAction);
+      else await this.lbCloud.apply(key, vpcId, run as LoadBalancerAction[], onAction, created);
+      start = end;
+    }
+  }
+
+  private observeLoadBalancers(stack: DesiredStack): Promise<ActualStack> {
     return this.lbCloud.observe(
       stack.stackId,
       {
@@ -217,7 +287,7 @@ export class ServiceController {
         current = plan(model.stack, actual);
         if (current.actions.length === 0) break;
         if (applied.length === 0) this.options.events.event(service, 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer');
-        await this.lbCloud.apply(key, await this.network.vpc(), current.actions.filter((a): a is LoadBalancerAction => !isSecurityGroupAction(a)), (action) => {
+        await this.applyPlan(key, await this.network.vpc(), current.actions, (action) => {
           const line = describeAction(action);
           applied.push(line);
           log.info({ action: action.kind }, line);
@@ -253,11 +323,11 @@ export class ServiceController {
   private async cleanup(key: string, service: V1Service | undefined, log: Logger): Promise<void> {
     const [namespace, name] = splitKey(key);
     const hasFinalizer = service?.metadata?.finalizers?.includes(SERVICE_FINALIZER) ?? false;
-    const actual = await this.lbCloud.observe(key, { loadBalancerAttributes: false, targetGroupAttributes: false });
-    const deletion = planDeletion(actual);
+    const actual = await this.observeForDeletion(key);
+    const deletion = planDeletion(actual, this.backendStillNeeded(key));
     if (deletion.actions.length > 0) {
       if (service) this.options.events.event(service, 'Normal', 'DeletingLoadBalancer', 'Deleting load balancer');
-      await this.lbCloud.apply(key, '', deletion.actions.filter((a): a is LoadBalancerAction => !isSecurityGroupAction(a)), (action) => log.info({ action: action.kind }, describeAction(action)));
+      await this.applyPlan(key, await this.network.vpc(), deletion.actions, (action) => log.info({ action: action.kind }, describeAction(action)));
       const left = await this.lbCloud.observe(key, { loadBalancerAttributes: false, targetGroupAttributes: false });
       if (left.loadBalancers.length + left.targetGroups.length > 0) throw new Error(`resources of ${key} remain after deletion`);
       if (service) this.options.events.event(service, 'Normal', 'DeletedLoadBalancer', 'Deleted load balancer');
@@ -276,6 +346,15 @@ export class ServiceController {
 function splitKey(key: string): [string, string] {
   const slash = key.indexOf('/');
   return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+/** A predicate on a Service that is false when its annotations are invalid (that Service reports it itself). */
+function safely(predicate: () => boolean): boolean {
+  try {
+    return predicate();
+  } catch {
+    return false;
+  }
 }
 
 const firstIp = (value: string | undefined) => value?.split(',')[0]?.trim() || undefined;

@@ -1,0 +1,172 @@
+import {
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  type EC2Client,
+  type Filter,
+  type IpPermission,
+  type SecurityGroup,
+} from '@aws-sdk/client-ec2';
+import { Annotations, Tags, UserError } from '../../core/annotations.ts';
+import type { ActualSecurityGroup, ActualSecurityGroups, NodeRule } from '../../core/security-group-plan.ts';
+import { BACKEND_SG_RESOURCE, BACKEND_SG_RESOURCE_TAG, MANAGED_SG_RESOURCE, NODE_RULE_DESCRIPTION, type IngressRule } from '../../core/security-groups.ts';
+import { errorName } from '../elbv2/sdk.ts';
+import type { SecurityGroupParts } from './parts.ts';
+
+/** What one observe reads: the stack, the annotation's groups, and the targets whose node groups matter. */
+export interface SecurityGroupReads {
+  stackId: string;
+  named: string[];
+  /** Instance IDs (instance targets) or pod addresses (ip targets). */
+  targets: { type: 'instance' | 'ip'; ids: string[] };
+}
+
+/** How long a target's node group is trusted: groups of an instance or pod ENI rarely change. */
+const NODE_GROUP_TTL_MS = 60_000;
+
+/**
+ * The reader: this stack's managed groups with their ingress (by our tags), the cluster's backend group (by its
+ * tags, then remembered), every rule of ours from it (groups that reference it, one call), the annotation's
+ * groups as IDs (a name or ID that does not exist is a UserError), and the node groups of the targets.
+ */
+export async function readSecurityGroups(parts: SecurityGroupParts, read: SecurityGroupReads): Promise<ActualSecurityGroups> {
+  const { client, clusterName, vpcId } = parts;
+  const inVpc: Filter = { Name: 'vpc-id', Values: [vpcId] };
+  const ours: Filter = { Name: `tag:${Tags.cluster}`, Values: [clusterName] };
+  const managed = (
+    await describe(client, [inVpc, ours, { Name: `tag:${Tags.stack}`, Values: [read.stackId] }, { Name: `tag:${Tags.resource}`, Values: [MANAGED_SG_RESOURCE] }])
+  ).map(actualGroup);
+  const backendId = await backendGroupId(parts);
+  const nodeRules = backendId ? ourNodeRules(await describe(client, [inVpc, { Name: 'ip-permission.group-id', Values: [backendId] }]), backendId) : [];
+  return {
+    managed,
+    ...(backendId ? { backendId } : {}),
+    namedIds: read.named.length > 0 ? await resolveNamed(parts, read.named) : [],
+    nodeGroupIds: await nodeGroupIds(parts, read.targets),
+    nodeRules,
+  };
+}
+
+/** The backend group's ID: remembered once found or created, else looked up by its tags. */
+export async function backendGroupId(parts: SecurityGroupParts): Promise<string | undefined> {
+  if (parts.known.backendId) return parts.known.backendId;
+  const found = await describe(parts.client, [
+    { Name: 'vpc-id', Values: [parts.vpcId] },
+    { Name: `tag:${Tags.cluster}`, Values: [parts.clusterName] },
+    { Name: `tag:${BACKEND_SG_RESOURCE_TAG}`, Values: [BACKEND_SG_RESOURCE] },
+  ]);
+  parts.known.backendId = found.map((g) => g.GroupId!).sort()[0];
+  return parts.known.backendId;
+}
+
+async function describe(client: EC2Client, filters: Filter[]): Promise<SecurityGroup[]> {
+  const groups: SecurityGroup[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new DescribeSecurityGroupsCommand({ Filters: filters, NextToken: token }));
+    groups.push(...(page.SecurityGroups ?? []));
+    token = page.NextToken;
+  } while (token);
+  return groups;
+}
+
+const actualGroup = (group: SecurityGroup): ActualSecurityGroup => ({ id: group.GroupId!, name: group.GroupName ?? '', ingress: (group.IpPermissions ?? []).flatMap(ingressRules) });
+
+/** CIDR rules of one permission, one per range (the shape the managed group's desired ingress has). */
+function ingressRules(permission: IpPermission): IngressRule[] {
+  const protocol = permission.IpProtocol as IngressRule['protocol'];
+  const ports = { fromPort: permission.FromPort ?? -1, toPort: permission.ToPort ?? -1 };
+  return [
+    ...(permission.IpRanges ?? []).map((r) => ({ protocol, ...ports, cidr: r.CidrIp ?? '' })),
+    ...(permission.Ipv6Ranges ?? []).map((r) => ({ protocol, ...ports, cidr: r.CidrIpv6 ?? '' })),
+  ];
+}
+
+/** Rules described as ours whose source is the backend group; someone else's rules are never touched. */
+function ourNodeRules(groups: SecurityGroup[], backendId: string): NodeRule[] {
+  const rules: NodeRule[] = [];
+  for (const group of groups) {
+    for (const permission of group.IpPermissions ?? []) {
+      const protocol = permission.IpProtocol;
+      if ((protocol !== 'tcp' && protocol !== 'udp') || permission.FromPort === undefined || permission.FromPort !== permission.ToPort) continue;
+      const fromUs = (permission.UserIdGroupPairs ?? []).some((pair) => pair.GroupId === backendId && pair.Description === NODE_RULE_DESCRIPTION);
+      if (fromUs) rules.push({ groupId: group.GroupId!, rule: { protocol, port: permission.FromPort } });
+    }
+  }
+  return rules;
+}
+
+/** The security-groups annotation's entries as IDs: `sg-…` as given (checked to exist), others by Name tag. */
+async function resolveNamed(parts: SecurityGroupParts, named: string[]): Promise<string[]> {
+  const field = `annotation ${Annotations.securityGroups}`;
+  const raw = named.join(',');
+  const ids = named.filter((n) => n.startsWith('sg-'));
+  const names = named.filter((n) => !n.startsWith('sg-'));
+  const byId = new Map<string, string>();
+  if (ids.length > 0) {
+    try {
+      for (const g of await parts.client.send(new DescribeSecurityGroupsCommand({ GroupIds: ids })).then((r) => r.SecurityGroups ?? [])) byId.set(g.GroupId!, g.GroupId!);
+    } catch (error) {
+      if (!errorName(error).startsWith('InvalidGroup')) throw error;
+    }
+  }
+  if (names.length > 0) {
+    for (const g of await describe(parts.client, [{ Name: 'vpc-id', Values: [parts.vpcId] }, { Name: 'tag:Name', Values: names }])) {
+      const name = g.Tags?.find((t) => t.Key === 'Name')?.Value ?? '';
+      if (byId.has(name)) throw new UserError(field, raw, `more than one security group is named ${JSON.stringify(name)} in ${parts.vpcId}`);
+      byId.set(name, g.GroupId!);
+    }
+  }
+  return named.map((entry) => {
+    const id = byId.get(entry);
+    if (!id) throw new UserError(field, raw, `no security group ${JSON.stringify(entry)} in ${parts.vpcId}`);
+    return id;
+  });
+}
+
+/**
+ * The node groups of the targets, as the LBC's networking manager finds them: the primary ENI of an instance
+ * target, the ENI holding a pod address; its sole group, else the one tagged kubernetes.io/cluster/<cluster>.
+ */
+async function nodeGroupIds(parts: SecurityGroupParts, targets: SecurityGroupReads['targets']): Promise<string[]> {
+  const now = Date.now();
+  const cache = parts.known.nodeGroups;
+  const unknown = targets.ids.filter((id) => (cache.get(id)?.at ?? -Infinity) <= now - NODE_GROUP_TTL_MS);
+  if (unknown.length > 0) {
+    const found = targets.type === 'instance' ? await instanceGroups(parts.client, unknown) : await addressGroups(parts.client, unknown);
+    const ambiguous = [...new Set([...found.values()].filter((g) => g.length > 1).flat())];
+    const clusterTagged: Filter = { Name: 'tag-key', Values: [`kubernetes.io/cluster/${parts.clusterName}`] };
+    const tagged = new Set(ambiguous.length > 0 ? (await describe(parts.client, [{ Name: 'group-id', Values: ambiguous }, clusterTagged])).map((g) => g.GroupId!) : []);
+    for (const [id, groups] of found) {
+      const chosen = groups.length === 1 ? groups : groups.filter((g) => tagged.has(g));
+      cache.set(id, { at: now, groups: chosen.length === 1 ? chosen : [] });
+    }
+  }
+  return [...new Set(targets.ids.flatMap((id) => cache.get(id)?.groups ?? []))].sort();
+}
+
+async function instanceGroups(client: EC2Client, instanceIds: string[]): Promise<Map<string, string[]>> {
+  const found = new Map<string, string[]>();
+  const page = await client.send(new DescribeInstancesCommand({ InstanceIds: instanceIds })).catch((error: unknown) => {
+    // An instance terminated since the model was built: its node group does not matter any more.
+    if (errorName(error) === 'InvalidInstanceID.NotFound') return { Reservations: [] };
+    throw error;
+  });
+  for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+    const primary = instance.NetworkInterfaces?.find((eni) => eni.Attachment?.DeviceIndex === 0);
+    const groups = primary?.Groups ?? instance.SecurityGroups ?? [];
+    found.set(instance.InstanceId!, groups.map((g) => g.GroupId!));
+  }
+  return found;
+}
+
+async function addressGroups(client: EC2Client, addresses: string[]): Promise<Map<string, string[]>> {
+  const found = new Map<string, string[]>();
+  const page = await client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'addresses.private-ip-address', Values: addresses }] }));
+  for (const eni of page.NetworkInterfaces ?? []) {
+    for (const address of eni.PrivateIpAddresses ?? []) {
+      if (address.PrivateIpAddress && addresses.includes(address.PrivateIpAddress)) found.set(address.PrivateIpAddress, (eni.Groups ?? []).map((g) => g.GroupId!));
+    }
+  }
+  return found;
+}

@@ -1,0 +1,132 @@
+import { DescribeSecurityGroupsCommand, RevokeSecurityGroupIngressCommand, type SecurityGroup } from '@aws-sdk/client-ec2';
+import { DescribeListenersCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { PatchStrategy, setHeaderOptions, type V1Service } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callsBetween } from '../../src/cloud/calls.ts';
+import { Annotations, Tags } from '../../src/core/annotations.ts';
+import { INSTANCE_ID_ANNOTATION } from '../../src/core/nodes.ts';
+import { NODE_RULE_DESCRIPTION } from '../../src/core/security-groups.ts';
+import { connect, createKwokNode, createTestNamespace, deleteNodes, uniqueName, waitFor, waitForLoadBalancer, type TestEnvironment } from '../../src/testing/index.ts';
+import { startTestCluster, waitForEvent, type TestCluster } from './support/controller.ts';
+
+// NLB security groups (issue 12) end to end: the service controller against the real kube-apiserver and the emulator.
+describe('NLB security groups', () => {
+  let env: TestEnvironment;
+  let cluster: TestCluster;
+  let ns: { name: string; remove: () => Promise<void> };
+  const node = uniqueName('sg-node');
+  const nodeLabel = { 'cloud-provider-localstack/test-node': 'security-groups' };
+  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+  const createService = (name: string, annotations: Record<string, string> = {}, spec: Partial<NonNullable<V1Service['spec']>> = {}) =>
+    env.core.createNamespacedService({
+      namespace: ns.name,
+      body: { metadata: { name, annotations }, spec: { type: 'LoadBalancer', selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }], ...spec } },
+    });
+  const groupsWhere = async (filters: { Name: string; Values: string[] }[]): Promise<SecurityGroup[]> =>
+    (await env.aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [env.network.vpcId] }, ...filters] }))).SecurityGroups ?? [];
+  const ourGroups = () => groupsWhere([{ Name: `tag:${Tags.cluster}`, Values: [cluster.name] }]);
+  const managedGroupOf = async (name: string) => (await groupsWhere([{ Name: `tag:${Tags.stack}`, Values: [`${ns.name}/${name}`] }]))[0];
+  const backendGroup = async () => (await groupsWhere([{ Name: `tag:${Tags.cluster}`, Values: [cluster.name] }, { Name: 'tag:elbv2.k8s.aws/resource', Values: ['backend-sg'] }]))[0];
+  const ingressOf = (group: SecurityGroup | undefined) =>
+    (group?.IpPermissions ?? []).flatMap((p) => (p.IpRanges ?? []).map((r) => `${p.IpProtocol} ${p.FromPort}-${p.ToPort} ${r.CidrIp}`)).sort();
+  /** Our rules on the node group: from our backend group, described as ours. */
+  const nodeRules = async (backendId: string) => {
+    const [group] = (await env.aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [env.network.nodeSecurityGroupId] }))).SecurityGroups ?? [];
+    return (group?.IpPermissions ?? [])
+      .filter((p) => p.UserIdGroupPairs?.some((pair) => pair.GroupId === backendId && pair.Description === NODE_RULE_DESCRIPTION))
+      .map((p) => `${p.IpProtocol} ${p.FromPort}`)
+      .sort();
+  };
+  const loadBalancerGroups = async (arn: string) => (await env.aws.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers?.[0]?.SecurityGroups ?? [];
+
+  beforeAll(async () => {
+    env = connect();
+    ns = await createTestNamespace(env.core, 'sg');
+    await createKwokNode(env.core, node, { labels: nodeLabel });
+    cluster = await startTestCluster(env, { watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=security-groups' });
+    await waitFor(async () => (await env.core.readNode({ name: node })).metadata?.annotations?.[INSTANCE_ID_ANNOTATION], { description: `instance of ${node}` });
+  });
+
+  afterAll(async () => {
+    await ns?.remove();
+    await deleteNodes(env.core, [node]);
+    await cluster?.stop();
+    await cluster?.sweep();
+    env?.close();
+  });
+
+  it('a new Service: its managed group lets its ports in from everyone, the node group lets the backend group in, the NLB carries both', async () => {
+    await cluster.manager.idle();
+    const before = cluster.manager.aws.calls.snapshot();
+    const created = await createService('web');
+    const nodePort = created.spec!.ports![0]!.nodePort!;
+    const lb = await waitForLoadBalancer(env, ns.name, 'web', (observed) => observed.listeners.length === 1);
+    await waitForEvent(env, ns.name, 'web', 'EnsuredLoadBalancer');
+    await cluster.manager.idle();
+    const calls = callsBetween(before, cluster.manager.aws.calls.snapshot());
+    const writes = Object.entries(calls).filter(([op]) => !/:(Describe|List|Get)/.test(op));
+    console.info('AWS calls for one new 1-port Service with security groups:', Object.values(calls).reduce((a, b) => a + b, 0), 'writes:', writes.reduce((a, [, n]) => a + n, 0), JSON.stringify(calls));
+
+    const managed = await managedGroupOf('web');
+    const backend = await backendGroup();
+    expect(managed?.GroupName).toMatch(/^k8s-sg.*-web-[0-9a-f]{10}$/);
+    expect(managed?.Description).toBe('[k8s] Managed SecurityGroup for LoadBalancer');
+    expect(Object.fromEntries((managed?.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({ [Tags.cluster]: cluster.name, [Tags.resource]: 'ManagedLBSecurityGroup' });
+    expect(ingressOf(managed)).toEqual(['tcp 80-80 0.0.0.0/0']);
+    expect(backend?.GroupName).toMatch(/^k8s-traffic-/);
+    expect(await nodeRules(backend!.GroupId!)).toEqual([`tcp ${nodePort}`]);
+    expect((await loadBalancerGroups(lb.arn)).sort()).toEqual([managed!.GroupId!, backend!.GroupId!].sort());
+    expect(calls['EC2:CreateSecurityGroup']).toBe(2);
+  });
+
+  it('changing loadBalancerSourceRanges updates the ingress', async () => {
+    await env.core.patchNamespacedService({ namespace: ns.name, name: 'web', body: { spec: { loadBalancerSourceRanges: ['203.0.113.0/24', '198.51.100.7/32'] } } }, mergePatch);
+    await waitFor(async () => ingressOf(await managedGroupOf('web')).join() === ['tcp 80-80 198.51.100.7/32', 'tcp 80-80 203.0.113.0/24'].join(), { description: 'ingress from the new ranges only' });
+  });
+
+  it('a node rule removed by hand is repaired on the next resync', async () => {
+    const backendId = (await backendGroup())!.GroupId!;
+    const [rule] = await nodeRules(backendId);
+    const port = Number(rule!.split(' ')[1]);
+    await env.aws.ec2.send(
+      new RevokeSecurityGroupIngressCommand({
+        GroupId: env.network.nodeSecurityGroupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, UserIdGroupPairs: [{ GroupId: backendId, Description: NODE_RULE_DESCRIPTION }] }],
+      }),
+    );
+    expect(await nodeRules(backendId)).toEqual([]);
+    await cluster.manager.service!.resync();
+    await waitFor(async () => (await nodeRules(backendId)).length === 1, { description: 'node rule authorized again' });
+  });
+
+  it('disable-nlb-sg: an NLB without security groups and no managed group', async () => {
+    await createService('plain', { [Annotations.disableNlbSecurityGroup]: 'true' }, { ports: [{ name: 'http', port: 81, targetPort: 8080, protocol: 'TCP' }] });
+    const lb = await waitForLoadBalancer(env, ns.name, 'plain', (observed) => observed.listeners.length === 1);
+    await cluster.manager.idle();
+    expect(await loadBalancerGroups(lb.arn)).toEqual([]);
+    expect(await managedGroupOf('plain')).toBeUndefined();
+  });
+
+  it('a bad source range is a Warning naming the field and value, before any AWS write', async () => {
+    await cluster.manager.idle();
+    const before = cluster.manager.aws.calls.mutating;
+    await createService('bad', {}, { ports: [{ name: 'http', port: 82, targetPort: 8080, protocol: 'TCP' }], loadBalancerSourceRanges: ['2001:db8::/32'] });
+    const event = await waitForEvent(env, ns.name, 'bad', 'SyncLoadBalancerFailed');
+    expect(event.message).toContain('spec.loadBalancerSourceRanges: invalid value "2001:db8::/32"');
+    await cluster.manager.idle();
+    expect(cluster.manager.aws.calls.mutating).toBe(before);
+    await env.core.deleteNamespacedService({ namespace: ns.name, name: 'bad' });
+  });
+
+  it('deleting the Services leaves no security group, rule or listener behind', async () => {
+    const backendId = (await backendGroup())!.GroupId!;
+    const lb = await waitForLoadBalancer(env, ns.name, 'web', (observed) => observed.listeners.length === 1);
+    for (const name of ['web', 'plain']) await env.core.deleteNamespacedService({ namespace: ns.name, name });
+    await waitFor(async () => (await env.core.listNamespacedService({ namespace: ns.name })).items.length === 0, { description: 'Services gone (finalizers released)' });
+    expect(await ourGroups()).toEqual([]);
+    expect(await nodeRules(backendId)).toEqual([]);
+    const listeners = await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.arn })).then((r) => r.Listeners ?? [], () => []);
+    expect(listeners).toEqual([]);
+  });
+});
