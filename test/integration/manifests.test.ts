@@ -412,6 +412,10 @@ describe('docs/iam-policy.json', () => {
     for (const action of ['DeleteLoadBalancer', 'DeleteTargetGroup', 'ModifyLoadBalancerAttributes', 'ModifyTargetGroup', 'ModifyTargetGroupAttributes', 'RegisterTargets', 'DeregisterTargets']) {
       expect(conditionOf(`elasticloadbalancing:${action}`).every((c) => c.includes('aws:ResourceTag/elbv2.k8s.aws/cluster')), action).toBe(true);
     }
+    // Security groups (ADR 0013): created only with our cluster tag, deleted only when they carry it.
+    expect(conditionOf('ec2:CreateSecurityGroup').some((c) => c.includes('aws:RequestTag/elbv2.k8s.aws/cluster'))).toBe(true);
+    expect(conditionOf('ec2:DeleteSecurityGroup').every((c) => c.includes('aws:ResourceTag/elbv2.k8s.aws/cluster'))).toBe(true);
+    expect(conditionOf('elasticloadbalancing:SetSecurityGroups').every((c) => c.includes('aws:ResourceTag/elbv2.k8s.aws/cluster'))).toBe(true);
     expect(conditionOf('ec2:TerminateInstances').every((c) => c.includes('aws:ResourceTag/cloud-provider-localstack/node'))).toBe(true);
     expect(conditionOf('ec2:DeleteNetworkInterface').every((c) => c.includes('aws:ResourceTag/cluster.k8s.amazonaws.com/name'))).toBe(true);
     // Tags are added after creation only to listeners (as the LBC's policy allows): ones made before they were tagged.
