@@ -1,4 +1,4 @@
-import { DescribeSecurityGroupsCommand, RevokeSecurityGroupIngressCommand, type SecurityGroup } from '@aws-sdk/client-ec2';
+import { CreateSecurityGroupCommand, DeleteSecurityGroupCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupIngressCommand, type SecurityGroup } from '@aws-sdk/client-ec2';
 import { DescribeListenersCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PatchStrategy, setHeaderOptions, type V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +117,29 @@ describe('NLB security groups', () => {
     await cluster.manager.idle();
     expect(cluster.manager.aws.calls.mutating).toBe(before);
     await env.core.deleteNamespacedService({ namespace: ns.name, name: 'bad' });
+  });
+
+  it('security-groups by Name tag: only that group and, with manage-backend-security-group-rules, the backend group; an unknown name is a Warning', async () => {
+    const frontendName = uniqueName('frontend');
+    const { GroupId: frontendId } = await env.aws.ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: frontendName, Description: 'test', VpcId: env.network.vpcId, TagSpecifications: [{ ResourceType: 'security-group', Tags: [{ Key: 'Name', Value: frontendName }] }] }),
+    );
+    try {
+      const annotations = { [Annotations.securityGroups]: frontendName, [Annotations.manageBackendSecurityGroupRules]: 'true' };
+      await createService('named', annotations, { ports: [{ name: 'http', port: 83, targetPort: 8080, protocol: 'TCP' }] });
+      const lb = await waitForLoadBalancer(env, ns.name, 'named', (observed) => observed.listeners.length === 1);
+      await cluster.manager.idle();
+      expect((await loadBalancerGroups(lb.arn)).sort()).toEqual([frontendId!, (await backendGroup())!.GroupId!].sort());
+      expect(await managedGroupOf('named')).toBeUndefined();
+
+      await createService('unknown', { [Annotations.securityGroups]: 'no-such-group' }, { ports: [{ name: 'http', port: 84, targetPort: 8080, protocol: 'TCP' }] });
+      const event = await waitForEvent(env, ns.name, 'unknown', 'SyncLoadBalancerFailed');
+      expect(event.message).toContain(`annotation ${Annotations.securityGroups}: invalid value "no-such-group": no security group "no-such-group"`);
+    } finally {
+      for (const name of ['named', 'unknown']) await env.core.deleteNamespacedService({ namespace: ns.name, name }).catch(() => undefined);
+      await waitFor(async () => (await env.core.listNamespacedService({ namespace: ns.name })).items.every((s) => !['named', 'unknown'].includes(s.metadata!.name!)), { description: 'named Services gone' });
+      await env.aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: frontendId! }));
+    }
   });
 
   it('deleting the Services leaves no security group, rule or listener behind', async () => {

@@ -5,6 +5,7 @@ import {
   type EC2Client,
   type Filter,
   type IpPermission,
+  type NetworkInterface,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { Annotations, Tags, UserError } from '../../core/annotations.ts';
@@ -103,13 +104,8 @@ async function resolveNamed(parts: SecurityGroupParts, named: string[]): Promise
   const ids = named.filter((n) => n.startsWith('sg-'));
   const names = named.filter((n) => !n.startsWith('sg-'));
   const byId = new Map<string, string>();
-  if (ids.length > 0) {
-    try {
-      for (const g of await parts.client.send(new DescribeSecurityGroupsCommand({ GroupIds: ids })).then((r) => r.SecurityGroups ?? [])) byId.set(g.GroupId!, g.GroupId!);
-    } catch (error) {
-      if (!errorName(error).startsWith('InvalidGroup')) throw error;
-    }
-  }
+  // A group-id filter (not GroupIds) so that an unknown ID is simply not found, as an unknown name.
+  if (ids.length > 0) for (const g of await describe(parts.client, [{ Name: 'group-id', Values: ids }])) byId.set(g.GroupId!, g.GroupId!);
   if (names.length > 0) {
     for (const g of await describe(parts.client, [{ Name: 'vpc-id', Values: [parts.vpcId] }, { Name: 'tag:Name', Values: names }])) {
       const name = g.Tags?.find((t) => t.Key === 'Name')?.Value ?? '';
@@ -133,7 +129,7 @@ async function nodeGroupIds(parts: SecurityGroupParts, targets: SecurityGroupRea
   const cache = parts.known.nodeGroups;
   const unknown = targets.ids.filter((id) => (cache.get(id)?.at ?? -Infinity) <= now - NODE_GROUP_TTL_MS);
   if (unknown.length > 0) {
-    const found = targets.type === 'instance' ? await instanceGroups(parts.client, unknown) : await addressGroups(parts.client, unknown);
+    const found = targets.type === 'instance' ? await instanceGroups(parts.client, unknown) : await addressGroups(parts, unknown);
     const ambiguous = [...new Set([...found.values()].filter((g) => g.length > 1).flat())];
     const clusterTagged: Filter = { Name: 'tag-key', Values: [`kubernetes.io/cluster/${parts.clusterName}`] };
     const tagged = new Set(ambiguous.length > 0 ? (await describe(parts.client, [{ Name: 'group-id', Values: ambiguous }, clusterTagged])).map((g) => g.GroupId!) : []);
@@ -157,16 +153,38 @@ async function instanceGroups(client: EC2Client, instanceIds: string[]): Promise
     const groups = primary?.Groups ?? instance.SecurityGroups ?? [];
     found.set(instance.InstanceId!, groups.map((g) => g.GroupId!));
   }
+  for (const id of instanceIds) if (!found.has(id)) found.set(id, []);
   return found;
 }
 
-async function addressGroups(client: EC2Client, addresses: string[]): Promise<Map<string, string[]>> {
+/**
+ * ENIs holding the pod addresses. AWS's addresses.private-ip-address filter matches secondary addresses;
+ * moto's matches the primary one only (docs/emulator.md), so addresses it did not find are looked for in the
+ * VPC's ENIs, once.
+ */
+async function addressGroups(parts: SecurityGroupParts, addresses: string[]): Promise<Map<string, string[]>> {
   const found = new Map<string, string[]>();
-  const page = await client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'addresses.private-ip-address', Values: addresses }] }));
-  for (const eni of page.NetworkInterfaces ?? []) {
-    for (const address of eni.PrivateIpAddresses ?? []) {
-      if (address.PrivateIpAddress && addresses.includes(address.PrivateIpAddress)) found.set(address.PrivateIpAddress, (eni.Groups ?? []).map((g) => g.GroupId!));
+  const collect = (enis: NetworkInterface[]) => {
+    for (const eni of enis) {
+      for (const address of eni.PrivateIpAddresses ?? []) {
+        if (address.PrivateIpAddress && addresses.includes(address.PrivateIpAddress)) found.set(address.PrivateIpAddress, (eni.Groups ?? []).map((g) => g.GroupId!));
+      }
     }
-  }
+  };
+  collect(await describeInterfaces(parts.client, [{ Name: 'addresses.private-ip-address', Values: addresses }]));
+  if (found.size < addresses.length) collect(await describeInterfaces(parts.client, [{ Name: 'vpc-id', Values: [parts.vpcId] }]));
+  // An address on no ENI (a pod outside the VPC) has no node group: remembered as such.
+  for (const address of addresses) if (!found.has(address)) found.set(address, []);
   return found;
+}
+
+async function describeInterfaces(client: EC2Client, filters: Filter[]): Promise<NetworkInterface[]> {
+  const enis: NetworkInterface[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new DescribeNetworkInterfacesCommand({ Filters: filters, NextToken: token }));
+    enis.push(...(page.NetworkInterfaces ?? []));
+    token = page.NextToken;
+  } while (token);
+  return enis;
 }
