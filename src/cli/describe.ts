@@ -21,8 +21,12 @@ export interface DescribedService {
     dnsName: string;
     scheme: string;
     state: string;
+    /** The NLB's security groups: ours (managed, with its ingress; the cluster's backend group) or named. */
+    securityGroups: { id: string; role: 'managed' | 'backend' | 'named'; ingress?: string[] }[];
     listeners: { port: number; protocol: string; targetGroup?: { arn: string; name: string; targetType: string; protocol: string; port: number; healthCheck: string; targets: DescribedTarget[] } }[];
   }[];
+  /** Rules of ours from the backend group on the nodes' groups (`<group> tcp 30080`). */
+  nodeRules: string[];
   waiting: string[];
 }
 
@@ -52,6 +56,11 @@ export async function describeService(manager: Manager, key: string): Promise<De
       dnsName: lb.dnsName,
       scheme: lb.scheme,
       state: lb.state,
+      securityGroups: (lb.securityGroups ?? []).map((id) => {
+        const managed = actual.securityGroups?.managed.find((g) => g.id === id);
+        if (managed) return { id, role: 'managed' as const, ingress: managed.ingress.map((r) => `${r.protocol} ${r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`} from ${r.cidr}`) };
+        return { id, role: id === actual.securityGroups?.backendId ? ('backend' as const) : ('named' as const) };
+      }),
       listeners: actual.listeners
         .filter((l) => l.loadBalancerArn === lb.arn)
         .sort((a, b) => a.port - b.port)
@@ -84,6 +93,9 @@ export async function describeService(manager: Manager, key: string): Promise<De
           };
         }),
     })),
+    nodeRules: (actual.securityGroups?.nodeRules ?? [])
+      .filter((r) => actual.securityGroups?.nodeGroupIds.includes(r.groupId))
+      .map((r) => `${r.groupId} ${r.rule.protocol} ${r.rule.port}`),
     waiting: planned.plan.waiting,
   };
 }
@@ -96,6 +108,9 @@ export function renderServiceTree(d: DescribedService): string {
     const pad = lastLb ? '   ' : '│  ';
     lines.push(`${lastLb ? '└─' : '├─'} NLB ${lb.name}  ${lb.scheme}  ${lb.state}`);
     lines.push(`${pad}DNS ${lb.dnsName}`);
+    const groups = lb.securityGroups.map((g) => `${g.id} (${g.role}${g.ingress ? `: ${g.ingress.join(', ') || 'no ingress'}` : ''})`);
+    lines.push(`${pad}security groups ${groups.join(', ') || 'none'}`);
+    if (d.nodeRules.length > 0) lines.push(`${pad}node rules from the backend group: ${d.nodeRules.join(', ')}`);
     lb.listeners.forEach((l, j) => {
       const lastL = j === lb.listeners.length - 1;
       const pad2 = pad + (lastL ? '   ' : '│  ');

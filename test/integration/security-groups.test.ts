@@ -2,6 +2,7 @@ import { CreateSecurityGroupCommand, DeleteSecurityGroupCommand, DescribeSecurit
 import { DescribeListenersCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PatchStrategy, setHeaderOptions, type V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeService, renderServiceTree } from '../../src/cli/describe.ts';
 import { callsBetween } from '../../src/cloud/calls.ts';
 import { Annotations, Tags } from '../../src/core/annotations.ts';
 import { INSTANCE_ID_ANNOTATION } from '../../src/core/nodes.ts';
@@ -78,6 +79,15 @@ describe('NLB security groups', () => {
     expect(await nodeRules(backend!.GroupId!)).toEqual([`tcp ${nodePort}`]);
     expect((await loadBalancerGroups(lb.arn)).sort()).toEqual([managed!.GroupId!, backend!.GroupId!].sort());
     expect(calls['EC2:CreateSecurityGroup']).toBe(2);
+
+    // describe shows them.
+    const described = await describeService(cluster.manager, `${ns.name}/web`);
+    expect(described.loadBalancers[0]!.securityGroups).toEqual([
+      { id: managed!.GroupId!, role: 'managed', ingress: ['tcp 80 from 0.0.0.0/0'] },
+      { id: backend!.GroupId!, role: 'backend' },
+    ]);
+    expect(described.nodeRules).toEqual([`${env.network.nodeSecurityGroupId} tcp ${nodePort}`]);
+    expect(renderServiceTree(described)).toContain(`security groups ${managed!.GroupId!} (managed: tcp 80 from 0.0.0.0/0), ${backend!.GroupId!} (backend)`);
   });
 
   it('changing loadBalancerSourceRanges updates the ingress', async () => {
