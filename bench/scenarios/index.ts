@@ -2,6 +2,7 @@ import type { Scenario } from '../lib/types.ts';
 import burst from './burst.ts';
 import churn from './churn.ts';
 import footprint from './footprint.ts';
+import nlbDataplane from './nlb-dataplane.ts';
 import oneService from './one-service.ts';
 import pool from './pool.ts';
 import restart from './restart.ts';
@@ -9,4 +10,4 @@ import steadyState from './steady-state.ts';
 import vpcPods from './vpc-pods.ts';
 
 /** In the order `npm run bench` runs them (the issue's order). */
-export const scenarios: Scenario[] = [oneService, burst, steadyState, churn, restart, pool, footprint, vpcPods];
+export const scenarios: Scenario[] = [oneService, burst, steadyState, churn, restart, pool, footprint, vpcPods, nlbDataplane];

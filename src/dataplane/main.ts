@@ -12,7 +12,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 import { createAwsClients } from '../cloud/clients.ts';
-import { readAwsEnvironment } from '../devenv/environment.ts';
+import type { AwsEnvironment } from '../devenv/environment.ts';
+import { statePaths } from '../devenv/paths.ts';
 import { settings } from '../devenv/settings.ts';
 import { vpcResolver } from '../devenv/vpc/fabric-commands.ts';
 import { serveTcpToUnix } from '../devenv/vpc/relay.ts';
@@ -30,7 +31,8 @@ import { startProxies } from './proxy.ts';
 const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
 
 const paths = nlbPaths();
-const aws = readAwsEnvironment();
+// aws.json directly: environment.ts's module graph (toolchain, Kubernetes client) would cost this process ~100 MiB.
+const aws = JSON.parse(readFileSync(statePaths.awsJson, 'utf8')) as AwsEnvironment;
 const endpoint = `http://${settings.host}:${settings.ports.emulator}`;
 const clients = createAwsClients({ region: aws.region, endpoint, credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey } });
 const resolverAddress = vpcResolver(settings.vpcCidr);

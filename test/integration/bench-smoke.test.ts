@@ -46,11 +46,11 @@ describe('benchmarks at smoke size', () => {
   }, 1_800_000);
 
   it('runs every scenario, in order, with the run described (machine, Node, commit, sizes)', () => {
-    expect(result.scenarios.map((s) => s.name)).toEqual(['one-service', 'burst', 'steady-state', 'churn', 'restart', 'pool', 'footprint', 'vpc-pods']);
+    expect(result.scenarios.map((s) => s.name)).toEqual(['one-service', 'burst', 'steady-state', 'churn', 'restart', 'pool', 'footprint', 'vpc-pods', 'nlb-dataplane']);
     expect(result.machine.cpus).toBeGreaterThan(0);
     expect(result.node).toMatch(/^v\d+/);
     expect(result.git.commit).toMatch(/^[0-9a-f]{40}$|^unknown$/);
-    expect(Object.keys(result.sizes)).toHaveLength(8);
+    expect(Object.keys(result.sizes)).toHaveLength(9);
   });
 
   it('one-service: both modes converge; the NLB comes before its targets; calls by operation; time splits into AWS and the rest', () => {
@@ -147,5 +147,15 @@ describe('benchmarks at smoke size', () => {
     expect(num(f, 'podRssP50MiB')).toBeGreaterThanOrEqual(num(f, 'podPssP50MiB'));
     expect(num(f, 'nodeProcessesPssPerNodeMiB')).toBeGreaterThan(0);
     expect(num(f, 'allPssMiB')).toBeGreaterThanOrEqual(num(f, 'podsPssMiB'));
+  });
+
+  it('nlb-dataplane: every NLB forwards (after its creation); the nlb process used CPU and memory; registrations applied', () => {
+    const f = ok('nlb-dataplane');
+    expect(num(f, 'nlbAddresses')).toBe(3 * num(f, 'loadBalancers'));
+    expect(num(f, 'allForwardingMs')).toBeGreaterThanOrEqual(num(f, 'createdMs'));
+    expect(num(f, 'cpuSecondsToForwardAll')).toBeGreaterThan(0);
+    expect(num(f, 'idleCpuPercent')).toBeGreaterThanOrEqual(0);
+    expect(num(f, 'rssMiB')).toBeGreaterThan(0);
+    ordered(f, 'registrationApplies', 3);
   });
 });
