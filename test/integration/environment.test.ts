@@ -165,7 +165,13 @@ describe('local environment', () => {
       expect((await health(instanceTg)).map((t) => [t.Target?.Id, t.Target?.Port])).toEqual([[instanceId, 31000]]);
       // As on AWS: a group no listener forwards to is not health-checked (localstack/cpl_emulator).
       expect(await states(instanceTg)).toEqual([[instanceId, 'unused', 'Target.NotInUse']]);
-      expect(await states(ipTg)).toEqual([['10.0.64.10', 'healthy', undefined]]);
+      // In use: measured by the data plane (the nlb component), which reports a target no namespace holds
+      // (simulated, as 10.0.64.10 here) healthy without checks; until its first report, registration is in progress.
+      const inUse = await waitFor(async () => {
+        const now = await states(ipTg);
+        return now[0]?.[1] !== 'initial' && now;
+      }, { description: 'the data plane to report the ip target' });
+      expect(inUse).toEqual([['10.0.64.10', 'healthy', undefined]]);
       // A deregistered target drains for the group's deregistration delay and is listed meanwhile.
       await elbv2.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: ipTg, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '2' }] }));
       await elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: ipTg, Targets: [{ Id: '10.0.64.10', Port: 8080 }] }));
