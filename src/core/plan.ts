@@ -105,6 +105,8 @@ export interface Plan {
   actions: Action[];
   /** Why the stack is not converged although no action can be taken now (e.g. waiting for target health). */
   waiting: string[];
+  /** What the Service asks that cannot be done, for a Warning event (absent when nothing). */
+  conflicts?: string[];
 }
 
 const HEALTHY = 'healthy';
@@ -264,7 +266,8 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
     deletes.push({ kind: 'DeleteTargetGroup', arn: tg.arn, reason: desired.targetGroups.some((d) => d.resourceId === tg.resourceId) ? 'replaced' : 'port removed' });
   }
 
-  return { actions: [...(groups?.before ?? []), ...creates, ...(groups?.nodeRules ?? []), ...listenerChanges, ...deletes, ...(groups?.last ?? [])], waiting };
+  const actions = [...(groups?.before ?? []), ...creates, ...(groups?.nodeRules ?? []), ...listenerChanges, ...deletes, ...(groups?.last ?? [])];
+  return { actions, waiting, ...(groups?.conflict ? { conflicts: [groups.conflict] } : {}) };
 }
 
 /**

@@ -70,6 +70,8 @@ export interface SecurityGroupPlan {
   nodeRules: SecurityGroupAction[];
   /** Revocations and deletions: last, after the load balancer stopped using them. */
   last: SecurityGroupAction[];
+  /** What the Service asks that cannot be done (the LBC's "conflicting security groups configuration"). */
+  conflict?: string;
 }
 
 const nodeRuleKey = (r: NodeRule) => `${r.groupId}/${portRuleKey(r.rule)}`;
@@ -82,6 +84,11 @@ export function planSecurityGroups(desired: DesiredSecurityGroups | undefined, a
   const result: SecurityGroupPlan = { before: [], nodeRules: [], last: [] };
   const effective = lbGroups !== undefined && lbGroups.length === 0 ? undefined : desired;
   const carried = new Set(lbGroups ?? []);
+  if (!desired && lbGroups?.length) {
+    // The NLB keeps its groups, so its traffic still needs every rule: nothing is changed (the LBC fails the build).
+    result.conflict = `conflicting security groups configuration: the NLB has security groups (${lbGroups.join(', ')}), which cannot be removed; security groups stay as they are`;
+    return result;
+  }
 
   let managedRef: GroupRef | undefined;
   const [kept, ...duplicates] = effective?.managed ? actual.managed : [];

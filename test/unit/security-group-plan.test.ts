@@ -111,6 +111,13 @@ describe('security groups in the plan', () => {
     expect(result.actions[0]).not.toHaveProperty('securityGroups');
   });
 
+  it('disable-nlb-sg on an NLB that has groups: nothing changes, and the conflict is reported (the LBC: conflicting security groups configuration)', () => {
+    const result = plan(desired(undefined), converged(existing));
+    // Not even the node rules go: the NLB still carries the backend group.
+    expect(result.actions).toEqual([]);
+    expect(result.conflicts).toEqual(['conflicting security groups configuration: the NLB has security groups (sg-m, sg-b), which cannot be removed; security groups stay as they are']);
+  });
+
   it('groups not read (actual.securityGroups undefined): no security-group action', () => {
     const { securityGroups: _notRead, ...actual } = converged(existing);
     expect(plan(desired(groups()), actual).actions).toEqual([]);

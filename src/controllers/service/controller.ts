@@ -10,7 +10,7 @@ import { POD_IPS_ANNOTATION } from '../../core/ipam/keys.ts';
 import { nodeInfo } from '../../core/nodes.ts';
 import { describeAction, isSecurityGroupAction, onlyRegistersTargets, plan, planDeletion, type Action, type ActualStack, type LoadBalancerAction, type Plan } from '../../core/plan.ts';
 import type { NodeRule, SecurityGroupAction } from '../../core/security-group-plan.ts';
-import { wantsBackendGroup } from '../../core/security-groups.ts';
+import { nodeRulesFor, wantsBackendGroup } from '../../core/security-groups.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { addFinalizer, isNotFound, patchServiceStatusIngress, removeFinalizer } from '../../kube/objects.ts';
@@ -184,7 +184,9 @@ export class ServiceController {
       named: stack.securityGroups?.named ?? [],
       targets: { type: stack.targetType, ids: targetIds },
     });
-    const rules = stack.securityGroups?.backend ? stack.securityGroups.nodeRules : [];
+    // An NLB that keeps its groups although the Service turned them off (a conflict) still needs its node rules.
+    const keepsGroups = !stack.securityGroups && actual.loadBalancers.some((lb) => (lb.securityGroups ?? []).length > 0);
+    const rules = stack.securityGroups?.backend ? stack.securityGroups.nodeRules : keepsGroups ? nodeRulesFor(stack.targetGroups) : [];
     this.nodeNeeds.set(stack.stackId, groups.nodeGroupIds.flatMap((groupId) => rules.map((rule) => ({ groupId, rule }))));
     const othersNeed = this.othersNeed(stack.stackId);
     return { ...actual, securityGroups: { ...groups, ...(othersNeed ? { othersNeed } : {}) } };
@@ -195,10 +197,10 @@ export class ServiceController {
     const needs: NodeRule[] = [];
     for (const service of this.options.informers.services.list()) {
       const key = stackIdOf(service);
-      if (key === stackId || !wantsLoadBalancer(service) || service.metadata?.deletionTimestamp || !safely(() => wantsBackendGroup(service))) continue;
+      if (key === stackId || !wantsLoadBalancer(service) || service.metadata?.deletionTimestamp) continue;
       const known = this.nodeNeeds.get(key);
-      if (!known) return undefined;
-      needs.push(...known);
+      if (known) needs.push(...known);
+      else if (safely(() => wantsBackendGroup(service))) return undefined;
     }
     return needs;
   }
@@ -305,6 +307,7 @@ export class ServiceController {
       throw error;
     }
 
+    for (const conflict of current.conflicts ?? []) this.options.events.event(service, 'Warning', 'ConflictingSecurityGroups', conflict);
     const hostname = actual.loadBalancers[0]?.dnsName;
     if (hostname && service.status?.loadBalancer?.ingress?.[0]?.hostname !== hostname) {
       await patchServiceStatusIngress(this.options.kubeconfig, namespace, name, [{ hostname }]);
