@@ -1,6 +1,6 @@
 import { forwardThroughDoor, type Forward } from '../devenv/vpc/door.ts';
 import { connect } from '../testing/environment.ts';
-import { serviceLoadBalancer } from '../testing/traffic.ts';
+import { resolveInVpc, serviceLoadBalancer } from '../testing/traffic.ts';
 
 /** `[LOCAL_PORT:]PORT` of `forward service NS/NAME [LOCAL_PORT:]PORT`. */
 export function parsePortSpec(spec: string): { localPort: number; port: number } {
@@ -31,7 +31,9 @@ export async function forwardService(stateDir: string, key: string, spec: string
     const lb = await serviceLoadBalancer(env, service, 30_000);
     const listeners = (await env.core.readNamespacedService(service)).spec?.ports?.map((p) => p.port) ?? [];
     if (!listeners.includes(port)) throw new Error(`Service ${key} has no port ${port} (its ports: ${listeners.join(', ') || 'none'})`);
-    const target = `${lb.addresses[0]!.address}:${port}`;
+    // What a client in the VPC gets for the NLB's name: zones with a healthy target (DNS failover).
+    const [address] = await resolveInVpc(env, lb.dnsName);
+    const target = `${address}:${port}`;
     const forward = await forwardThroughDoor(stateDir, target, localPort, onError);
     return { ...forward, target: `${lb.dnsName} (${target})` };
   } finally {

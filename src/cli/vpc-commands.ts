@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { statePaths } from '../devenv/paths.ts';
-import { bastionExecArgv, forwardThroughDoor } from '../devenv/vpc/door.ts';
+import { bastionExecArgv, forwardThroughDoor, type Forward } from '../devenv/vpc/door.ts';
+import { forwardService } from './forward-service.ts';
 
 /**
  * `vpc exec` and `forward`: the door into the local VPC (ADR 0011). The VPC exists only in the local
@@ -28,18 +29,37 @@ export function registerVpcCommands(program: Command): void {
 
   program
     .command('forward')
-    .description('carry TCP from 127.0.0.1 on this host to ADDRESS:PORT inside the local VPC (prints the local port; Ctrl-C stops)')
-    .argument('<address:port>', 'an address in the VPC and a TCP port, e.g. 10.0.64.12:8080')
-    .argument('[local_port]', 'the port on 127.0.0.1 (default: a free one)')
+    .description(
+      'carry TCP from 127.0.0.1 on this host into the local VPC (prints the local port; Ctrl-C stops):\n' +
+        '  forward ADDRESS:PORT [LOCAL_PORT]              to an address in the VPC, e.g. a pod 10.0.64.12:8080\n' +
+        "  forward service NS/NAME [LOCAL_PORT:]PORT      to a Service's NLB listener, as kubectl port-forward does for a pod",
+    )
+    .usage('ADDRESS:PORT [LOCAL_PORT] | service NS/NAME [LOCAL_PORT:]PORT')
+    .argument('<target>', "ADDRESS:PORT, or 'service'")
+    .argument('[args...]', 'LOCAL_PORT; or NS/NAME and [LOCAL_PORT:]PORT after service')
     .option('--local', "the local environment's VPC (.devenv/ or $CPL_STATE_DIR; the only one there is)")
-    .action(async (target: string, localPortText: string | undefined) => {
-      const localPort = localPortText === undefined ? 0 : Number(localPortText);
-      if (localPortText !== undefined && (!/^\d+$/.test(localPortText) || localPort < 1 || localPort > 65535)) {
-        throw new Error(`LOCAL_PORT ${JSON.stringify(localPortText)} is not a TCP port (1-65535)`);
+    .action(async (target: string, rest: string[]) => {
+      const onError = (error: Error) => process.stderr.write(`forward: ${error.message}\n`);
+      let forward: Forward;
+      let what: string;
+      if (target === 'service') {
+        const [key, spec, extra] = rest;
+        if (!key || !spec || extra !== undefined) throw new Error('usage: forward service NS/NAME [LOCAL_PORT:]PORT');
+        const forwarded = await forwardService(statePaths.root, key, spec, onError);
+        forward = forwarded;
+        what = `Service ${key}'s NLB ${forwarded.target}`;
+      } else {
+        const [localPortText, extra] = rest;
+        if (extra !== undefined) throw new Error('usage: forward ADDRESS:PORT [LOCAL_PORT]');
+        const localPort = localPortText === undefined ? 0 : Number(localPortText);
+        if (localPortText !== undefined && (!/^\d+$/.test(localPortText) || localPort < 1 || localPort > 65535)) {
+          throw new Error(`LOCAL_PORT ${JSON.stringify(localPortText)} is not a TCP port (1-65535)`);
+        }
+        forward = await forwardThroughDoor(statePaths.root, target, localPort, onError);
+        what = target;
       }
-      const forward = await forwardThroughDoor(statePaths.root, target, localPort, (error) => process.stderr.write(`forward: ${error.message}\n`));
       process.stdout.write(`${forward.port}\n`);
-      process.stderr.write(`forwarding 127.0.0.1:${forward.port} → ${target} (through the VPC's bastion); Ctrl-C stops\n`);
+      process.stderr.write(`forwarding 127.0.0.1:${forward.port} → ${what} (through the VPC's bastion); Ctrl-C stops\n`);
       await new Promise<void>((resolve) => {
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
       });

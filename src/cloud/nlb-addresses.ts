@@ -1,4 +1,5 @@
 import { DescribeNetworkInterfacesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { interfaceDescription } from '../dataplane/addresses.ts';
 
 /** One address of an NLB: AWS gives it one network interface per enabled subnet. */
 export interface LoadBalancerAddress {
@@ -13,17 +14,10 @@ export interface LoadBalancerAddress {
  * plane creates them in the emulator the same way; an NLB without any (not active yet, or no data plane) has none.
  */
 export async function loadBalancerAddresses(ec2: EC2Client, loadBalancerArn: string): Promise<LoadBalancerAddress[]> {
-  const description = elbNetDescription(loadBalancerArn);
+  const description = interfaceDescription(loadBalancerArn);
   const found = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'description', Values: [description] }] }));
   return (found.NetworkInterfaces ?? [])
     .map((eni) => ({ address: eni.PrivateIpAddress ?? '', zone: eni.AvailabilityZone ?? '', subnetId: eni.SubnetId ?? '' }))
     .filter((a) => a.address !== '')
     .sort((a, b) => a.zone.localeCompare(b.zone));
-}
-
-/** `ELB net/<name>/<id>` for `arn:aws:elasticloadbalancing:…:loadbalancer/net/<name>/<id>`. */
-export function elbNetDescription(loadBalancerArn: string): string {
-  const match = /:loadbalancer\/net\/([^/]+)\/([^/]+)$/.exec(loadBalancerArn);
-  if (!match) throw new Error(`${JSON.stringify(loadBalancerArn)} is not the ARN of a network load balancer`);
-  return `ELB net/${match[1]}/${match[2]}`;
 }

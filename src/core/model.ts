@@ -15,7 +15,7 @@ import {
   UserError,
 } from './annotations.ts';
 import { loadBalancerAttributesProblem, targetGroupAttributesProblem } from './validation/attributes.ts';
-import { HEALTH_CHECK_LIMITS, healthCheckPathProblem, successCodesProblem } from './validation/health-check.ts';
+import { HEALTH_CHECK_LIMITS, healthCheckPathProblem, successCodesProblem, timeoutProblem } from './validation/health-check.ts';
 import { labelSelectorProblem } from './validation/labels.ts';
 import { tagsProblem } from './validation/tags.ts';
 import { buildSecurityGroups, type DesiredSecurityGroups } from './security-groups.ts';
@@ -195,6 +195,12 @@ function healthCheckOf(service: V1Service, targetType: TargetType): HealthCheck 
     healthyThreshold: integer(annotations, Annotations.healthCheckHealthyThreshold, defaults.healthy, limits.threshold.min, limits.threshold.max),
     unhealthyThreshold: integer(annotations, Annotations.healthCheckUnhealthyThreshold, defaults.unhealthy, limits.threshold.min, limits.threshold.max),
   };
+  const tooLong = timeoutProblem(check.intervalSeconds, check.timeoutSeconds);
+  if (tooLong) {
+    // Name what the user wrote: the timeout if they set it, else the interval that made the default too long.
+    const key = annotations?.[Annotations.healthCheckTimeout] !== undefined ? Annotations.healthCheckTimeout : Annotations.healthCheckInterval;
+    reject(key, key === Annotations.healthCheckTimeout ? tooLong : { value: String(check.intervalSeconds), problem: `is shorter than the health check timeout (${check.timeoutSeconds} s, the default here): AWS refuses a timeout longer than the interval; set ${Annotations.healthCheckTimeout} too` });
+  }
   if (protocol !== 'TCP') {
     const path = annotations?.[Annotations.healthCheckPath]?.trim() ?? defaults.path;
     reject(Annotations.healthCheckPath, healthCheckPathProblem(path));

@@ -21,6 +21,7 @@ export {
   expectEveryTargetServes,
   httpThroughLoadBalancer,
   measureAvailability,
+  resolveInVpc,
   serviceLoadBalancer,
   udpThroughLoadBalancer,
   type Availability,

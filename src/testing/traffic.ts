@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadBalancerAddresses, type LoadBalancerAddress } from '../cloud/nlb-addresses.ts';
 import { bastionExecArgv, httpGetThroughDoor, type VpcHttpResponse } from '../devenv/vpc/door.ts';
 import type { TestEnvironment } from './environment.ts';
+import { vpcExec } from './vpc.ts';
 import { findLoadBalancerByDnsName } from './loadbalancer.ts';
 import { waitFor } from './wait.ts';
 
@@ -54,14 +55,35 @@ async function listenerPort(env: TestEnvironment, service: ServiceRef, port: num
   return first;
 }
 
-/** A sender of HTTP GETs through one NLB, rotating over its addresses (one per zone) as DNS clients do. */
+/**
+ * The addresses a client in the VPC gets for a name from the VPC's resolver (on the bastion). For an NLB that is
+ * its addresses in the zones with a healthy target (DNS failover; all of them when none is healthy), so a client
+ * never sends to a zone whose NLB node has nothing to forward to while cross-zone is off, as on AWS.
+ */
+export async function resolveInVpc(env: TestEnvironment, name: string): Promise<string[]> {
+  const answer = await vpcExec(['getent', 'ahostsv4', name], { stateDir: env.stateDir, timeoutMs: 10_000 });
+  const addresses = [...new Set(answer.stdout.split('\n').map((line) => line.split(/\s+/)[0] ?? '').filter((a) => a !== ''))];
+  if (answer.code !== 0 || addresses.length === 0) throw new Error(`${name} does not resolve in the VPC (getent on the bastion: exit ${answer.code})`);
+  return addresses.sort();
+}
+
+/** How long a sender keeps what the name resolved to, as a client honours the NLB record's short TTL. */
+const RESOLVE_EVERY_MS = 5_000;
+
+/** A sender of HTTP GETs through one NLB by its DNS name: resolved in the VPC, rotating over the answers. */
 async function sender(env: TestEnvironment, service: ServiceRef, options: ThroughLoadBalancerOptions) {
   const lb = await serviceLoadBalancer(env, service);
   const port = await listenerPort(env, service, options.port);
   const path = options.path ?? '/';
+  let addresses = await resolveInVpc(env, lb.dnsName);
+  let resolvedAt = Date.now();
   let next = 0;
-  return (): Promise<VpcHttpResponse> => {
-    const { address } = lb.addresses[next++ % lb.addresses.length]!;
+  return async (): Promise<VpcHttpResponse> => {
+    if (Date.now() - resolvedAt > RESOLVE_EVERY_MS) {
+      resolvedAt = Date.now();
+      addresses = await resolveInVpc(env, lb.dnsName).catch(() => addresses);
+    }
+    const address = addresses[next++ % addresses.length]!;
     return httpGetThroughDoor(env.stateDir, `http://${address}:${port}${path}`, options.timeoutMs ?? 5000);
   };
 }
@@ -158,11 +180,12 @@ export async function measureAvailability<T>(
 /** Sends one UDP datagram to the Service's NLB from the bastion and returns the first answer (agnhost: `hostname`). */
 export async function udpThroughLoadBalancer(env: TestEnvironment, service: ServiceRef, port: number, message: string, timeoutMs = 3000): Promise<string> {
   const lb = await serviceLoadBalancer(env, service);
+  const [address] = await resolveInVpc(env, lb.dnsName);
   const script =
     "const s=require('node:dgram').createSocket('udp4');const [a,p,m,t]=process.argv.slice(1);" +
     "const timer=setTimeout(()=>{console.error('no answer');process.exit(2)},Number(t));" +
     "s.on('message',(b)=>{process.stdout.write(b);clearTimeout(timer);s.close()});s.send(m,Number(p),a);";
-  const [file, ...args] = bastionExecArgv(env.stateDir, [process.execPath, '-e', script, lb.addresses[0]!.address, String(port), message, String(timeoutMs)]);
+  const [file, ...args] = bastionExecArgv(env.stateDir, [process.execPath, '-e', script, address!, String(port), message, String(timeoutMs)]);
   return new Promise((resolve, reject) => {
     const child = spawn(file!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

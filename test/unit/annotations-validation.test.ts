@@ -143,8 +143,16 @@ const refused: Record<string, { extra?: Record<string, string>; protocol?: 'UDP'
     ],
     accepted: ['200', '200-599', '200,202,300-310'],
   },
-  [Annotations.healthCheckInterval]: { cases: [['4', '4', 'from 5 to 300'], ['301', '301', 'from 5 to 300']], accepted: ['5', '300'] },
-  [Annotations.healthCheckTimeout]: { cases: [['1', '1', 'from 2 to 120'], ['121', '121', 'from 2 to 120']], accepted: ['2', '120'] },
+  [Annotations.healthCheckInterval]: {
+    // The default timeout (10 s for TCP checks) must fit in the interval: AWS refuses a longer timeout.
+    cases: [['4', '4', 'from 5 to 300'], ['301', '301', 'from 5 to 300'], ['5', '5', 'shorter than the health check timeout (10 s']],
+    accepted: ['10', '300'],
+  },
+  [Annotations.healthCheckTimeout]: {
+    extra: { [Annotations.healthCheckInterval]: '120' },
+    cases: [['1', '1', 'from 2 to 120'], ['121', '121', 'from 2 to 120']],
+    accepted: ['2', '120'],
+  },
   [Annotations.healthCheckHealthyThreshold]: { cases: [['1', '1', 'from 2 to 10'], ['11', '11', 'from 2 to 10']], accepted: ['2', '10'] },
   [Annotations.healthCheckUnhealthyThreshold]: { cases: [['1', '1', 'from 2 to 10'], ['11', '11', 'from 2 to 10']], accepted: ['2', '10'] },
 };
@@ -167,6 +175,17 @@ for (const [annotation, { extra = {}, cases, accepted }] of Object.entries(refus
     });
   });
 }
+
+describe('health check timeout and interval together', () => {
+  it('a timeout longer than the interval is refused naming the timeout (ELBv2 ValidationError)', () => {
+    const error = userError({ [Annotations.healthCheckInterval]: '5', [Annotations.healthCheckTimeout]: '6' });
+    expect(error.field).toBe(`annotation ${Annotations.healthCheckTimeout}`);
+    expect(error.message).toContain('at most the health check interval (5 s)');
+  });
+  it.each([['5', '5'], ['5', '2'], ['30', '10']])('interval %s with timeout %s is taken', (interval, timeout) => {
+    expect(() => buildModel(input(service({ [Annotations.healthCheckInterval]: interval, [Annotations.healthCheckTimeout]: timeout })))).not.toThrow();
+  });
+});
 
 describe('target group attributes that depend on the protocol', () => {
   it.each([

@@ -47,3 +47,13 @@ export function successCodesProblem(codes: string): Problem | undefined {
   }
   return undefined;
 }
+
+/**
+ * ELBv2 refuses a health check whose timeout is longer than its interval (CreateTargetGroup/ModifyTargetGroup
+ * answer ValidationError "Health check timeout '10' must be smaller than or equal to the interval '5'"; the
+ * emulator gives the same answer). The annotation named is the one the user set (the timeout if both).
+ */
+export function timeoutProblem(intervalSeconds: number, timeoutSeconds: number): Problem | undefined {
+  if (timeoutSeconds <= intervalSeconds) return undefined;
+  return { value: String(timeoutSeconds), problem: `must be at most the health check interval (${intervalSeconds} s): AWS refuses a timeout longer than the interval` };
+}

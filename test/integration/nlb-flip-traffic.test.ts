@@ -1,0 +1,165 @@
+import { DescribeListenersCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callsBetween } from '../../src/cloud/calls.ts';
+import { Annotations } from '../../src/core/annotations.ts';
+import {
+  connect,
+  createNetworkedNode,
+  createTestNamespace,
+  deleteNodes,
+  expectEveryTargetServes,
+  isPodReady,
+  measureAvailability,
+  serviceLoadBalancer,
+  uniqueName,
+  waitFor,
+  waitForLoadBalancer,
+  waitForNetworkedNode,
+  type TestEnvironment,
+} from '../../src/testing/index.ts';
+import { startTestCluster, type TestCluster } from './support/controller.ts';
+
+const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+// The seed's picture under load: a Service flipped instance → ip → instance while a client in the VPC sends
+// 20 requests a second through its NLB (real data plane, real health checks): not one request may fail, and each
+// new target group is health-checked through a staging listener before the listener moves (ADR 0010).
+describe('target-type flip under continuous traffic', () => {
+  let env: TestEnvironment;
+  let cluster: TestCluster;
+  let ns: { name: string; remove: () => Promise<void> };
+  const nodes = [uniqueName('flip-node'), uniqueName('flip-node')];
+  const testLabel = { 'cloud-provider-localstack/test-node': 'nlb-flip' };
+  const service = { namespace: '', name: 'web' };
+  let podNames: string[] = [];
+
+  beforeAll(async () => {
+    env = connect();
+    ns = await createTestNamespace(env.core, 'nlb-flip');
+    service.namespace = ns.name;
+    for (const name of nodes) await createNetworkedNode(env.core, name, { labels: testLabel });
+    cluster = await startTestCluster(env, { controllers: ['service', 'node', 'ipam'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=nlb-flip' });
+    for (const name of nodes) await waitForNetworkedNode(env.core, name);
+    await env.apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 3,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: {
+              nodeSelector: testLabel,
+              containers: [
+                {
+                  name: 'agnhost',
+                  image: AGNHOST,
+                  args: ['netexec', '--http-port=8080'],
+                  ports: [{ name: 'http', containerPort: 8080 }],
+                  readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1 },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    podNames = await waitFor(
+      async () => {
+        const pods = (await env.core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=web' })).items;
+        return pods.length === 3 && pods.every(isPodReady) && pods.map((p) => p.metadata!.name!).sort();
+      },
+      { description: 'three ready web pods', timeoutMs: 120_000 },
+    );
+    await env.core.createNamespacedService({
+      namespace: ns.name,
+      body: {
+        metadata: {
+          name: 'web',
+          annotations: {
+            [Annotations.targetType]: 'instance',
+            // Checks every 5 s, healthy after 2: a new group serves within ~10 s (AWS's defaults take 30 s or more).
+            [Annotations.healthCheckInterval]: '5',
+            [Annotations.healthCheckTimeout]: '5',
+            [Annotations.healthCheckHealthyThreshold]: '2',
+            [Annotations.healthCheckUnhealthyThreshold]: '2',
+            [Annotations.targetGroupAttributes]: 'deregistration_delay.timeout_seconds=5',
+          },
+        },
+        spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
+      },
+    });
+    await waitForLoadBalancer(env, ns.name, 'web', (lb) => lb.listeners[0]?.targets.some((t) => t.health === 'healthy') ?? false, { timeoutMs: 120_000 });
+  }, 400_000);
+
+  afterAll(async () => {
+    await env.core.deleteNamespacedService({ namespace: ns.name, name: 'web' }).catch(() => undefined);
+    await cluster?.manager.idle();
+    await ns?.remove();
+    await deleteNodes(env.core, nodes);
+    await cluster?.stop();
+    await cluster?.sweep();
+    env?.close();
+  }, 120_000);
+
+  /** Flips the Service and waits until the listener serves from a group of the new type with healthy targets. */
+  const flipTo = async (targetType: 'ip' | 'instance') => {
+    await env.core.patchNamespacedService({ namespace: ns.name, name: 'web', body: { metadata: { annotations: { [Annotations.targetType]: targetType } } } }, mergePatch);
+    const lb = await waitForLoadBalancer(
+      env,
+      ns.name,
+      'web',
+      (o) => o.listeners.length === 1 && o.listeners[0]!.targetType === targetType && o.listeners[0]!.targets.some((t) => t.health === 'healthy'),
+      { timeoutMs: 120_000 },
+    );
+    await cluster.manager.idle();
+    return lb;
+  };
+
+  it('every ready pod serves a share of 100 requests through the NLB (instance mode: NLB → node → kube-proxy → pod)', async () => {
+    const counts = await expectEveryTargetServes(env, service, podNames);
+    expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(100);
+  });
+
+  it('instance → ip → instance at 20 requests/s: no request fails; each new group is checked through a staging listener first', async () => {
+    const { arn } = await serviceLoadBalancer(env, service);
+    const seenStates = new Set<string>();
+    let watching = true;
+    // While the flips run, record what the new groups report: `initial` while checked through the staging listener.
+    const watcher = (async () => {
+      while (watching) {
+        const listeners = (await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: arn }))).Listeners ?? [];
+        for (const listener of listeners.filter((l) => l.Port !== 80)) {
+          const tg = listener.DefaultActions?.[0]?.TargetGroupArn;
+          if (!tg) continue;
+          const health = await env.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg })).catch(() => undefined);
+          for (const d of health?.TargetHealthDescriptions ?? []) seenStates.add(`${d.TargetHealth?.State}/${d.TargetHealth?.Reason ?? ''}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+    const before = cluster.manager.aws.calls.snapshot();
+    const availability = await measureAvailability(
+      env,
+      service,
+      async () => {
+        await flipTo('ip');
+        await flipTo('instance');
+      },
+      { path: '/hostname', requestsPerSecond: 20 },
+    );
+    watching = false;
+    await watcher;
+    console.info('flip under traffic:', JSON.stringify({ sent: availability.sent, failed: availability.failed, states: [...seenStates] }));
+    expect(availability.failures).toEqual([]);
+    expect(availability.sent).toBeGreaterThan(100);
+    const calls = callsBetween(before, cluster.manager.aws.calls.snapshot());
+    // Two flips: each one staging listener created and deleted, one listener switch.
+    expect([calls['ELBv2:CreateListener'], calls['ELBv2:ModifyListener'], calls['ELBv2:DeleteListener']]).toEqual([2, 2, 2]);
+    // The new groups were really health-checked: seen `initial` before they turned healthy.
+    expect([...seenStates].some((s) => s.startsWith('initial/'))).toBe(true);
+  }, 300_000);
+});
