@@ -19,11 +19,13 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients, type AwsClients } from '../../src/cloud/clients.ts';
 import { startHealthChecks, type CheckedGroup, type HealthChecks } from '../../src/dataplane/health/checker.ts';
 import { healthCheckSpec } from '../../src/dataplane/health/spec.ts';
+import { createClusterPki } from '../../src/devenv/pki.ts';
 import { waitFor } from '../../src/testing/index.ts';
 import { startOwnEmulator, type OwnEmulator } from './support/emulator.ts';
 
@@ -115,7 +117,7 @@ describe('target health measured by the data plane', () => {
     await emulator?.stop();
   });
 
-  const createGroup = async (name: string, protocol: 'TCP' | 'HTTP', port: number): Promise<string> => {
+  const createGroup = async (name: string, protocol: 'TCP' | 'HTTP' | 'HTTPS', port: number, matcher = '200'): Promise<string> => {
     const created = await aws.elbv2.send(
       new CreateTargetGroupCommand({
         Name: name,
@@ -124,7 +126,7 @@ describe('target health measured by the data plane', () => {
         VpcId: vpcId,
         TargetType: 'ip',
         HealthCheckProtocol: protocol,
-        ...(protocol === 'HTTP' ? { HealthCheckPath: '/healthz', Matcher: { HttpCode: '200' } } : {}),
+        ...(protocol !== 'TCP' ? { HealthCheckPath: '/healthz', Matcher: { HttpCode: matcher } } : {}),
         // AWS's least interval and thresholds: 5 s, 2 failures to leave rotation, 3 successes to join it.
         HealthCheckIntervalSeconds: 5,
         HealthCheckTimeoutSeconds: 2,
@@ -217,6 +219,24 @@ describe('target health measured by the data plane', () => {
     expect((await health(arn))[`127.0.0.3:${up.port}`]).toBe('draining/Target.DeregistrationInProgress');
     expect(checks.states(arn).has(`127.0.0.3:${up.port}`)).toBe(false);
     await waitFor(async () => !(`127.0.0.3:${up.port}` in (await health(arn))), { description: 'the deregistration delay (3 s) to end' });
+  });
+
+  it('HTTPS checks: the certificate is not validated, the matcher range decides', async () => {
+    // A certificate from a CA nobody trusts: AWS does not validate the target's certificate.
+    const { apiserver } = await createClusterPki('127.0.0.6');
+    let status = 204;
+    const server = createHttpsServer({ cert: apiserver.cert, key: apiserver.key }, (request, response) => response.writeHead(request.url === '/healthz' ? status : 404).end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.6', resolve));
+    servers.push(server);
+    const port = (server.address() as { port: number }).port;
+    const arn = await createGroup('tls', 'HTTPS', port, '200-299');
+    await register(arn, '127.0.0.6', port);
+    await listen(arn, 443);
+    await sync();
+    const key = `127.0.0.6:${port}`;
+    await waitFor(async () => (await health(arn))[key] === 'healthy', { description: 'the HTTPS target healthy (204 is in 200-299)' });
+    status = 302; // in the HTTP default 200-399, not in this group's 200-299
+    await waitFor(async () => (await health(arn))[key] === 'unhealthy/Target.FailedHealthChecks', { description: 'the HTTPS target unhealthy on 302' });
   });
 
   it('a group no listener uses is unused, and starts over when a listener comes back', async () => {
