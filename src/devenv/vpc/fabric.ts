@@ -102,8 +102,9 @@ export const addBastion = async (
   writeResolvConf(bastion.ns, resolver);
 };
 
-// Which pod namespaces belong to which node: a marker file per pod, so removing a node removes its pods too
-// (a pod ns outlives its node's veth otherwise).
+// Which pod namespaces belong to which node: a marker file per pod (first line: the node's namespace; second:
+// the pod's address), so removing a node removes its pods too (a pod ns outlives its node's veth otherwise), and
+// what the pods hold is known without asking every namespace (hosts.json).
 const podMarkers = (): string => join(vpcStatePaths().root, 'pods');
 
 const readdirOrEmpty = (dir: string): string[] => {
@@ -114,14 +115,29 @@ const readdirOrEmpty = (dir: string): string[] => {
   }
 };
 
-const podsOfNode = (nodeNs: string): string[] =>
-  readdirOrEmpty(podMarkers()).filter((pod) => readFileSync(join(podMarkers(), pod), 'utf8').trim() === nodeNs);
+const readMarker = (pod: string): { nodeNs: string; address: string } => {
+  const [nodeNs = '', address = ''] = readFileSync(join(podMarkers(), pod), 'utf8').split('\n');
+  return { nodeNs: nodeNs.trim(), address: address.trim() };
+};
+
+const podsOfNode = (nodeNs: string): string[] => readdirOrEmpty(podMarkers()).filter((pod) => readMarker(pod).nodeNs === nodeNs);
+
+/** The addresses of every pod namespace of this environment, from the markers (no command per namespace). */
+export const podAddresses = (): string[] =>
+  readdirOrEmpty(podMarkers()).flatMap((pod) => {
+    try {
+      const { address } = readMarker(pod);
+      return address ? [address] : [];
+    } catch {
+      return []; // removed while we read
+    }
+  });
 
 /** A pod's namespace and its veth to the node, with the node's /32 route to it (see podCommands). */
 export const addPod = async (nodeNs: string, pod: PodKey, podIp: string): Promise<string> => {
   const ns = podNs(pod.uid);
   mkdirSync(podMarkers(), { recursive: true });
-  writeFileSync(join(podMarkers(), ns), `${nodeNs}\n`);
+  writeFileSync(join(podMarkers(), ns), `${nodeNs}\n${podIp}\n`);
   await runOrUndo(ns, podCommands(nodeNs, ns, pod, podIp));
   return ns;
 };

@@ -6,7 +6,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 
 import { nlbPaths } from '../../dataplane/paths.ts';
-import { listNamespaces, runCommand } from './fabric.ts';
+import { listNamespaces, podAddresses, runCommand } from './fabric.ts';
 import { UPLINK, classifyNs } from './names.ts';
 
 export interface HostsFile {
@@ -20,13 +20,15 @@ const addressesOf = async (ns: string): Promise<string[]> => {
   return (JSON.parse(output || '[]') as { addr_info?: { local?: string }[] }[]).flatMap((link) => link.addr_info ?? []).flatMap((info) => (info.local ? [info.local] : []));
 };
 
-/** Reads every namespace of this environment and writes what it holds. */
+/**
+ * Writes what this environment's namespaces hold: nodes and the bastion asked (a few), pods from the fabric's
+ * markers — asking each of hundreds of pod namespaces every pass spawned hundreds of `ip` processes a second.
+ */
 export async function writeHostsFile(): Promise<HostsFile> {
-  const hosts: HostsFile = { nodes: [], pods: [], bastion: [] };
+  const hosts: HostsFile = { nodes: [], pods: podAddresses(), bastion: [] };
   for (const ns of await listNamespaces()) {
     const kind = classifyNs(ns)?.kind;
     if (kind === 'node') hosts.nodes.push(...(await addressesOf(ns)));
-    else if (kind === 'pod') hosts.pods.push(...(await addressesOf(ns)));
     else if (kind === 'bastion') hosts.bastion.push(...(await addressesOf(ns)));
   }
   for (const list of Object.values(hosts)) list.sort();
