@@ -3,14 +3,20 @@
 - `GET /_cpl/version` → `{"version": N, "boot": "<id>"}`: N grows with every mutating ELBv2 or EC2 request
   (any action but Describe*/Get*/List*, counted once it has been handled, failed ones too), so a poller re-reads
   the APIs only when something may have changed; `boot` changes when the emulator restarts (N starts again).
+- `GET /_cpl/changes?since=N` → `{"version", "boot", "complete", "changes": [{"version", "service", "action",
+  "arns"}]}`: the mutating requests after version N with the ELBv2 ARNs their parameters named (the NLB data
+  plane re-reads only those); `complete` is false when N is older than the log kept (the last 10000), then the
+  caller reads everything.
 - `POST /_cpl/target-health` with `{targetGroupArn: {"id:port": {"state", "reason", "description"} | null} | null}`
   stores health the data plane measured (target_health.py answers DescribeTargetHealth from it); null forgets a
   target's or a group's pushes. Answers `{"stored": n, "unknownTargetGroups": [...]}`.
 """
 from __future__ import annotations
 
+import collections
 import json
 import threading
+import urllib.parse
 import uuid
 from typing import Any, Callable, Iterable
 
@@ -23,15 +29,27 @@ COUNTED_SERVICES = ("elbv2", "ec2")
 READ_ONLY_PREFIXES = ("Describe", "Get", "List")
 
 
+CHANGE_LOG_SIZE = 10000
+
+
 class ChangeCounter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.version = 0
         self.boot = uuid.uuid4().hex[:12]
+        self.log: collections.deque[dict[str, Any]] = collections.deque(maxlen=CHANGE_LOG_SIZE)
 
-    def bump(self) -> None:
+    def bump(self, service: str | None = None, action: str | None = None, arns: list[str] | None = None) -> None:
         with self._lock:
             self.version += 1
+            self.log.append({"version": self.version, "service": service, "action": action, "arns": arns or []})
+
+    def since(self, version: int) -> dict[str, Any]:
+        with self._lock:
+            changes = [change for change in self.log if change["version"] > version]
+            oldest = self.log[0]["version"] if self.log else self.version + 1
+            complete = version >= self.version or oldest <= version + 1
+            return {"version": self.version, "boot": self.boot, "complete": complete, "changes": changes if complete else []}
 
 
 counter = ChangeCounter()
@@ -63,6 +81,13 @@ def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> Itera
     method = environ.get("REQUEST_METHOD", "GET")
     if path == "/_cpl/version" and method == "GET":
         return _json(start_response, "200 OK", {"version": counter.version, "boot": counter.boot})
+    if path == "/_cpl/changes" and method == "GET":
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        try:
+            since = int((query.get("since") or ["0"])[0])
+        except ValueError:
+            return _json(start_response, "400 Bad Request", {"error": "since must be an integer version"})
+        return _json(start_response, "200 OK", counter.since(since))
     if path == "/_cpl/target-health" and method == "POST":
         try:
             pushed = json.loads(_read_body(environ) or b"{}")
@@ -71,6 +96,15 @@ def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> Itera
             return _json(start_response, "400 Bad Request", {"error": str(error)})
         return _json(start_response, "200 OK", {"stored": stored, "unknownTargetGroups": unknown})
     return _json(start_response, "404 Not Found", {"error": f"no {method} {path}"})
+
+
+def _named_arns(response: Any) -> list[str]:
+    """The ELBv2 ARNs a request's parameters name (LoadBalancerArn, TargetGroupArn, ListenerArn, ...)."""
+    try:
+        values = [value for values in dict(response.querystring).values() for value in values]
+    except Exception:  # noqa: BLE001 (no parsed parameters: the caller treats the change as unknown)
+        return []
+    return sorted({value for value in values if isinstance(value, str) and value.startswith("arn:aws:elasticloadbalancing:")})
 
 
 def install() -> None:
@@ -88,7 +122,7 @@ def install() -> None:
             except Exception:  # noqa: BLE001 (an unparsable request changed nothing worth counting)
                 action = None
             if is_mutating(self.service_name, action):
-                counter.bump()
+                counter.bump(self.service_name, action, _named_arns(self))
 
     original_app_call = DomainDispatcherApplication.__call__
 

@@ -111,6 +111,28 @@ class TargetHealthTest(unittest.TestCase):
         self.assertEqual(after_writes["version"], before["version"] + 2)
         self.assertEqual(after_writes["boot"], before["boot"])
 
+    def test_changes_since_name_the_arns(self) -> None:
+        def changes(since: int) -> Any:
+            environ = {"PATH_INFO": "/_cpl/changes", "QUERY_STRING": f"since={since}", "REQUEST_METHOD": "GET", "CONTENT_LENGTH": "0", "wsgi.input": io.BytesIO(b"")}
+            answer = control.handle(environ, lambda status, headers: None)
+            assert answer is not None
+            return json.loads(b"".join(answer))
+
+        _, before = wsgi("GET", "/_cpl/version")
+        self.elbv2.describe_load_balancers()
+        listener = self.listen()
+        self.elbv2.register_targets(TargetGroupArn=self.tg, Targets=[{"Id": "127.0.0.3", "Port": 8080, "AvailabilityZone": "all"}])
+        found = changes(before["version"])
+        self.assertTrue(found["complete"])
+        self.assertEqual([(c["action"], c["arns"]) for c in found["changes"]], [
+            ("CreateListener", sorted([self.lb, self.tg])),
+            ("RegisterTargets", [self.tg]),
+        ])
+        self.elbv2.delete_listener(ListenerArn=listener)
+        self.assertEqual([c["arns"] for c in changes(found["version"])["changes"]], [[listener]])
+        self.assertEqual(changes(found["version"] + 1)["changes"], [])
+        self.assertFalse(changes(-control.CHANGE_LOG_SIZE - 5)["complete"])
+
     def test_unknown_path_is_404_and_others_pass(self) -> None:
         self.assertEqual(wsgi("GET", "/_cpl/nothing")[0], "404 Not Found")
         self.assertIsNone(control.handle({"PATH_INFO": "/moto-api/"}, lambda *_: None))

@@ -27,11 +27,30 @@ interface NlbInterface extends LoadBalancerAddress {
   loadBalancerArn: string;
 }
 
-/** `ELB net/<name>/<id>`: how AWS describes an NLB's interfaces (tools match on it). */
+/**
+ * `ELB net/<name>/<id>`: how AWS describes an NLB's interfaces (tools match on it). moto writes `app/` into
+ * every load balancer's ARN, NLBs' too (docs/emulator.md), so the type segment is not trusted.
+ */
 export const interfaceDescription = (loadBalancerArn: string): string => {
-  const [, name = '', id = ''] = /loadbalancer\/net\/([^/]+)\/([^/]+)$/.exec(loadBalancerArn) ?? [];
-  return `ELB net/${name}/${id}`;
+  const match = /:loadbalancer\/(?:net|app)\/([^/]+)\/([^/]+)$/.exec(loadBalancerArn);
+  if (!match) throw new Error(`${JSON.stringify(loadBalancerArn)} is not the ARN of a load balancer`);
+  return `ELB net/${match[1]}/${match[2]}`;
 };
+
+/** Every private address of the VPC's interfaces (primary and secondary): what a new NLB address must not be. */
+async function takenAddresses(ec2: EC2Client, subnetIds: readonly string[]): Promise<Set<string>> {
+  const taken = new Set<string>();
+  let NextToken: string | undefined;
+  do {
+    const page = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'subnet-id', Values: [...subnetIds] }], NextToken }));
+    for (const eni of page.NetworkInterfaces ?? []) for (const ip of eni.PrivateIpAddresses ?? []) if (ip.PrivateIpAddress) taken.add(ip.PrivateIpAddress);
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return taken;
+}
+
+/** Attempts at an address no other interface holds (moto picks at random and does not check: in a /18, 200 NLBs collide). */
+const CREATE_ATTEMPTS = 5;
 
 async function listInterfaces(ec2: EC2Client): Promise<NlbInterface[]> {
   const found: NlbInterface[] = [];
@@ -64,25 +83,39 @@ export async function syncInterfaces(ec2: EC2Client, loadBalancers: readonly Loa
   const kept: NlbInterface[] = [];
   const stale: NlbInterface[] = [];
   const seen = new Set<string>();
+  const keptAddresses = new Set<string>();
   for (const eni of existing) {
     const key = `${eni.loadBalancerArn} ${eni.subnetId}`;
-    if (wanted.has(key) && !seen.has(key)) {
+    // An address two interfaces share (made before duplicates were refused) is given up and made again.
+    if (wanted.has(key) && !seen.has(key) && !keptAddresses.has(eni.address)) {
       kept.push({ ...eni, zone: wanted.get(key)!.zone });
       seen.add(key);
+      keptAddresses.add(eni.address);
     } else stale.push(eni);
   }
   const missing = [...wanted.entries()].filter(([key]) => !seen.has(key)).map(([, value]) => value);
+  const taken = missing.length > 0 ? await takenAddresses(ec2, [...new Set(missing.map((m) => m.subnetId))]) : new Set<string>();
+  // Addresses this pass hands out (creations run in parallel).
+  const claimed = new Set<string>();
   const created = await mapLimit(missing, 8, async ({ lb, subnetId, zone }) => {
-    const result = await ec2.send(
-      new CreateNetworkInterfaceCommand({
-        SubnetId: subnetId,
-        Description: interfaceDescription(lb.arn),
-        TagSpecifications: [{ ResourceType: 'network-interface', Tags: [{ Key: NLB_ENI_TAG, Value: lb.arn }] }],
-      }),
-    );
-    const eni = result.NetworkInterface;
-    if (!eni?.NetworkInterfaceId || !eni.PrivateIpAddress) throw new Error(`CreateNetworkInterface in ${subnetId} for ${lb.arn} returned no address`);
-    return { id: eni.NetworkInterfaceId, loadBalancerArn: lb.arn, subnetId, zone, address: eni.PrivateIpAddress };
+    for (let attempt = 1; ; attempt++) {
+      const result = await ec2.send(
+        new CreateNetworkInterfaceCommand({
+          SubnetId: subnetId,
+          Description: interfaceDescription(lb.arn),
+          TagSpecifications: [{ ResourceType: 'network-interface', Tags: [{ Key: NLB_ENI_TAG, Value: lb.arn }] }],
+        }),
+      );
+      const eni = result.NetworkInterface;
+      if (!eni?.NetworkInterfaceId || !eni.PrivateIpAddress) throw new Error(`CreateNetworkInterface in ${subnetId} for ${lb.arn} returned no address`);
+      const address = eni.PrivateIpAddress;
+      const duplicate = claimed.has(address) || taken.has(address);
+      if (!duplicate || attempt >= CREATE_ATTEMPTS) {
+        claimed.add(address);
+        return { id: eni.NetworkInterfaceId, loadBalancerArn: lb.arn, subnetId, zone, address };
+      }
+      await ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId }));
+    }
   });
   await mapLimit(stale, 8, (eni) =>
     ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.id })).catch((error: unknown) => {

@@ -38,28 +38,51 @@ const attributeMap = (attributes: { Key?: string; Value?: string }[] | undefined
 
 const isNotFound = (error: unknown): boolean => /NotFound/.test((error as { name?: string }).name ?? '');
 
-/** Every network load balancer with its listeners and attributes (one gone mid-read is left out). */
-export async function readLoadBalancers(elbv2: ElasticLoadBalancingV2Client): Promise<LoadBalancerState[]> {
+const toState = (lb: {
+  LoadBalancerArn?: string;
+  LoadBalancerName?: string;
+  DNSName?: string;
+  State?: { Code?: string };
+  Type?: string;
+  AvailabilityZones?: { SubnetId?: string; ZoneName?: string }[];
+}): LoadBalancerState => ({
+  arn: lb.LoadBalancerArn ?? '',
+  name: lb.LoadBalancerName ?? '',
+  dnsName: lb.DNSName ?? '',
+  state: lb.State?.Code ?? 'unknown',
+  type: lb.Type ?? '',
+  subnets: (lb.AvailabilityZones ?? []).flatMap((az) => (az.SubnetId && az.ZoneName ? [{ subnetId: az.SubnetId, zone: az.ZoneName }] : [])),
+  attributes: {},
+  listeners: [],
+});
+
+/** Network load balancers, without listeners and attributes: all of them, or the ones named (gone ones left out). */
+export async function describeLoadBalancers(elbv2: ElasticLoadBalancingV2Client, arns?: readonly string[]): Promise<LoadBalancerState[]> {
   const found: LoadBalancerState[] = [];
+  if (arns) {
+    // One by one: a batch naming one deleted NLB fails whole.
+    await mapLimit(arns, PARALLEL_READS, async (arn) => {
+      try {
+        const page = await elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }));
+        for (const lb of page.LoadBalancers ?? []) if (lb.Type === 'network' && lb.LoadBalancerArn) found.push(toState(lb));
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    });
+    return found;
+  }
   let Marker: string | undefined;
   do {
     const page = await elbv2.send(new DescribeLoadBalancersCommand({ Marker, PageSize: 400 }));
-    for (const lb of page.LoadBalancers ?? []) {
-      if (lb.Type !== 'network' || !lb.LoadBalancerArn) continue;
-      found.push({
-        arn: lb.LoadBalancerArn,
-        name: lb.LoadBalancerName ?? '',
-        dnsName: lb.DNSName ?? '',
-        state: lb.State?.Code ?? 'unknown',
-        type: lb.Type,
-        subnets: (lb.AvailabilityZones ?? []).flatMap((az) => (az.SubnetId && az.ZoneName ? [{ subnetId: az.SubnetId, zone: az.ZoneName }] : [])),
-        attributes: {},
-        listeners: [],
-      });
-    }
+    for (const lb of page.LoadBalancers ?? []) if (lb.Type === 'network' && lb.LoadBalancerArn) found.push(toState(lb));
     Marker = page.NextMarker;
   } while (Marker);
-  const complete = await mapLimit(found, PARALLEL_READS, async (lb) => {
+  return found;
+}
+
+/** Fills in each NLB's listeners and attributes; an NLB gone meanwhile is left out. */
+export async function readLoadBalancerDetails(elbv2: ElasticLoadBalancingV2Client, loadBalancers: readonly LoadBalancerState[]): Promise<LoadBalancerState[]> {
+  const complete = await mapLimit(loadBalancers, PARALLEL_READS, async (lb) => {
     try {
       const [listeners, attributes] = await Promise.all([
         elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.arn })),
@@ -79,6 +102,11 @@ export async function readLoadBalancers(elbv2: ElasticLoadBalancingV2Client): Pr
     }
   });
   return complete.filter((lb): lb is LoadBalancerState => lb !== undefined);
+}
+
+/** Every network load balancer with its listeners and attributes. */
+export async function readLoadBalancers(elbv2: ElasticLoadBalancingV2Client): Promise<LoadBalancerState[]> {
+  return readLoadBalancerDetails(elbv2, await describeLoadBalancers(elbv2));
 }
 
 /** The target groups named in `arns` (those listeners use) with attributes and registered targets. */

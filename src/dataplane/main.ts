@@ -17,13 +17,13 @@ import { statePaths } from '../devenv/paths.ts';
 import { settings } from '../devenv/settings.ts';
 import { vpcResolver } from '../devenv/vpc/fabric-commands.ts';
 import { serveTcpToUnix } from '../devenv/vpc/relay.ts';
-import { syncElbAddresses, syncInterfaces } from './addresses.ts';
-import { readInstances, readLoadBalancers, readSubnets, readTargetGroups } from './aws.ts';
+import { syncElbAddresses } from './addresses.ts';
 import { serveDns } from './dns-server.ts';
 import { startHealthChecks, type CheckedGroup } from './health/checker.ts';
-import { desiredDataPlane, resolveTarget, type LoadBalancerAddress, type LoadBalancerState, type NetworkFacts, type TargetGroupState, type UsedGroup } from './model.ts';
+import { desiredDataPlane, resolveTarget, type NetworkFacts, type TargetGroupState, type UsedGroup } from './model.ts';
 import { renderRuleset } from './nft.ts';
 import { applyRuleset, endFlowsTo, removeRuleset } from './nft-apply.ts';
+import { createObserved, type Snapshot } from './observed.ts';
 import { nlbPaths } from './paths.ts';
 import { startPoller } from './poller.ts';
 import { startProxies } from './proxy.ts';
@@ -37,13 +37,8 @@ const endpoint = `http://${settings.host}:${settings.ports.emulator}`;
 const clients = createAwsClients({ region: aws.region, endpoint, credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey } });
 const resolverAddress = vpcResolver(settings.vpcCidr);
 
-interface Observed {
-  loadBalancers: LoadBalancerState[];
-  groups: TargetGroupState[];
-  addresses: Map<string, LoadBalancerAddress[]>;
-  facts: NetworkFacts;
-}
-let observed: Observed | undefined;
+const observed = createObserved(clients, aws.vpcId);
+let snapshot: Snapshot | undefined;
 
 /** Addresses real namespaces hold (hosts.json, rewritten by the vpc supervisor every 2 s); re-read at most every second. */
 let realHosts = { set: new Set<string>(), readAt: 0 };
@@ -65,45 +60,35 @@ const applySerially = (): Promise<void> => (applying = applying.then(apply, appl
 
 const health = startHealthChecks({
   // Checks leave from an NLB address in the target's zone, as AWS's nodes check from their own.
-  sourceAddress: (zone) => [...(observed?.addresses.values() ?? [])].flat().find((address) => address.zone === zone)?.address,
+  sourceAddress: (zone) => [...(snapshot?.addresses.values() ?? [])].flat().find((address) => address.zone === zone)?.address,
   isSimulated,
   emulatorEndpoint: endpoint,
   onChange: () => void applySerially().catch((error: unknown) => log(`apply after a health change: ${(error as Error).message}`)),
   log,
 });
 
-let subnets: NetworkFacts['subnets'] = [];
-let subnetsReadAt = 0;
 let dnsTable = new Map<string, string[]>();
 const proxies = startProxies(log);
 
 /** Draining targets of groups that end their flows when the delay is over: "group key" → where flows go. */
 const draining = new Map<string, { address: string; port: number; protocols: ('tcp' | 'udp')[] }>();
 
-async function read(): Promise<void> {
-  const loadBalancers = await readLoadBalancers(clients.elbv2);
-  const addresses = await syncInterfaces(clients.ec2, loadBalancers);
-  const groupArns = [...new Set(loadBalancers.flatMap((lb) => lb.listeners.flatMap((listener) => listener.targetGroupArn ?? [])))];
-  const groups = await readTargetGroups(clients.elbv2, groupArns);
-  const instanceIds = [...new Set(groups.filter((g) => g.targetType === 'instance').flatMap((g) => g.targets.map((t) => t.id)))];
-  if (Date.now() - subnetsReadAt > 30_000) {
-    subnets = await readSubnets(clients.ec2, aws.vpcId);
-    subnetsReadAt = Date.now();
-  }
-  const instances = await readInstances(clients.ec2, instanceIds);
-  observed = { loadBalancers, groups, addresses, facts: { instances, subnets } };
+/** After a read: forwards from the new picture, and ends drained flows where the group asks for it. */
+async function afterRead(): Promise<void> {
+  snapshot = observed.snapshot();
   await applySerially();
-  await endDrainedFlows(groups, observed.facts);
+  await endDrainedFlows(snapshot.groups, snapshot.facts);
 }
 
 /** Computes what to forward from the last read and the current health, and applies it. */
 async function apply(): Promise<void> {
-  if (!observed) return;
-  const compute = () => desiredDataPlane(observed!.loadBalancers, observed!.groups, observed!.addresses, observed!.facts, (arn) => health.healthy(arn));
+  const seen = snapshot;
+  if (!seen) return;
+  const compute = () => desiredDataPlane(seen.loadBalancers, seen.groups, seen.addresses, seen.facts, (arn) => health.healthy(arn));
   // The checks follow the groups in use; computed again so what they know now counts at once (simulated targets).
-  health.update(checkedGroups(compute().groups, observed.groups));
+  health.update(checkedGroups(compute().groups, seen.groups));
   const desired = compute();
-  const wantedAddresses = new Set([resolverAddress, ...[...observed.addresses.values()].flat().map((a) => a.address)]);
+  const wantedAddresses = new Set([resolverAddress, ...[...seen.addresses.values()].flat().map((a) => a.address)]);
   await syncElbAddresses(wantedAddresses);
   if (await applyRuleset(renderRuleset(desired.listeners))) {
     const targets = desired.listeners.reduce((sum, listener) => sum + listener.targets.length, 0);
@@ -165,7 +150,18 @@ async function main(): Promise<void> {
   await syncElbAddresses(new Set([resolverAddress]));
   const dns = await serveDns(resolverAddress, (name) => dnsTable.get(name));
   closers.push(() => dns.close());
-  const poller = startPoller({ endpoint, read, log });
+  const poller = startPoller({
+    endpoint,
+    full: async () => {
+      await observed.full();
+      await afterRead();
+    },
+    changed: async (changes) => {
+      await observed.changed(changes);
+      await afterRead();
+    },
+    log,
+  });
   stopPolling = () => poller.stop();
   await poller.ready;
   rmSync(paths.healthSocket, { force: true });

@@ -25,8 +25,17 @@ const timeoutObject = (protocol: Protocol, seconds: number): string =>
     : `  ct timeout ${timeoutName(protocol, seconds)} { protocol udp; l3proto ip; policy = { unreplied: ${seconds}, replied: ${seconds} }; }`;
 
 /** The listeners nftables forwards: not PPv2 ones (the userspace proxy serves those), only ones with targets. */
-export const kernelForwarded = (listeners: readonly ForwardedListener[]): ForwardedListener[] =>
-  listeners.filter((listener) => !listener.proxyProtocolV2 && listener.targets.length > 0);
+export const kernelForwarded = (listeners: readonly ForwardedListener[]): ForwardedListener[] => {
+  // One entry per address . protocol . port: a duplicate key would fail the whole transaction (two NLBs can
+  // only share an address by an emulator mistake; the first keeps it).
+  const seen = new Set<string>();
+  return listeners.filter((listener) => {
+    const key = `${listener.address} ${listener.protocol} ${listener.port}`;
+    if (listener.proxyProtocolV2 || listener.targets.length === 0 || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+};
 
 const listenerChain = (listener: ForwardedListener, index: number, snatMark: number | undefined): string[] => {
   const { protocol, targets } = listener;

@@ -1,12 +1,14 @@
 /**
- * When the data plane re-reads the emulator (ADR 0012): the plugin's change counter (`GET /_cpl/version`, bumped
- * by every mutating ELBv2/EC2 request) is polled every 250 ms and a read starts only when it moved (or the
- * emulator restarted: another boot id); a full read every 30 s anyway. An emulator without the counter is read
- * every second. One read at a time; a change seen during a read starts another right after it.
+ * When the data plane re-reads the emulator (ADR 0012): every 250 ms it asks the plugin what changed since the
+ * version it has applied (`GET /_cpl/changes?since=N`: each mutating ELBv2/EC2 request with the ARNs it named)
+ * and re-reads just that; a full read at start, every 30 s, after an emulator restart (another boot id) or when
+ * the plugin's log no longer reaches back far enough. An emulator without the plugin is read in full every second.
  */
+import type { Change } from './changes.ts';
+
 const POLL_MS = 250;
 const FULL_READ_MS = 30_000;
-const WITHOUT_COUNTER_MS = 1000;
+const WITHOUT_PLUGIN_MS = 1000;
 
 export interface Poller {
   /** Resolves after the first successful read. */
@@ -14,46 +16,64 @@ export interface Poller {
   stop(): void;
 }
 
-export async function fetchVersion(endpoint: string): Promise<string | undefined> {
-  const response = await fetch(`${endpoint}/_cpl/version`, { signal: AbortSignal.timeout(2000) });
-  if (response.status === 404) return undefined;
-  if (!response.ok) throw new Error(`GET ${endpoint}/_cpl/version: HTTP ${response.status}`);
-  const body = (await response.json()) as { version?: number; boot?: string };
-  return `${body.boot ?? ''}:${body.version ?? 0}`;
+interface ChangesAnswer {
+  version: number;
+  boot: string;
+  complete: boolean;
+  changes: Change[];
 }
 
-export function startPoller(options: { endpoint: string; read: () => Promise<void>; log: (line: string) => void }): Poller {
-  let seen: string | undefined = 'none yet';
-  let lastRead = 0;
+/** The plugin's answer, or undefined when the emulator has no plugin. */
+export async function fetchChanges(endpoint: string, since: number): Promise<ChangesAnswer | undefined> {
+  const response = await fetch(`${endpoint}/_cpl/changes?since=${since}`, { signal: AbortSignal.timeout(2000) });
+  if (response.status === 404) return undefined;
+  if (!response.ok) throw new Error(`GET ${endpoint}/_cpl/changes: HTTP ${response.status}`);
+  return (await response.json()) as ChangesAnswer;
+}
+
+export function startPoller(options: {
+  endpoint: string;
+  full: () => Promise<void>;
+  changed: (changes: readonly Change[]) => Promise<void>;
+  log: (line: string) => void;
+}): Poller {
+  let applied: { boot: string; version: number } | undefined;
+  let lastFull = 0;
   let stopped = false;
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
+  const full = async (answer: ChangesAnswer | undefined): Promise<void> => {
+    await options.full();
+    // The version read before the read started: a change during the read is listed again next time.
+    applied = answer && { boot: answer.boot, version: answer.version };
+    lastFull = Date.now();
+    markReady();
+  };
+
   const tick = async (): Promise<void> => {
-    let version: string | undefined;
-    try {
-      version = await fetchVersion(options.endpoint);
-    } catch (error) {
-      options.log(`change counter: ${(error as Error).message}`);
+    const answer = await fetchChanges(options.endpoint, applied?.version ?? 0);
+    if (!answer) {
+      if (Date.now() - lastFull >= WITHOUT_PLUGIN_MS) await full(undefined);
       return;
     }
-    const due = version === undefined ? Date.now() - lastRead >= WITHOUT_COUNTER_MS : version !== seen || Date.now() - lastRead >= FULL_READ_MS;
-    if (!due) return;
-    try {
-      await options.read();
-      // The version read before the read started: a change during the read is seen at the next tick.
-      seen = version;
-      lastRead = Date.now();
-      markReady();
-    } catch (error) {
-      options.log(`read failed: ${(error as Error).message}`);
+    if (!applied || answer.boot !== applied.boot || !answer.complete || Date.now() - lastFull >= FULL_READ_MS) {
+      await full(answer);
+      return;
     }
+    if (answer.changes.length === 0) return;
+    await options.changed(answer.changes);
+    applied = { boot: answer.boot, version: answer.version };
   };
 
   const loop = async (): Promise<void> => {
     while (!stopped) {
       const started = Date.now();
-      await tick();
+      try {
+        await tick();
+      } catch (error) {
+        options.log(`read failed: ${(error as Error).message}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, POLL_MS - (Date.now() - started))));
     }
   };

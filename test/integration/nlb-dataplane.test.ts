@@ -257,6 +257,74 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
     expect(nlbAddresses).not.toContain(bastionIp);
   });
 
+  it('proxy_protocol_v2: the target reads a PPv2 header with the bastion as source and the NLB address as destination', async () => {
+    // Any image other than agnhost runs the stand-in podserver, which echoes TCP that is not HTTP: it sends back
+    // exactly what the NLB sent it, header included.
+    await env.apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'echo' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'echo' } },
+          template: {
+            metadata: { labels: { app: 'echo' } },
+            spec: { nodeSelector: testLabel, terminationGracePeriodSeconds: 1, containers: [{ name: 'echo', image: 'busybox', ports: [{ containerPort: 9000 }] }] },
+          },
+        },
+      },
+    });
+    await env.core.createNamespacedService({
+      namespace: ns.name,
+      body: {
+        metadata: {
+          name: 'ppv2',
+          annotations: {
+            [`${ANNOTATION}scheme`]: 'internal',
+            [`${ANNOTATION}nlb-target-type`]: 'ip',
+            [`${ANNOTATION}proxy-protocol`]: '*',
+            [`${ANNOTATION}attributes`]: 'load_balancing.cross_zone.enabled=true',
+          },
+        },
+        spec: { type: 'LoadBalancer', selector: { app: 'echo' }, ports: [{ port: 9000, targetPort: 9000, protocol: 'TCP' }] },
+      },
+    });
+    const name = await waitFor(
+      async () => (await env.core.readNamespacedService({ name: 'ppv2', namespace: ns.name })).status?.loadBalancer?.ingress?.[0]?.hostname,
+      { description: 'Service ppv2 gets its NLB', timeoutMs: 120_000 },
+    );
+    const exchange = async (): Promise<string> =>
+      (
+        await vpcExec([
+          process.execPath,
+          '-e',
+          `const net = require('node:net');
+           require('node:dns').lookup(process.argv[1], { family: 4 }, (e, address) => {
+             if (e) { console.log('ERR ' + e.message); return; }
+             const socket = net.connect(9000, address, () => socket.write('hello'));
+             let got = Buffer.alloc(0);
+             const timer = setTimeout(() => { console.log('ERR timeout ' + got.toString('hex')); process.exit(0); }, 3000);
+             socket.on('data', (d) => { got = Buffer.concat([got, d]); if (got.length >= 33) { clearTimeout(timer); console.log(address + ' ' + got.toString('hex')); process.exit(0); } });
+             socket.on('error', (err) => { console.log('ERR ' + err.message); process.exit(0); });
+           });`,
+          name,
+        ])
+      ).stdout.trim();
+    const answer = await waitFor(async () => {
+      const line = await exchange();
+      return line.startsWith('ERR') ? undefined : line;
+    }, { description: `an echo through ${name}`, timeoutMs: 90_000 });
+    const [nlbAddress, hex] = answer.split(' ') as [string, string];
+    const bytes = Buffer.from(hex, 'hex');
+    const ipv4 = (offset: number) => [...bytes.subarray(offset, offset + 4)].join('.');
+    expect(bytes.subarray(0, 12).toString('hex')).toBe('0d0a0d0a000d0a515549540a');
+    expect([bytes[12], bytes[13], bytes.readUInt16BE(14)]).toEqual([0x21, 0x11, 12]);
+    expect(ipv4(16)).toBe(bastionIp);
+    expect(ipv4(20)).toBe(nlbAddress);
+    expect(bytes.readUInt16BE(26)).toBe(9000);
+    expect(bytes.subarray(28).toString()).toBe('hello');
+  });
+
   it('deregistration: an open connection to a deregistered target keeps working while new connections avoid it', async () => {
     const pods = await readyPods(4);
     await hostnamesThrough(ipName, 4);

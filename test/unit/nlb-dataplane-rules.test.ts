@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addressCommands, interfaceDescription } from '../../src/dataplane/addresses.ts';
+import { loadBalancerOfListener, rereadFor, type Change } from '../../src/dataplane/changes.ts';
 import { ANSWER_TTL, answer, buildQuery, readResponse } from '../../src/dataplane/dns.ts';
 import type { ForwardedListener } from '../../src/dataplane/model.ts';
 import { renderRuleset } from '../../src/dataplane/nft.ts';
@@ -71,6 +72,12 @@ describe('nftables ruleset', () => {
     expect(renderRuleset([l])).not.toContain('vmap');
   });
 
+  it('an address . protocol . port twice (an emulator handing one address out twice) is forwarded once, the first kept', () => {
+    const rules = renderRuleset([listener(), listener({ loadBalancerArn: 'other', targets: [{ address: '10.0.64.99', port: 1 }] })]);
+    expect(rules.match(/: jump l\d+/g)).toHaveLength(1);
+    expect(rules).not.toContain('10.0.64.99');
+  });
+
   it('is the same text for the same listeners in any order (applied only when it changes)', () => {
     const a = listener({ address: '10.0.64.200' });
     const b = listener({ address: '10.0.128.200', idleTimeoutSeconds: 600 });
@@ -126,5 +133,27 @@ describe('NLB addresses', () => {
       'addr add 10.0.64.200/32 dev lo label lo:elb',
       'addr del 10.0.64.9/32 dev lo',
     ]);
+  });
+});
+
+describe('what a change re-reads', () => {
+  const lb = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/web/50dc6c495c0c9188';
+  const tg = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/73e2d6bc24d8a067';
+  const listenerArn = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/web/50dc6c495c0c9188/f2f7dc8efc522ab2';
+  const change = (action: string, arns: string[], service = 'elbv2'): Change => ({ version: 1, service, action, arns });
+
+  it.each<[string, Change[], { discover: boolean; loadBalancers: string[]; targetGroups: string[]; instances: boolean }]>([
+    ['RegisterTargets: the group', [change('RegisterTargets', [tg])], { discover: false, loadBalancers: [], targetGroups: [tg], instances: false }],
+    ['CreateListener: its NLB and group', [change('CreateListener', [lb, tg])], { discover: false, loadBalancers: [lb], targetGroups: [tg], instances: false }],
+    ['DeleteListener: the NLB its ARN names', [change('DeleteListener', [listenerArn])], { discover: false, loadBalancers: [lb], targetGroups: [], instances: false }],
+    ['CreateLoadBalancer: list the NLBs again', [change('CreateLoadBalancer', [])], { discover: true, loadBalancers: [], targetGroups: [], instances: false }],
+    ['an EC2 change: instance addresses', [change('RunInstances', [], 'ec2')], { discover: false, loadBalancers: [], targetGroups: [], instances: true }],
+  ])('%s', (_name, changes, expected) => {
+    const reread = rereadFor(changes);
+    expect({ ...reread, loadBalancers: [...reread.loadBalancers], targetGroups: [...reread.targetGroups] }).toEqual(expected);
+  });
+
+  it('a listener ARN names its load balancer', () => {
+    expect(loadBalancerOfListener(listenerArn)).toBe(lb);
   });
 });

@@ -1,0 +1,92 @@
+/**
+ * The data plane's picture of the emulator (ADR 0012): load balancers with listeners and attributes, the target
+ * groups listeners use, instance addresses, subnets and the NLBs' own interfaces. A full read fills it; after
+ * that, the changes the plugin lists re-read only what they named (changes.ts).
+ */
+import type { AwsClients } from '../cloud/clients.ts';
+import { syncInterfaces } from './addresses.ts';
+import { describeLoadBalancers, readInstances, readLoadBalancerDetails, readSubnets, readTargetGroups } from './aws.ts';
+import { rereadFor, type Change } from './changes.ts';
+import type { LoadBalancerAddress, LoadBalancerState, NetworkFacts, TargetGroupState } from './model.ts';
+
+export interface Snapshot {
+  loadBalancers: LoadBalancerState[];
+  groups: TargetGroupState[];
+  addresses: Map<string, LoadBalancerAddress[]>;
+  facts: NetworkFacts;
+}
+
+export function createObserved(clients: AwsClients, vpcId: string) {
+  const loadBalancers = new Map<string, LoadBalancerState>();
+  const groups = new Map<string, TargetGroupState>();
+  let instances: NetworkFacts['instances'] = new Map();
+  let subnets: NetworkFacts['subnets'] = [];
+  let addresses = new Map<string, LoadBalancerAddress[]>();
+
+  const groupsInUse = (): Set<string> =>
+    new Set([...loadBalancers.values()].flatMap((lb) => lb.listeners.flatMap((listener) => listener.targetGroupArn ?? [])));
+  const instanceIds = (): string[] => [...new Set([...groups.values()].filter((g) => g.targetType === 'instance').flatMap((g) => g.targets.map((t) => t.id)))];
+
+  const readGroups = async (arns: readonly string[]): Promise<void> => {
+    const found = await readTargetGroups(clients.elbv2, arns);
+    for (const arn of arns) groups.delete(arn);
+    for (const group of found) groups.set(group.arn, group);
+  };
+  /** Groups no listener uses any more are forgotten; ones newly used are read. */
+  const followListeners = async (): Promise<void> => {
+    const used = groupsInUse();
+    for (const arn of groups.keys()) if (!used.has(arn)) groups.delete(arn);
+    const fresh = [...used].filter((arn) => !groups.has(arn));
+    if (fresh.length > 0) await readGroups(fresh);
+  };
+
+  return {
+    snapshot: (): Snapshot => ({ loadBalancers: [...loadBalancers.values()], groups: [...groups.values()], addresses, facts: { instances, subnets } }),
+
+    async full(): Promise<void> {
+      const described = await readLoadBalancerDetails(clients.elbv2, await describeLoadBalancers(clients.elbv2));
+      loadBalancers.clear();
+      for (const lb of described) loadBalancers.set(lb.arn, lb);
+      groups.clear();
+      await readGroups([...groupsInUse()]);
+      subnets = await readSubnets(clients.ec2, vpcId);
+      instances = await readInstances(clients.ec2, instanceIds());
+      addresses = await syncInterfaces(clients.ec2, [...loadBalancers.values()]);
+    },
+
+    /** Re-reads what `changes` named. */
+    async changed(changes: readonly Change[]): Promise<void> {
+      const reread = rereadFor(changes);
+      // A provisioning NLB turns active without a request: list again while one is.
+      const provisioning = [...loadBalancers.values()].some((lb) => lb.state === 'provisioning');
+      let lbSetChanged = false;
+      if (reread.discover || provisioning) {
+        const listed = await describeLoadBalancers(clients.elbv2);
+        const listedArns = new Set(listed.map((lb) => lb.arn));
+        for (const arn of [...loadBalancers.keys()]) {
+          if (listedArns.has(arn)) continue;
+          loadBalancers.delete(arn);
+          lbSetChanged = true;
+        }
+        for (const lb of listed) {
+          const known = loadBalancers.get(lb.arn);
+          if (!known || known.state !== lb.state || JSON.stringify(known.subnets) !== JSON.stringify(lb.subnets)) reread.loadBalancers.add(lb.arn);
+        }
+      }
+      if (reread.loadBalancers.size > 0) {
+        const arns = [...reread.loadBalancers];
+        const described = await readLoadBalancerDetails(clients.elbv2, await describeLoadBalancers(clients.elbv2, arns));
+        for (const arn of arns) loadBalancers.delete(arn);
+        for (const lb of described) loadBalancers.set(lb.arn, lb);
+        lbSetChanged = true;
+      }
+      const used = groupsInUse();
+      const named = [...reread.targetGroups].filter((arn) => used.has(arn));
+      if (named.length > 0) await readGroups(named);
+      await followListeners();
+      const known = new Set(instances.keys());
+      if (reread.instances || instanceIds().some((id) => !known.has(id))) instances = await readInstances(clients.ec2, instanceIds());
+      if (lbSetChanged) addresses = await syncInterfaces(clients.ec2, [...loadBalancers.values()]);
+    },
+  };
+}
