@@ -59,6 +59,23 @@ describe('SecurityGroupCloud.apply: the request of each action kind', () => {
     if (action.kind === 'CreateSecurityGroup') expect(created.get('sg:managed')).toBe('sg-new');
   });
 
+  it('the backend group: concurrent reconciles of new Services create it once; one made elsewhere meanwhile is found by its tags', async () => {
+    ec2.on(CreateSecurityGroupCommand).resolves({ GroupId: 'sg-b' });
+    const cloud = new SecurityGroupCloud(new EC2Client({}), 'c1');
+    const create: SecurityGroupAction = { kind: 'CreateSecurityGroup', key: 'sg:backend', spec: { name: 'k8s-traffic-c1-0123456789', description: 'd', tags: {} } };
+    const created = [new Map<string, string>(), new Map<string, string>()];
+    await Promise.all(created.map((map) => cloud.apply('vpc-1', [create], map)));
+    expect(created.map((map) => map.get('sg:backend'))).toEqual(['sg-b', 'sg-b']);
+    expect(requests().map(([op]) => op)).toEqual(['CreateSecurityGroup']);
+
+    ec2.reset();
+    ec2.on(CreateSecurityGroupCommand).rejects(Object.assign(new Error('exists'), { name: 'InvalidGroup.Duplicate' }));
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-other-process' }] });
+    const map = new Map<string, string>();
+    await new SecurityGroupCloud(new EC2Client({}), 'c1').apply('vpc-1', [create], map);
+    expect(map.get('sg:backend')).toBe('sg-other-process');
+  });
+
   it('a rule already there or already gone is not an error (a retried plan)', async () => {
     const duplicate = Object.assign(new Error('exists'), { name: 'InvalidPermission.Duplicate' });
     const missing = Object.assign(new Error('gone'), { name: 'InvalidPermission.NotFound' });

@@ -7,9 +7,10 @@ import {
 } from '@aws-sdk/client-ec2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BACKEND_KEY, type GroupRef, type SecurityGroupAction as Action } from '../../core/security-group-plan.ts';
-import { cidrFamily, NODE_RULE_DESCRIPTION, type IngressRule, type PortRule } from '../../core/security-groups.ts';
+import { cidrFamily, NODE_RULE_DESCRIPTION, type IngressRule, type PortRule, type SecurityGroupSpec } from '../../core/security-groups.ts';
 import { errorName, ignoring } from '../elbv2/sdk.ts';
 import type { SecurityGroupParts } from './parts.ts';
+import { backendGroupId } from './read.ts';
 
 /**
  * A DependencyViolation on delete (a network interface of the just-deleted NLB still holds the group) is
@@ -56,13 +57,36 @@ const nodePermission = (source: string) => (r: PortRule): IpPermission => ({
   UserIdGroupPairs: [{ GroupId: source, Description: NODE_RULE_DESCRIPTION }],
 });
 
-const createSecurityGroup: Applier<'CreateSecurityGroup'> = async ({ key, spec }, run) => {
+async function create(spec: SecurityGroupSpec, run: ApplyRun): Promise<string> {
   const tags = Object.entries(spec.tags).map(([Key, Value]) => ({ Key, Value }));
   const result = await run.client.send(
     new CreateSecurityGroupCommand({ GroupName: spec.name, Description: spec.description, VpcId: run.vpcId, TagSpecifications: [{ ResourceType: 'security-group', Tags: tags }] }),
   );
-  run.created.set(key, result.GroupId!);
-  if (key === BACKEND_KEY) run.known.backendId = result.GroupId!;
+  return result.GroupId!;
+}
+
+/**
+ * The cluster's one backend group, whichever reconcile gets there first: reconciles of new Services run
+ * concurrently and each planned its create (the LBC holds a mutex here). A group of that name made meanwhile
+ * (by another process) is found by its tags.
+ */
+function ensureBackend(spec: SecurityGroupSpec, run: ApplyRun): Promise<string> {
+  if (run.known.backendId) return Promise.resolve(run.known.backendId);
+  run.known.backendCreate ??= (async () => {
+    try {
+      run.known.backendId = await create(spec, run);
+    } catch (error) {
+      if (errorName(error) !== 'InvalidGroup.Duplicate' || !(await backendGroupId(run))) throw error;
+    } finally {
+      run.known.backendCreate = undefined;
+    }
+    return run.known.backendId!;
+  })();
+  return run.known.backendCreate;
+}
+
+const createSecurityGroup: Applier<'CreateSecurityGroup'> = async ({ key, spec }, run) => {
+  run.created.set(key, key === BACKEND_KEY ? await ensureBackend(spec, run) : await create(spec, run));
 };
 
 const authorizeIngress: Applier<'AuthorizeIngress'> = async ({ group, rules }, run) => {

@@ -9,6 +9,8 @@ export interface SecurityGroupParts {
   known: {
     /** The backend group once found or created; forgotten when deleted. */
     backendId?: string | undefined;
+    /** The backend group's create in flight: concurrent reconciles of new Services share it. */
+    backendCreate?: Promise<string> | undefined;
     /** Node groups per target (instance ID or pod address), with when they were read. */
     nodeGroups: Map<string, { at: number; groups: string[] }>;
   };
