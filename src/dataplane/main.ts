@@ -160,6 +160,9 @@ async function main(): Promise<void> {
       await observed.changed(changes);
       await afterRead();
     },
+    idle: async () => {
+      if (await observed.drained()) await afterRead();
+    },
     log,
   });
   stopPolling = () => poller.stop();

@@ -27,10 +27,21 @@ export function createObserved(clients: AwsClients, vpcId: string) {
     new Set([...loadBalancers.values()].flatMap((lb) => lb.listeners.flatMap((listener) => listener.targetGroupArn ?? [])));
   const instanceIds = (): string[] => [...new Set([...groups.values()].filter((g) => g.targetType === 'instance').flatMap((g) => g.targets.map((t) => t.id)))];
 
+  // A draining target leaves DescribeTargetHealth when its delay ends, with no request to tell: its group is read
+  // again then (the delay counted from our read, so at most that late).
+  const drainEnds = new Map<string, number>();
   const readGroups = async (arns: readonly string[]): Promise<void> => {
     const found = await readTargetGroups(clients.elbv2, arns);
-    for (const arn of arns) groups.delete(arn);
-    for (const group of found) groups.set(group.arn, group);
+    for (const arn of arns) {
+      groups.delete(arn);
+      drainEnds.delete(arn);
+    }
+    for (const group of found) {
+      groups.set(group.arn, group);
+      if (!group.targets.some((target) => target.state === 'draining')) continue;
+      const delaySeconds = Number(group.attributes['deregistration_delay.timeout_seconds'] ?? 300);
+      drainEnds.set(group.arn, Date.now() + (Number.isFinite(delaySeconds) ? delaySeconds : 300) * 1000 + 1000);
+    }
   };
   /** Groups no listener uses any more are forgotten; ones newly used are read. */
   const followListeners = async (): Promise<void> => {
@@ -52,6 +63,15 @@ export function createObserved(clients: AwsClients, vpcId: string) {
       subnets = await readSubnets(clients.ec2, vpcId);
       instances = await readInstances(clients.ec2, instanceIds());
       addresses = await syncInterfaces(clients.ec2, [...loadBalancers.values()]);
+    },
+
+    /** Re-reads groups whose draining targets' delay is over; true when one was read. */
+    async drained(): Promise<boolean> {
+      const due = [...drainEnds].filter(([, end]) => end <= Date.now()).map(([arn]) => arn);
+      if (due.length === 0) return false;
+      await readGroups(due.filter((arn) => groups.has(arn)));
+      for (const arn of due) if (!groups.has(arn)) drainEnds.delete(arn);
+      return true;
     },
 
     /** Re-reads what `changes` named. */

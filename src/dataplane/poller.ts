@@ -1,13 +1,16 @@
 /**
  * When the data plane re-reads the emulator (ADR 0012): every 250 ms it asks the plugin what changed since the
  * version it has applied (`GET /_cpl/changes?since=N`: each mutating ELBv2/EC2 request with the ARNs it named)
- * and re-reads just that; a full read at start, every 30 s, after an emulator restart (another boot id) or when
- * the plugin's log no longer reaches back far enough. An emulator without the plugin is read in full every second.
+ * and re-reads just that (`idle` runs when nothing changed: timed work such as drained groups); a full read at
+ * start, every 5 minutes as a safety net, after an emulator restart (another boot id) or when the plugin's log no
+ * longer reaches back far enough. An emulator without the plugin is read in full every second. (A full read of
+ * 200 NLBs takes the emulator ~13 s, during which no change applies: the design's 30 s would stall a change that
+ * often.)
  */
 import type { Change } from './changes.ts';
 
 const POLL_MS = 250;
-const FULL_READ_MS = 30_000;
+const FULL_READ_MS = 300_000;
 const WITHOUT_PLUGIN_MS = 1000;
 
 export interface Poller {
@@ -35,6 +38,7 @@ export function startPoller(options: {
   endpoint: string;
   full: () => Promise<void>;
   changed: (changes: readonly Change[]) => Promise<void>;
+  idle?: () => Promise<void>;
   log: (line: string) => void;
 }): Poller {
   let applied: { boot: string; version: number } | undefined;
@@ -61,7 +65,10 @@ export function startPoller(options: {
       await full(answer);
       return;
     }
-    if (answer.changes.length === 0) return;
+    if (answer.changes.length === 0) {
+      await options.idle?.();
+      return;
+    }
     await options.changed(answer.changes);
     applied = { boot: answer.boot, version: answer.version };
   };

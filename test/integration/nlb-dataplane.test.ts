@@ -354,4 +354,48 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
       mkdirSync(unreadyDir, { recursive: true });
     }
   });
+
+  it('deregistration_delay.connection_termination: when the delay (5 s) is over, the open connection is cut', async () => {
+    const pods = await readyPods(4);
+    const termName = await loadBalancerService(
+      'term',
+      {
+        [`${ANNOTATION}nlb-target-type`]: 'ip',
+        [`${ANNOTATION}attributes`]: 'load_balancing.cross_zone.enabled=true',
+        [`${ANNOTATION}target-group-attributes`]: 'deregistration_delay.timeout_seconds=5,deregistration_delay.connection_termination.enabled=true',
+      },
+      [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+    );
+    await hostnamesThrough(termName, 4);
+    const connection = keptConnection(termName);
+    try {
+      const target = await connection.get('/hostname');
+      writeFileSync(join(unreadyDir, target), '');
+      const pod = pods.find((p) => p.metadata!.name === target)!;
+      const groupArn = await tcpTargetGroupOf(termName);
+      await waitFor(
+        async () => {
+          const health = await env.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: groupArn }));
+          return health.TargetHealthDescriptions?.some((d) => d.Target?.Id === pod.status!.podIP && d.TargetHealth?.State === 'draining');
+        },
+        { description: `${target} draining`, timeoutMs: 60_000 },
+      );
+      // Draining: the connection still works.
+      expect(await connection.get('/hostname')).toBe(target);
+      // After the delay the data plane deletes the flow's conntrack entry: the next request on it is answered by
+      // no one who knows the connection (reset), or the client had to open a new one.
+      const after = await waitFor(
+        async () => {
+          const answer = await connection.get('/hostname');
+          return answer === target ? undefined : answer;
+        },
+        { description: 'the kept connection cut after the delay', timeoutMs: 30_000, intervalMs: 1000 },
+      );
+      expect(after).toMatch(/^(ERR|NEWCONN) /);
+    } finally {
+      connection.close();
+      rmSync(unreadyDir, { recursive: true, force: true });
+      mkdirSync(unreadyDir, { recursive: true });
+    }
+  });
 });
