@@ -1,12 +1,14 @@
 /**
  * `<state>/vpc/hosts.json` (ADR 0012): the VPC addresses real namespaces hold (nodes, pods, the bastion), so the
  * NLB data plane tells real targets (health-checked) from simulated ones (kwok's, which nothing answers for).
- * Written by the vpc supervisor on each pass, atomically (write then rename).
+ * Cheap at any pod count: two `ip` commands per node (its eth0, and its routing table, which holds a /32 to each
+ * of its pods: fabric-commands.ts podCommands) and one for the bastion, never one per pod. Written atomically
+ * (write then rename) and only when it changed; the supervisor runs one pass at a time, 2 s apart.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 
 import { nlbPaths } from '../../dataplane/paths.ts';
-import { listNamespaces, podAddresses, runCommand } from './fabric.ts';
+import { listNamespaces, runCommand } from './fabric.ts';
 import { UPLINK, classifyNs } from './names.ts';
 
 export interface HostsFile {
@@ -15,25 +17,55 @@ export interface HostsFile {
   bastion: string[];
 }
 
-const addressesOf = async (ns: string): Promise<string[]> => {
-  const output = await runCommand(['ip', '-n', ns, '-j', '-4', 'addr', 'show', 'dev', UPLINK]).catch(() => '[]');
-  return (JSON.parse(output || '[]') as { addr_info?: { local?: string }[] }[]).flatMap((link) => link.addr_info ?? []).flatMap((info) => (info.local ? [info.local] : []));
+const ipJson = async <T>(ns: string, ...args: string[]): Promise<T[]> => {
+  const output = await runCommand(['ip', '-n', ns, '-j', '-4', ...args]).catch(() => '[]');
+  return JSON.parse(output || '[]') as T[];
 };
 
-/**
- * Writes what this environment's namespaces hold: nodes and the bastion asked (a few), pods from the fabric's
- * markers — asking each of hundreds of pod namespaces every pass spawned hundreds of `ip` processes a second.
- */
+const uplinkAddresses = async (ns: string): Promise<string[]> =>
+  (await ipJson<{ addr_info?: { local?: string }[] }>(ns, 'addr', 'show', 'dev', UPLINK)).flatMap((link) => link.addr_info ?? []).flatMap((info) => (info.local ? [info.local] : []));
+
+/** A node's pods: the host routes to its pods' veths (VPC-CNI style, `eni…`). */
+export const podRoutes = (routes: readonly { dst?: string; dev?: string }[]): string[] =>
+  routes.flatMap((route) => (route.dev?.startsWith('eni') && route.dst && /^\d+\.\d+\.\d+\.\d+$/.test(route.dst) ? [route.dst] : []));
+
+let written = '';
+
+/** Reads every node and the bastion of this environment and writes what they hold, when it changed. */
 export async function writeHostsFile(): Promise<HostsFile> {
-  const hosts: HostsFile = { nodes: [], pods: podAddresses(), bastion: [] };
+  const hosts: HostsFile = { nodes: [], pods: [], bastion: [] };
   for (const ns of await listNamespaces()) {
     const kind = classifyNs(ns)?.kind;
-    if (kind === 'node') hosts.nodes.push(...(await addressesOf(ns)));
-    else if (kind === 'bastion') hosts.bastion.push(...(await addressesOf(ns)));
+    if (kind === 'node') {
+      hosts.nodes.push(...(await uplinkAddresses(ns)));
+      hosts.pods.push(...podRoutes(await ipJson<{ dst?: string; dev?: string }>(ns, 'route', 'show')));
+    } else if (kind === 'bastion') hosts.bastion.push(...(await uplinkAddresses(ns)));
   }
   for (const list of Object.values(hosts)) list.sort();
-  const path = nlbPaths().hostsJson;
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(hosts)}\n`);
-  renameSync(`${path}.tmp`, path);
+  const text = `${JSON.stringify(hosts)}\n`;
+  if (text !== written) {
+    const path = nlbPaths().hostsJson;
+    writeFileSync(`${path}.tmp`, text);
+    renameSync(`${path}.tmp`, path);
+    written = text;
+  }
   return hosts;
+}
+
+/** Rewrites hosts.json every `intervalMs` after the previous pass ended (never two at once); returns the stop. */
+export function keepHostsFile(intervalMs: number, log: (line: string) => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const pass = (): void => {
+    writeHostsFile()
+      .catch((error: unknown) => log(`hosts.json: ${(error as Error).message}`))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(pass, intervalMs);
+      });
+  };
+  pass();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }

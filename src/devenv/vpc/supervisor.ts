@@ -32,7 +32,7 @@ import { addBastion, addNode, addSubnetBridge, createRouter, removeNode, teardow
 import { NETWORKED_NODES_SELECTOR } from './keys.ts';
 import { bastionNs, nodeNs, routerNs, subnetBridge, vpcStatePaths } from './names.ts';
 import { nlbPaths } from '../../dataplane/paths.ts';
-import { writeHostsFile } from './hosts.ts';
+import { keepHostsFile } from './hosts.ts';
 import { serveUnixToTcp } from './relay.ts';
 import { describeInstanceAddress, describeVpcSubnets, ensureBastionAddress, type VpcSubnet } from './vpc-aws.ts';
 
@@ -176,7 +176,7 @@ let door: SupervisedProcess | undefined;
 let apiRelay: import('node:net').Server | undefined;
 // The NLB data plane (ADR 0012) runs in the router ns and reaches the emulator through this socket.
 let emulatorRelay: import('node:net').Server | undefined;
-let hostsTicker: NodeJS.Timeout | undefined;
+let stopHostsFile: (() => void) | undefined;
 let ticker: NodeJS.Timeout | undefined;
 
 async function shutdown(): Promise<void> {
@@ -188,7 +188,7 @@ async function shutdown(): Promise<void> {
   await door?.stop(2000);
   apiRelay?.close();
   emulatorRelay?.close();
-  clearInterval(hostsTicker);
+  stopHostsFile?.();
   const removed = await teardownAll();
   log(`removed namespaces: ${removed.join(' ') || '(none)'}`);
   health.close();
@@ -226,8 +226,7 @@ async function main(): Promise<void> {
   ticker = setInterval(() => void reconcile(), 5000);
   await reconcile();
   // Pods come and go with the node agents: hosts.json (real addresses, for the NLB's health checks) is rewritten every 2 s.
-  await writeHostsFile();
-  hostsTicker = setInterval(() => void writeHostsFile().catch((error: unknown) => log(`hosts.json: ${(error as Error).message}`)), 2000);
+  stopHostsFile = keepHostsFile(2000, log);
   ready = true;
   log('ready');
 }
