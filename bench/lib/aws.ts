@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EniTags } from '../../src/cloud/eni.ts';
 import { Tags } from '../../src/core/annotations.ts';
-import type { TestEnvironment } from '../../src/testing/index.ts';
+import { sweepSecurityGroups, type TestEnvironment } from '../../src/testing/index.ts';
 import { mapLimit } from './measure.ts';
 
 /** Adds the cluster to the seeded VPC's and subnets' cluster tags (subnet discovery); returns the undo. */
@@ -113,5 +113,7 @@ export async function sweepCluster(env: TestEnvironment, cluster: string, namesp
     await ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId! })).catch(() => undefined);
   });
   for (let i = 0; i < ids.length; i += 100) await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids.slice(i, i + 100) }));
+  // The NLBs' security groups (ADR 0013): not counted, a scenario's Services keep the backend group by design.
+  await sweepSecurityGroups(env, cluster);
   return { loadBalancers: loadBalancers.length, targetGroups: targetGroups.length, instances: ids.length, enis: enis.length };
 }

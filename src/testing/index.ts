@@ -16,6 +16,7 @@ export {
   type ObservedLoadBalancer,
   type ObservedTarget,
 } from './loadbalancer.ts';
+export { sweepSecurityGroups } from './security-groups.ts';
 export { vpcExec, forwardToVpc, httpGetInVpc, type ExecResult, type Forward, type VpcHttpResponse, type VpcOptions } from './vpc.ts';
 export {
   expectEveryTargetServes,

@@ -1,10 +1,7 @@
 import {
   CreateTagsCommand,
   DeleteNetworkInterfaceCommand,
-  DeleteSecurityGroupCommand,
   DeleteTagsCommand,
-  DescribeSecurityGroupsCommand,
-  RevokeSecurityGroupIngressCommand,
   DescribeInstancesCommand,
   DescribeNetworkInterfacesCommand,
   DetachNetworkInterfaceCommand,
@@ -22,7 +19,7 @@ import type { IpamSettings } from '../../../src/controllers/ipam/controller.ts';
 import { Manager, type ControllerName } from '../../../src/controllers/manager.ts';
 import { statePaths } from '../../../src/devenv/paths.ts';
 import { createLogger } from '../../../src/log.ts';
-import { uniqueName, waitFor, type TestEnvironment } from '../../../src/testing/index.ts';
+import { sweepSecurityGroups, uniqueName, waitFor, type TestEnvironment } from '../../../src/testing/index.ts';
 
 /**
  * Each integration test file runs its own controller manager under its own cluster name: the AWS tags it
@@ -138,27 +135,9 @@ export async function sweepCluster(env: TestEnvironment, cluster: string): Promi
     if (eni.Attachment?.AttachmentId) await ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: eni.Attachment.AttachmentId, Force: true })).catch(() => undefined);
     await ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId! })).catch(() => undefined);
   }
+  // Not in the answer: a Service a test leaves behind keeps the backend group by design.
   await sweepSecurityGroups(env, cluster);
   return [...found, ...ids];
-}
-
-/**
- * The cluster's security groups (managed and backend, ADR 0013) and the rules other groups (the shared node
- * group) have from them. Not in sweep's answer: a Service a test leaves behind keeps the backend group by design.
- */
-async function sweepSecurityGroups(env: TestEnvironment, cluster: string): Promise<void> {
-  const { ec2 } = env.aws;
-  const ours = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:elbv2.k8s.aws/cluster', Values: [cluster] }] }))).SecurityGroups ?? [];
-  for (const group of ours) {
-    const referencing = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'ip-permission.group-id', Values: [group.GroupId!] }] }))).SecurityGroups ?? [];
-    for (const other of referencing) {
-      const permissions = (other.IpPermissions ?? [])
-        .map((p) => ({ ...p, IpRanges: [], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: (p.UserIdGroupPairs ?? []).filter((pair) => pair.GroupId === group.GroupId) }))
-        .filter((p) => p.UserIdGroupPairs.length > 0);
-      if (permissions.length) await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: other.GroupId!, IpPermissions: permissions })).catch(() => undefined);
-    }
-  }
-  for (const group of ours) await ec2.send(new DeleteSecurityGroupCommand({ GroupId: group.GroupId! })).catch(() => undefined);
 }
 
 /** Events recorded for an object, oldest first. */
