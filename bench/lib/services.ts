@@ -1,3 +1,4 @@
+import { waitFor } from '../../src/testing/wait.ts';
 import { DescribeListenersCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { V1Service } from '@kubernetes/client-node';
 import { clusterResources } from './aws.ts';
@@ -50,9 +51,18 @@ export async function verifyInstanceServices(ctx: BenchContext, names: string[],
     const listeners = (await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners ?? [];
     const tg = listeners[0]?.DefaultActions?.[0]?.TargetGroupArn;
     if (listeners.length !== 1 || !tg) throw new Error(`${name}: ${listeners.length} listeners`);
-    const health = (await env.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg }))).TargetHealthDescriptions ?? [];
-    const healthy = health.filter((h) => h.TargetHealth?.State === 'healthy').map((h) => h.Target!.Id!).sort();
-    if (healthy.join() !== expected.join()) throw new Error(`${name}: healthy targets ${healthy.join(',')}, expected ${expected.join(',')}`);
+    // Target health comes from the data plane's checks, reported a moment after registration (initial first).
+    let healthy: string[] = [];
+    await waitFor(
+      async () => {
+        const health = (await env.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg }))).TargetHealthDescriptions ?? [];
+        healthy = health.filter((h) => h.TargetHealth?.State === 'healthy').map((h) => h.Target!.Id!).sort();
+        return healthy.join() === expected.join();
+      },
+      { description: `${name}: every node's instance healthy`, timeoutMs: 60_000 },
+    ).catch(() => {
+      throw new Error(`${name}: healthy targets ${healthy.join(',')}, expected ${expected.join(',')}`);
+    });
   });
   return names.length;
 }

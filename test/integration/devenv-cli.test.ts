@@ -1,3 +1,4 @@
+import { componentNames } from '../../src/devenv/environment.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -64,7 +65,9 @@ describe('npm run up / status / down', () => {
     const status = cli('status', '--json');
     expect(status.code).toBe(0);
     const components = JSON.parse(status.stdout) as { name: string; state: string; pid: number }[];
-    expect(components.map((c) => c.state)).toEqual(Array(9).fill('up'));
+    // Every component the environment has (control plane, emulator, kwok ×2, the VPC, the NLB data plane, the controller).
+    expect(components.map((c) => c.name)).toEqual(componentNames);
+    expect(components.map((c) => c.state)).toEqual(Array(componentNames.length).fill('up'));
     const pids = components.map((c) => c.pid);
 
     const stopped = cli('down');
