@@ -5,6 +5,7 @@
  */
 import { DescribeInstancesCommand, DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import {
+  DescribeListenerAttributesCommand,
   DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
@@ -15,7 +16,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 
 import { healthCheckSpec } from './health/spec.ts';
-import type { LoadBalancerState, NetworkFacts, TargetGroupState } from './model.ts';
+import type { ListenerState, LoadBalancerState, NetworkFacts, TargetGroupState } from './model.ts';
 
 /** Calls in flight at once: the emulator answers a few in parallel; 200 NLBs read one by one take seconds. */
 const PARALLEL_READS = 8;
@@ -89,12 +90,21 @@ export async function readLoadBalancerDetails(elbv2: ElasticLoadBalancingV2Clien
         elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: lb.arn })),
       ]);
       lb.attributes = attributeMap(attributes.Attributes);
-      lb.listeners = (listeners.Listeners ?? []).flatMap((listener) => {
-        if (!listener.ListenerArn || listener.Port === undefined || !listener.Protocol) return [];
-        const forward = listener.DefaultActions?.find((action) => action.Type === 'forward');
-        const targetGroupArn = forward?.TargetGroupArn ?? forward?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn;
-        return [{ arn: listener.ListenerArn, port: listener.Port, protocol: listener.Protocol, ...(targetGroupArn ? { targetGroupArn } : {}) }];
-      });
+      lb.listeners = await Promise.all(
+        (listeners.Listeners ?? []).flatMap((listener): Promise<ListenerState>[] => {
+          if (!listener.ListenerArn || listener.Port === undefined || !listener.Protocol) return [];
+          const forward = listener.DefaultActions?.find((action) => action.Type === 'forward');
+          const targetGroupArn = forward?.TargetGroupArn ?? forward?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn;
+          const state: ListenerState = { arn: listener.ListenerArn, port: listener.Port, protocol: listener.Protocol, ...(targetGroupArn ? { targetGroupArn } : {}) };
+          // tcp.idle_timeout.seconds: a TCP listener's own idle timeout (UDP's is fixed).
+          if (listener.Protocol !== 'TCP' && listener.Protocol !== 'TCP_UDP') return [Promise.resolve(state)];
+          return [
+            elbv2
+              .send(new DescribeListenerAttributesCommand({ ListenerArn: listener.ListenerArn }))
+              .then((answer) => ({ ...state, attributes: attributeMap(answer.Attributes) })),
+          ];
+        }),
+      );
       return lb;
     } catch (error) {
       if (isNotFound(error)) return undefined;

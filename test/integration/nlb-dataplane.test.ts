@@ -1,13 +1,20 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTargetHealthCommand, DescribeTargetGroupsCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ModifyListenerAttributesCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { V1Container, V1Pod, V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IPAM_NODE_LABEL } from '../../src/core/ipam/keys.ts';
 import { bastionExecArgv } from '../../src/devenv/vpc/door.ts';
 import { NETWORK_NODE_LABEL, NETWORK_NODE_VALUE } from '../../src/devenv/vpc/keys.ts';
+import { netnsPath, routerNs } from '../../src/devenv/vpc/names.ts';
 import { statePaths } from '../../src/devenv/paths.ts';
 import { connect, createTestNamespace, deleteNodes, isPodReady, uniqueName, vpcExec, waitFor, type TestEnvironment } from '../../src/testing/index.ts';
 import { startTestCluster, type TestCluster } from './support/controller.ts';
@@ -72,6 +79,15 @@ function keptConnection(host: string): { get: (path: string) => Promise<string>;
   };
 }
 
+/** Seconds left of the router's conntrack entries of flows from `source` to port `port`. */
+function routerFlowTimeouts(protocol: 'tcp' | 'udp', source: string, port: number): number[] {
+  const result = spawnSync('nsenter', [`--net=${netnsPath(routerNs())}`, '--', 'conntrack', '-L', '-p', protocol, '--orig-src', source, '--orig-port-dst', String(port)], { encoding: 'utf8' });
+  return result.stdout
+    .split('\n')
+    .filter((line) => line.startsWith(protocol))
+    .map((line) => Number(line.split(/\s+/)[2]));
+}
+
 // The NLB data plane (ADR 0012) end to end: Services on networked nodes get NLBs from the project's controllers;
 // from the bastion their DNS names resolve (the VPC resolver) and traffic reaches the pods through the router's
 // nftables, in instance mode via the nodes' kube-proxy and in ip mode straight to the pods.
@@ -107,6 +123,20 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
       { description: `Service ${name} gets its NLB's DNS name`, timeoutMs: 120_000 },
     );
   };
+
+  /** A Deployment of `replicas` pods of one container on this file's nodes, labelled app=<name>. */
+  const createDeployment = (name: string, replicas: number, container: V1Container) =>
+    env.apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: {
+        metadata: { name },
+        spec: {
+          replicas,
+          selector: { matchLabels: { app: name } },
+          template: { metadata: { labels: { app: name } }, spec: { nodeSelector: testLabel, terminationGracePeriodSeconds: 1, containers: [container] } },
+        },
+      },
+    });
 
   /** The TCP target group of the NLB with this DNS name. */
   const tcpTargetGroupOf = async (dnsName: string): Promise<string> => {
@@ -154,35 +184,16 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
       });
     }
     cluster = await startTestCluster(env, { controllers: ['service', 'node', 'ipam'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=nlb-dataplane' });
-    await env.apps.createNamespacedDeployment({
-      namespace: ns.name,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 4,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: {
-              nodeSelector: testLabel,
-              terminationGracePeriodSeconds: 1,
-              containers: [
-                {
-                  name: 'agnhost',
-                  image: AGNHOST,
-                  args: ['netexec', '--http-port=8080', '--udp-port=8081'],
-                  ports: [
-                    { name: 'http', containerPort: 8080 },
-                    { name: 'udp', containerPort: 8081, protocol: 'UDP' },
-                  ],
-                  startupProbe: { tcpSocket: { port: 'http' }, periodSeconds: 1, failureThreshold: 30 },
-                  readinessProbe: { exec: { command: ['sh', '-c', `test ! -e ${unreadyDir}/$(hostname)`] }, periodSeconds: 1 },
-                },
-              ],
-            },
-          },
-        },
-      },
+    await createDeployment('web', 4, {
+      name: 'agnhost',
+      image: AGNHOST,
+      args: ['netexec', '--http-port=8080', '--udp-port=8081'],
+      ports: [
+        { name: 'http', containerPort: 8080 },
+        { name: 'udp', containerPort: 8081, protocol: 'UDP' },
+      ],
+      startupProbe: { tcpSocket: { port: 'http' }, periodSeconds: 1, failureThreshold: 30 },
+      readinessProbe: { exec: { command: ['sh', '-c', `test ! -e ${unreadyDir}/$(hostname)`] }, periodSeconds: 1 },
     });
     bastionIp = (await vpcExec(['sh', '-c', "ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1"])).stdout.trim();
     const http = { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' };
@@ -260,20 +271,7 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
   it('proxy_protocol_v2: the target reads a PPv2 header with the bastion as source and the NLB address as destination', async () => {
     // Any image other than agnhost runs the stand-in podserver, which echoes TCP that is not HTTP: it sends back
     // exactly what the NLB sent it, header included.
-    await env.apps.createNamespacedDeployment({
-      namespace: ns.name,
-      body: {
-        metadata: { name: 'echo' },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: 'echo' } },
-          template: {
-            metadata: { labels: { app: 'echo' } },
-            spec: { nodeSelector: testLabel, terminationGracePeriodSeconds: 1, containers: [{ name: 'echo', image: 'busybox', ports: [{ containerPort: 9000 }] }] },
-          },
-        },
-      },
-    });
+    await createDeployment('echo', 1, { name: 'echo', image: 'busybox', ports: [{ containerPort: 9000 }] });
     await env.core.createNamespacedService({
       namespace: ns.name,
       body: {
@@ -323,6 +321,38 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
     expect(ipv4(20)).toBe(nlbAddress);
     expect(bytes.readUInt16BE(26)).toBe(9000);
     expect(bytes.subarray(28).toString()).toBe('hello');
+  });
+
+  it('idle timeouts: TCP flows idle out after 350 s or the listener attribute, UDP after 120 s (conntrack in the router)', async () => {
+    await readyPods(4);
+    await hostnamesThrough(ipName, 4);
+    const first = keptConnection(ipName);
+    try {
+      expect(await first.get('/hostname')).toMatch(/^web-/);
+      // The kernel's default for an established TCP flow is 5 days: ≤ 350 s proves the listener's timeout applies.
+      expect(Math.max(...routerFlowTimeouts('tcp', bastionIp, 80))).toBeLessThanOrEqual(350);
+      expect(Math.max(...routerFlowTimeouts('tcp', bastionIp, 80))).toBeGreaterThan(300);
+      const lbs = await env.aws.elbv2.send(new DescribeLoadBalancersCommand({}));
+      const lbArn = lbs.LoadBalancers!.find((l) => l.DNSName === ipName)!.LoadBalancerArn!;
+      const listeners = await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }));
+      const tcpListener = listeners.Listeners!.find((l) => l.Protocol === 'TCP')!.ListenerArn!;
+      await env.aws.elbv2.send(new ModifyListenerAttributesCommand({ ListenerArn: tcpListener, Attributes: [{ Key: 'tcp.idle_timeout.seconds', Value: '90' }] }));
+      // New flows get 90 s; the open one keeps what it started with.
+      await waitFor(
+        async () => {
+          await curlFromBastion(ipName, '/hostname', 1);
+          return routerFlowTimeouts('tcp', bastionIp, 80).some((timeout) => timeout <= 90);
+        },
+        { description: 'a new flow idles out after 90 s', timeoutMs: 30_000 },
+      );
+      expect(await first.get('/hostname')).toMatch(/^web-/);
+      await vpcExec([process.execPath, '-e', `require('node:dns').lookup('${ipName}', { family: 4 }, (e, a) => { const s = require('node:dgram').createSocket('udp4'); s.send('hostname', 81, a, () => setTimeout(() => process.exit(0), 300)); });`]);
+      const udp = routerFlowTimeouts('udp', bastionIp, 81);
+      expect(udp.length).toBeGreaterThan(0);
+      expect(Math.max(...udp)).toBeLessThanOrEqual(120);
+    } finally {
+      first.close();
+    }
   });
 
   it('deregistration: an open connection to a deregistered target keeps working while new connections avoid it', async () => {
