@@ -15,6 +15,7 @@ import { createAwsClients } from '../cloud/clients.ts';
 import type { AwsEnvironment } from '../devenv/environment.ts';
 import { statePaths } from '../devenv/paths.ts';
 import { settings } from '../devenv/settings.ts';
+import { onStopSignals } from '../devenv/stop-signals.ts';
 import { vpcResolver } from '../devenv/vpc/fabric-commands.ts';
 import { serveTcpToUnix } from '../devenv/vpc/relay.ts';
 import { syncElbAddresses } from './addresses.ts';
@@ -189,21 +190,7 @@ async function shutdown(): Promise<void> {
   clients.destroy();
 }
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: stopping`);
-    shutdown().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log(`shutdown: ${(error as Error).message}`);
-        process.exit(1);
-      },
-    );
-  });
-}
+onStopSignals(shutdown, log);
 
 main().catch(async (error: unknown) => {
   log(`nlb data plane failed: ${(error as Error).stack ?? String(error)}`);

@@ -25,6 +25,7 @@ import { startInformer } from '../../kube/informer.ts';
 import { readAwsEnvironment } from '../environment.ts';
 import { logPath, repoRoot, statePaths } from '../paths.ts';
 import { settings } from '../settings.ts';
+import { onStopSignals } from '../stop-signals.ts';
 import { agentArgv } from './agent/args.ts';
 import { superviseInNamespace, type SupervisedProcess } from './agent-process.ts';
 import { vpcResolver } from './fabric-commands.ts';
@@ -249,21 +250,7 @@ async function waitForDoor(): Promise<void> {
   throw new Error(`the bastion's door did not open ${paths.doorSocket} (log: ${logPath('vpc-door')})`);
 }
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: stopping`);
-    shutdown().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log(`shutdown: ${(error as Error).message}`);
-        process.exit(1);
-      },
-    );
-  });
-}
+onStopSignals(shutdown, log);
 
 main().catch(async (error: unknown) => {
   log(`vpc supervisor failed: ${(error as Error).stack ?? String(error)}`);
