@@ -24,7 +24,7 @@ const env = {
   CPL_KWOK_VPC_PORT: '30248',
   CPL_CONTROLLER_METRICS_PORT: '28080',
   CPL_CONTROLLER_HEALTH_PORT: '28081',
-  CPL_VPC_PORT: '20549',
+  CPL_VPC_PORT: '20951',
 };
 
 const cli = (...args: string[]) => {

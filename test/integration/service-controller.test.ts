@@ -206,7 +206,8 @@ describe('service controller', () => {
     let lb = await waitForLoadBalancer(env, ns.name, 'web', (o) => o.listeners.length === 2);
     expect(lb.listeners.map((l) => l.port)).toEqual([80, 443]);
     await env.core.patchNamespacedService({ namespace: ns.name, name: 'web', body: { spec: { ports: ports([['alt', 8443]]) } } }, mergePatch);
-    lb = await waitForLoadBalancer(env, ns.name, 'web', (o) => o.listeners.map((l) => l.port).join() === '8443');
+    // The new port's group is health-checked by the data plane: initial for a moment, then healthy.
+    lb = await waitForLoadBalancer(env, ns.name, 'web', (o) => o.listeners.map((l) => l.port).join() === '8443' && healthyTargets(o.listeners[0]).length > 0);
     expect(healthyTargets(lb.listeners[0]).length).toBeGreaterThan(0);
   });
 
