@@ -4,7 +4,6 @@ import { loadBalancerOfListener, rereadFor, type Change } from '../../src/datapl
 import { ANSWER_TTL, answer, buildQuery, readResponse } from '../../src/dataplane/dns.ts';
 import type { ForwardedListener } from '../../src/dataplane/model.ts';
 import { renderRuleset } from '../../src/dataplane/nft.ts';
-import { podRoutes } from '../../src/devenv/vpc/hosts.ts';
 import { flowSlot, proxyProtocolV2Header } from '../../src/dataplane/proxy-protocol.ts';
 
 // The NLB data plane's pure renderings: the nftables ruleset, DNS answers, the PPv2 header, address commands.
@@ -156,18 +155,5 @@ describe('what a change re-reads', () => {
 
   it('a listener ARN names its load balancer', () => {
     expect(loadBalancerOfListener(listenerArn)).toBe(lb);
-  });
-});
-
-describe('hosts.json', () => {
-  it("a node's pods are its /32 routes to eni… veths (one `ip route` per node, not one command per pod)", () => {
-    expect(
-      podRoutes([
-        { dst: 'default', dev: 'eth0' },
-        { dst: '10.0.64.0/18', dev: 'eth0' },
-        { dst: '10.0.99.7', dev: 'eni1a2b3c4d5e6' },
-        { dst: '169.254.1.1', dev: 'eth0' },
-      ]),
-    ).toEqual(['10.0.99.7']);
   });
 });

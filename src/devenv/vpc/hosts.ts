@@ -1,14 +1,15 @@
 /**
  * `<state>/vpc/hosts.json` (ADR 0012): the VPC addresses real namespaces hold (nodes, pods, the bastion), so the
  * NLB data plane tells real targets (health-checked) from simulated ones (kwok's, which nothing answers for).
- * Cheap at any pod count: two `ip` commands per node (its eth0, and its routing table, which holds a /32 to each
- * of its pods: fabric-commands.ts podCommands) and one for the bastion, never one per pod. Written atomically
- * (write then rename) and only when it changed; the supervisor runs one pass at a time, 2 s apart.
+ * Cheap at any pod count: one `ip` command per node and one for the bastion; pods from the fabric's markers
+ * (which hold each pod's address), never a command per pod namespace (hundreds of `ip` processes a second
+ * stalled the supervisor's apiserver relay at 200 pods). Written atomically (write then rename) and only when it
+ * changed; the supervisor runs one pass at a time, 2 s apart.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 
 import { nlbPaths } from '../../dataplane/paths.ts';
-import { listNamespaces, runCommand } from './fabric.ts';
+import { listNamespaces, podAddresses, runCommand } from './fabric.ts';
 import { UPLINK, classifyNs } from './names.ts';
 
 export interface HostsFile {
@@ -25,21 +26,15 @@ const ipJson = async <T>(ns: string, ...args: string[]): Promise<T[]> => {
 const uplinkAddresses = async (ns: string): Promise<string[]> =>
   (await ipJson<{ addr_info?: { local?: string }[] }>(ns, 'addr', 'show', 'dev', UPLINK)).flatMap((link) => link.addr_info ?? []).flatMap((info) => (info.local ? [info.local] : []));
 
-/** A node's pods: the host routes to its pods' veths (VPC-CNI style, `eni…`). */
-export const podRoutes = (routes: readonly { dst?: string; dev?: string }[]): string[] =>
-  routes.flatMap((route) => (route.dev?.startsWith('eni') && route.dst && /^\d+\.\d+\.\d+\.\d+$/.test(route.dst) ? [route.dst] : []));
-
 let written = '';
 
-/** Reads every node and the bastion of this environment and writes what they hold, when it changed. */
+/** Reads this environment's nodes, bastion and pod markers and writes what they hold, when it changed. */
 export async function writeHostsFile(): Promise<HostsFile> {
-  const hosts: HostsFile = { nodes: [], pods: [], bastion: [] };
+  const hosts: HostsFile = { nodes: [], pods: podAddresses(), bastion: [] };
   for (const ns of await listNamespaces()) {
     const kind = classifyNs(ns)?.kind;
-    if (kind === 'node') {
-      hosts.nodes.push(...(await uplinkAddresses(ns)));
-      hosts.pods.push(...podRoutes(await ipJson<{ dst?: string; dev?: string }>(ns, 'route', 'show')));
-    } else if (kind === 'bastion') hosts.bastion.push(...(await uplinkAddresses(ns)));
+    if (kind === 'node') hosts.nodes.push(...(await uplinkAddresses(ns)));
+    else if (kind === 'bastion') hosts.bastion.push(...(await uplinkAddresses(ns)));
   }
   for (const list of Object.values(hosts)) list.sort();
   const text = `${JSON.stringify(hosts)}\n`;
