@@ -78,7 +78,17 @@ export async function runDemo(log: (line: string) => void): Promise<string> {
     .createNamespacedService({
       namespace: DEMO_NAMESPACE,
       body: {
-        metadata: { name: 'web', annotations: { [Annotations.targetType]: 'instance' } },
+        metadata: {
+          name: 'web',
+          annotations: {
+            [Annotations.targetType]: 'instance',
+            // The NLB's real health checks every 5 s, healthy after 2: the demo (and a flip) serves in ~10 s
+            // instead of the 30 s of the defaults.
+            [Annotations.healthCheckInterval]: '5',
+            [Annotations.healthCheckTimeout]: '5',
+            [Annotations.healthCheckHealthyThreshold]: '2',
+          },
+        },
         spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
       },
     })
@@ -92,14 +102,15 @@ export async function runDemo(log: (line: string) => void): Promise<string> {
   );
   const manager = await inspector({ local: true });
   try {
-    // Targets follow the nodes' instances; wait until both are registered so the tree shows them.
+    // Targets follow the nodes' instances; wait until both pass the data plane's health checks (through the
+    // nodes' kube-proxy to the pods), so the tree shows them serving.
     const described = await waitFor(
       async () => {
         const d = await describeService(manager, `${DEMO_NAMESPACE}/web`);
         const targets = d.loadBalancers[0]?.listeners[0]?.targetGroup?.targets ?? [];
-        return targets.length >= DEMO_NODES.length && d;
+        return targets.length >= DEMO_NODES.length && targets.every((t) => t.health === 'healthy') && d;
       },
-      { description: 'the demo targets', timeoutMs: 60_000 },
+      { description: 'the demo targets to be healthy (see .devenv/logs/nlb.log)', timeoutMs: 120_000 },
     );
     return renderServiceTree(described);
   } finally {
