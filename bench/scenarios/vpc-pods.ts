@@ -36,7 +36,7 @@ const namespaceMemory = async (ns: string): Promise<{ rss: number; pss: number }
  * Networked nodes (the vpc component runs their agents) with EC2 instances of their own, launched here and
  * named on the Node (providerID and the instance annotation), so no node controller has to run.
  */
-async function createNetworkedNodes(ctx: BenchContext, count: number) {
+export async function createNetworkedNodes(ctx: BenchContext, count: number): Promise<string[]> {
   const { env } = ctx;
   const names = Array.from({ length: count }, (_, i) => `${ctx.cluster}-v${i}`);
   ctx.defer('kube', async () => {

@@ -46,7 +46,7 @@ describe('benchmarks at smoke size', () => {
   }, 1_800_000);
 
   it('runs every scenario, in order, with the run described (machine, Node, commit, sizes)', () => {
-    expect(result.scenarios.map((s) => s.name)).toEqual(['one-service', 'burst', 'steady-state', 'churn', 'restart', 'pool', 'footprint', 'vpc-pods', 'nlb-dataplane']);
+    expect(result.scenarios.map((s) => s.name)).toEqual(['one-service', 'burst', 'steady-state', 'churn', 'restart', 'pool', 'footprint', 'vpc-pods', 'nlb-dataplane', 'nlb-latency']);
     expect(result.machine.cpus).toBeGreaterThan(0);
     expect(result.node).toMatch(/^v\d+/);
     expect(result.git.commit).toMatch(/^[0-9a-f]{40}$|^unknown$/);
@@ -157,5 +157,15 @@ describe('benchmarks at smoke size', () => {
     expect(num(f, 'idleCpuPercent')).toBeGreaterThanOrEqual(0);
     expect(num(f, 'rssMiB')).toBeGreaterThan(0);
     ordered(f, 'registrationApplies', 3);
+  });
+
+  it('nlb-latency: every request answered straight and through the NLB in both modes; percentiles ordered', () => {
+    const f = ok('nlb-latency');
+    expect(num(f, 'failed')).toBe(0);
+    for (const path of ['direct', 'nlbInstance', 'nlbIp']) {
+      expect(num(f, `${path}.count`)).toBe(num(f, 'requests'));
+      ordered(f, path);
+      expect(num(f, `${path}PerSecond`)).toBeGreaterThan(0);
+    }
   });
 });
