@@ -127,16 +127,25 @@ describe('target-type flip under continuous traffic', () => {
   it('instance → ip → instance at 20 requests/s: no request fails; each new group is checked through a staging listener first', async () => {
     const { arn } = await serviceLoadBalancer(env, service);
     const seenStates = new Set<string>();
+    // Each observation of the Service's listener: the group it forwarded to and how many of its targets were
+    // healthy, kept only when the listener did not move while it was read.
+    const served: { tg: string; healthy: number }[] = [];
     let watching = true;
-    // While the flips run, record what the new groups report: `initial` while checked through the staging listener.
+    const forwardsTo = async () =>
+      ((await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: arn }))).Listeners ?? []).map((l) => ({ port: l.Port, tg: l.DefaultActions?.[0]?.TargetGroupArn ?? '' }));
+    const healthOf = async (tg: string) => (await env.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg })).catch(() => undefined))?.TargetHealthDescriptions;
+    // While the flips run, record what the new groups report (`initial` while checked through the staging
+    // listener) and what the Service's listener serves from.
     const watcher = (async () => {
       while (watching) {
-        const listeners = (await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: arn }))).Listeners ?? [];
-        for (const listener of listeners.filter((l) => l.Port !== 80)) {
-          const tg = listener.DefaultActions?.[0]?.TargetGroupArn;
-          if (!tg) continue;
-          const health = await env.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg })).catch(() => undefined);
-          for (const d of health?.TargetHealthDescriptions ?? []) seenStates.add(`${d.TargetHealth?.State}/${d.TargetHealth?.Reason ?? ''}`);
+        const listeners = await forwardsTo();
+        for (const listener of listeners.filter((l) => l.port !== 80)) {
+          for (const d of (await healthOf(listener.tg)) ?? []) seenStates.add(`${d.TargetHealth?.State}/${d.TargetHealth?.Reason ?? ''}`);
+        }
+        const live = listeners.find((l) => l.port === 80)?.tg;
+        const health = live ? await healthOf(live) : undefined;
+        if (live && health && (await forwardsTo()).find((l) => l.port === 80)?.tg === live) {
+          served.push({ tg: live, healthy: health.filter((d) => d.TargetHealth?.State === 'healthy').length });
         }
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
@@ -161,5 +170,8 @@ describe('target-type flip under continuous traffic', () => {
     expect([calls['ELBv2:CreateListener'], calls['ELBv2:ModifyListener'], calls['ELBv2:DeleteListener']]).toEqual([2, 2, 2]);
     // The new groups were really health-checked: seen `initial` before they turned healthy.
     expect([...seenStates].some((s) => s.startsWith('initial/'))).toBe(true);
+    // The listener moved only to a group with healthy targets: it never served from one without.
+    expect(new Set(served.map((o) => o.tg)).size).toBeGreaterThanOrEqual(3);
+    expect(served.filter((o) => o.healthy === 0)).toEqual([]);
   }, 300_000);
 });

@@ -156,6 +156,32 @@ describe('checker: which targets are checked, how, and what it reports', () => {
     await h.checks.stop();
   });
 
+  it('a target taken for simulated that turns out real keeps its state and goes on from it (no flash of initial)', async () => {
+    let real = false;
+    const probes: ProbeTarget[] = [];
+    const checks = startHealthChecks({
+      sourceAddress: () => '10.0.1.5',
+      isSimulated: () => !real,
+      emulatorEndpoint: 'http://e',
+      onChange: () => undefined,
+      random: () => 0.5,
+      probe: async (_probe, target): Promise<ProbeResult> => {
+        probes.push(target);
+        return { passed: true };
+      },
+    });
+    vi.stubGlobal('fetch', async () => new Response('{}'));
+    checks.update([group(['10.0.0.7'])]);
+    expect(checks.states(ARN).get('10.0.0.7:8080')).toEqual({ state: 'healthy' });
+    real = true; // hosts.json now lists the node
+    checks.update([group(['10.0.0.7'])]);
+    expect(checks.states(ARN).get('10.0.0.7:8080')).toEqual({ state: 'healthy' });
+    expect(checks.healthy(ARN)).toEqual(new Set(['10.0.0.7:8080']));
+    await vi.advanceTimersByTimeAsync(1020);
+    expect(probes).toHaveLength(1); // and it is really checked from now on
+    await checks.stop();
+  });
+
   it('runs at most maxInFlight checks at once', async () => {
     const h = harness({ maxInFlight: 3 });
     h.checks.update([group(Array.from({ length: 20 }, (_, i) => `10.0.0.${i + 10}`))]);

@@ -180,9 +180,16 @@ export function startHealthChecks(options: HealthChecksOptions): HealthChecks {
     }
   };
 
-  const startTarget = (group: GroupRun, target: CheckedTarget): TargetRun => {
+  /**
+   * `carried`: the state so far of a target that turned out to be real after being taken for simulated (hosts.json
+   * is written every 2 s, so a new node can be checked before it lists it): its checks continue from that state
+   * instead of starting over at initial, which made a healthy group look unhealthy for a moment and let a flip
+   * switch at once ("nothing to protect").
+   */
+  const startTarget = (group: GroupRun, target: CheckedTarget, carried?: TargetTracker): TargetRun => {
     const simulated = options.isSimulated(target.address);
-    const run: TargetRun = { key: targetKey(target), target, simulated, tracker: simulated ? simulatedTracker() : registeredTracker(), removed: false };
+    const tracker = simulated ? simulatedTracker() : (carried ?? registeredTracker());
+    const run: TargetRun = { key: targetKey(target), target, simulated, tracker, removed: false };
     group.targets.set(run.key, run);
     reporter.changed(group.arn, run.key, run.tracker.health);
     if (simulated) notify();
@@ -226,7 +233,7 @@ export function startHealthChecks(options: HealthChecksOptions): HealthChecks {
           if (!run) startTarget(group, target);
           else if (run.simulated !== options.isSimulated(target.address)) {
             stopTarget(run);
-            startTarget(group, target);
+            startTarget(group, target, run.tracker);
           } else run.target = target;
         }
         for (const [key, run] of group.targets) {
