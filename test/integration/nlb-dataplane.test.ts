@@ -225,7 +225,11 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
   }, 180_000);
 
   it('the NLB DNS name resolves inside the VPC to addresses of its subnets', async () => {
-    const resolved = (await vpcExec(['getent', 'ahostsv4', instanceName])).stdout;
+    // The data plane serves the name once it has read the NLB (within a second of a change, longer under load).
+    const resolved = await waitFor(async () => {
+      const answer = await vpcExec(['getent', 'ahostsv4', instanceName]);
+      return answer.code === 0 && answer.stdout;
+    }, { description: `${instanceName} to resolve in the VPC`, timeoutMs: 30_000 });
     expect(resolved).toMatch(/^10\.0\.\d+\.\d+\s/m);
     expect((await vpcExec(['getent', 'hosts', 'no-such-name.elb.us-east-1.amazonaws.com'])).code).not.toBe(0);
   });
