@@ -8,6 +8,8 @@ export interface AwsSettings {
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   maxAttempts?: number;
+  /** Milliseconds a request may take before it fails (and is retried); the SDK's default is to wait forever. */
+  requestTimeoutMs?: number;
 }
 
 export interface AwsClients {
@@ -56,6 +58,9 @@ export function createAwsClients(settings: AwsSettings, counter = new AwsCallCou
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
     maxAttempts: settings.maxAttempts ?? 5,
+    // Without these a request whose answer never comes (an emulator thread lost under load, a half-open socket)
+    // blocks its caller for good: the data plane's poller stopped applying changes that way in a 200-Service burst.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: settings.requestTimeoutMs ?? 30_000 },
   };
   const ec2 = new EC2Client(common);
   const elbv2 = new ElasticLoadBalancingV2Client(common);

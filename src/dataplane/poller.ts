@@ -12,6 +12,7 @@ import type { Change } from './changes.ts';
 const POLL_MS = 250;
 const FULL_READ_MS = 300_000;
 const WITHOUT_PLUGIN_MS = 1000;
+const SLOW_READ_MS = 20_000;
 
 export interface Poller {
   /** Resolves after the first successful read. */
@@ -76,10 +77,14 @@ export function startPoller(options: {
   const loop = async (): Promise<void> => {
     while (!stopped) {
       const started = Date.now();
+      // A read that hangs stops every change from applying: say so while it lasts instead of going quiet.
+      const watchdog = setInterval(() => options.log(`read still running after ${Math.round((Date.now() - started) / 1000)} s`), SLOW_READ_MS);
       try {
         await tick();
       } catch (error) {
         options.log(`read failed: ${(error as Error).message}`);
+      } finally {
+        clearInterval(watchdog);
       }
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, POLL_MS - (Date.now() - started))));
     }
