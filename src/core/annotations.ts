@@ -31,6 +31,18 @@ export const Annotations = {
   manageBackendSecurityGroupRules: `${ANNOTATION_PREFIX}manage-backend-security-group-rules`,
   disableNlbSecurityGroup: `${ANNOTATION_PREFIX}disable-nlb-sg`,
   icmpForPathMtuDiscovery: `${ANNOTATION_PREFIX}enable-icmp-for-path-mtu-discovery`,
+  crossZoneLoadBalancing: `${ANNOTATION_PREFIX}cross-zone-load-balancing-enabled`,
+  accessLogEnabled: `${ANNOTATION_PREFIX}access-log-enabled`,
+  accessLogBucket: `${ANNOTATION_PREFIX}access-log-s3-bucket-name`,
+  accessLogPrefix: `${ANNOTATION_PREFIX}access-log-s3-bucket-prefix`,
+  eipAllocations: `${ANNOTATION_PREFIX}eip-allocations`,
+  privateIpv4Addresses: `${ANNOTATION_PREFIX}private-ipv4-addresses`,
+  ipv6Addresses: `${ANNOTATION_PREFIX}ipv6-addresses`,
+  proxyProtocolPerTargetGroup: `${ANNOTATION_PREFIX}proxy-protocol-per-target-group`,
+  /** Deprecated for `scheme`, read only when `scheme` is absent (the LBC's buildLoadBalancerSchemeLegacyAnnotation). */
+  internal: `${ANNOTATION_PREFIX}internal`,
+  quicEnabledPorts: `${ANNOTATION_PREFIX}quic-enabled-ports`,
+  minimumCapacity: `${ANNOTATION_PREFIX}minimum-load-balancer-capacity`,
   /** Not under the aws-load-balancer- prefix: the legacy in-tree provider's key, which the LBC reads too. */
   sourceRanges: 'service.beta.kubernetes.io/load-balancer-source-ranges',
 } as const;
@@ -135,6 +147,15 @@ export function goBool(value: string): boolean | undefined {
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
   return undefined;
+}
+
+/** A boolean annotation as the LBC's ParseBoolAnnotation reads it (strconv.ParseBool); undefined when absent. */
+export function boolAnnotation(annotations: AnnotationMap, key: string): boolean | undefined {
+  const raw = annotations?.[key];
+  if (raw === undefined) return undefined;
+  const value = goBool(raw);
+  if (value === undefined) throw new UserError(`annotation ${key}`, raw, 'must be true or false');
+  return value;
 }
 
 export function list(annotations: AnnotationMap, key: string): string[] | undefined {

@@ -3,10 +3,10 @@ import { BlockList, isIPv4 } from 'node:net';
 import type { V1EndpointSlice, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import {
   Annotations,
+  boolAnnotation,
   integer,
   keyValues,
   list,
-  goBool,
   LOAD_BALANCER_CLASS,
   LOAD_BALANCER_RESOURCE,
   oneOf,
@@ -14,7 +14,10 @@ import {
   Tags,
   UserError,
 } from './annotations.ts';
-import { loadBalancerAttributesProblem, targetGroupAttributesProblem } from './validation/attributes.ts';
+import { LBC_DEFAULTS, type ControllerDefaults } from './controller-defaults.ts';
+import { loadBalancerAttributesOf, minimumCapacityOf } from './load-balancer-attributes.ts';
+import { ipAddressTypeOf, subnetMappingsOf, type IpAddressType, type SubnetMapping } from './subnet-mappings.ts';
+import { targetGroupAttributesOf } from './target-group-attributes.ts';
 import { HEALTH_CHECK_LIMITS, healthCheckPathProblem, successCodesProblem, timeoutProblem } from './validation/health-check.ts';
 import { labelSelectorProblem } from './validation/labels.ts';
 import { tagsProblem } from './validation/tags.ts';
@@ -25,7 +28,8 @@ import { buildSecurityGroups, type DesiredSecurityGroups } from './security-grou
  * EndpointSlices and the VPC's subnets. Pure: no I/O, so every rule here is a table test.
  */
 
-export type Protocol = 'TCP' | 'UDP' | 'TCP_UDP';
+/** QUIC and TCP_QUIC only by the quic-enabled-ports annotation (UDP and TCP_UDP upgraded). */
+export type Protocol = 'TCP' | 'UDP' | 'TCP_UDP' | 'QUIC' | 'TCP_QUIC';
 export type TargetType = 'instance' | 'ip';
 export type Scheme = 'internal' | 'internet-facing';
 
@@ -76,6 +80,12 @@ export interface DesiredLoadBalancer {
   name: string;
   scheme: Scheme;
   subnetIds: string[];
+  /** dualstack or absent (ipv4, ELBv2's default). */
+  ipAddressType?: IpAddressType;
+  /** Fixed addresses per subnet (EIPs, private IPv4, IPv6), given to CreateLoadBalancer only (subnet-mappings.ts). */
+  subnetMappings?: SubnetMapping[];
+  /** minimum-load-balancer-capacity's CapacityUnits (ModifyCapacityReservation); absent: left as it is. */
+  minimumCapacityUnits?: number;
   attributes: Record<string, string>;
   tags: Record<string, string>;
 }
@@ -109,6 +119,8 @@ export interface SubnetInfo {
   vpcId: string;
   /** The subnet's IPv4 CIDR block; a target outside every one of the VPC's is registered with zone `all`. */
   cidrBlock?: string;
+  /** The subnet's associated IPv6 CIDR blocks (none in the local VPC), for ipv6-addresses. */
+  ipv6CidrBlocks?: string[];
   tags: Record<string, string>;
 }
 
@@ -121,6 +133,8 @@ export interface ModelInput {
   /** The pod's VPC address from the ENI pool (`vpc.amazonaws.com/pod-ips`), if it has one. */
   podVpcIp: (namespace: string, podName: string) => string | undefined;
   subnets: SubnetInfo[];
+  /** The controller's flags (controller-defaults.ts); the LBC's defaults when absent. */
+  defaults?: ControllerDefaults;
 }
 
 export interface ModelWarning {
@@ -133,13 +147,7 @@ export interface ModelResult {
   warnings: ModelWarning[];
 }
 
-/**
- * Attributes every target group is given unless the Service asks otherwise, as the LBC does
- * (buildTargetGroupAttributes): removing the proxy-protocol annotation turns proxy protocol off again. They are
- * also ELBv2's values for a new target group, so a new group is not modified to get them.
- */
-export const TARGET_GROUP_DEFAULT_ATTRIBUTES: Readonly<Record<string, string>> = { 'proxy_protocol_v2.enabled': 'false' };
-const PRESERVE_CLIENT_IP = 'preserve_client_ip.enabled';
+export { TARGET_GROUP_DEFAULT_ATTRIBUTES } from './target-group-attributes.ts';
 
 export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 export const TO_BE_DELETED_TAINT = 'ToBeDeletedByClusterAutoscaler';
@@ -169,11 +177,11 @@ export function resourceName(namespace: string, name: string, ...hashed: string[
 
 const LB_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$/;
 
-/** Which target type the Service asks for (the nlb-target-type annotation, or the deprecated nlb-ip type). */
-export function targetTypeOf(service: V1Service): TargetType {
+/** Which target type the Service asks for (nlb-target-type, the deprecated nlb-ip type, then --default-target-type). */
+export function targetTypeOf(service: V1Service, defaultTargetType: TargetType = LBC_DEFAULTS.targetType): TargetType {
   const annotations = service.metadata?.annotations;
   const type = annotations?.[Annotations.type]?.trim();
-  const fallback: TargetType = type === 'nlb-ip' ? 'ip' : 'instance';
+  const fallback: TargetType = type === 'nlb-ip' ? 'ip' : defaultTargetType;
   return oneOf(annotations, Annotations.targetType, ['instance', 'ip'] as const, fallback);
 }
 
@@ -237,6 +245,18 @@ function healthCheckPortOf(service: V1Service, targetType: TargetType, fallback:
   return String(targetPort);
 }
 
+/**
+ * The scheme as the LBC's buildLoadBalancerScheme: the scheme annotation, else the deprecated `internal` bool,
+ * else --default-load-balancer-scheme. (The LBC keeps an existing NLB's scheme before the default: a deliberate
+ * difference, docs/lbc-parity.md.)
+ */
+export function schemeOf(annotations: Record<string, string> | undefined, defaultScheme: Scheme): Scheme {
+  if (annotations?.[Annotations.scheme] !== undefined) return oneOf(annotations, Annotations.scheme, ['internal', 'internet-facing'] as const, defaultScheme);
+  const internal = boolAnnotation(annotations, Annotations.internal);
+  if (internal === undefined) return defaultScheme;
+  return internal ? 'internal' : 'internet-facing';
+}
+
 /** Subnets by the subnets annotation (IDs or Name tags), else discovered by role and cluster tag, one per zone. */
 function subnetsOf(input: ModelInput, scheme: Scheme): string[] {
   const annotations = input.service.metadata?.annotations;
@@ -295,8 +315,12 @@ interface PortGroup {
   ports: V1ServicePort[];
 }
 
-/** One listener per port number; a port number with both TCP and UDP becomes TCP_UDP. */
-function groupPorts(service: V1Service): PortGroup[] {
+/**
+ * One listener per port number; a port number with both TCP and UDP becomes TCP_UDP. A port named (by number or
+ * name) in quic-enabled-ports is upgraded as the LBC's buildListenerSpec does: UDP to QUIC, TCP_UDP to
+ * TCP_QUIC, anything else an error; entries naming no port of the Service are ignored, as there.
+ */
+function groupPorts(service: V1Service, quicPorts: readonly string[] = []): PortGroup[] {
   const groups = new Map<number, V1ServicePort[]>();
   for (const port of service.spec?.ports ?? []) {
     const protocol = port.protocol ?? 'TCP';
@@ -309,7 +333,12 @@ function groupPorts(service: V1Service): PortGroup[] {
     .sort(([a], [b]) => a - b)
     .map(([port, ports]) => {
       const protocols = new Set(ports.map((p) => p.protocol ?? 'TCP'));
-      return { port, ports, protocol: protocols.size > 1 ? 'TCP_UDP' : ([...protocols][0] as Protocol) };
+      const protocol: Protocol = protocols.size > 1 ? 'TCP_UDP' : ([...protocols][0] as Protocol);
+      if (!ports.some((p) => quicPorts.includes(String(p.port)) || (p.name && quicPorts.includes(p.name)))) return { port, ports, protocol };
+      if (protocol === 'TCP') {
+        throw new UserError(`annotation ${Annotations.quicEnabledPorts}`, quicPorts.join(','), `Unsupported QUIC upgrade for protocol ${protocol} (port ${port}): QUIC needs a UDP port`);
+      }
+      return { port, ports, protocol: protocol === 'UDP' ? 'QUIC' : 'TCP_QUIC' };
     });
 }
 
@@ -353,40 +382,37 @@ export function buildModel(input: ModelInput): ModelResult {
   const stackId = `${namespace}/${name}`;
   const warnings: ModelWarning[] = [];
 
+  const defaults = input.defaults ?? LBC_DEFAULTS;
   oneOf(annotations, Annotations.type, ['external', 'nlb-ip', 'nlb'] as const, 'external');
-  const targetType = targetTypeOf(service);
-  const scheme = oneOf(annotations, Annotations.scheme, ['internal', 'internet-facing'] as const, 'internal');
+  const targetType = targetTypeOf(service, defaults.targetType);
+  const scheme = schemeOf(annotations, defaults.scheme);
   const explicitName = annotations?.[Annotations.name]?.trim();
   if (explicitName !== undefined && !LB_NAME.test(explicitName)) {
     throw new UserError(`annotation ${Annotations.name}`, explicitName, 'must be 1-32 letters, digits or hyphens, not starting or ending with a hyphen');
   }
-  const additionalTags = keyValues(annotations, Annotations.additionalTags);
-  for (const key of Object.keys(additionalTags)) {
+  const annotationTags = keyValues(annotations, Annotations.additionalTags);
+  for (const key of Object.keys(annotationTags)) {
     if (key === Tags.cluster || key === Tags.stack || key === Tags.resource) {
       throw new UserError(`annotation ${Annotations.additionalTags}`, annotations![Annotations.additionalTags]!, `tag ${key} is the controller's own and cannot be overridden`);
     }
+    if (defaults.externalManagedTags.includes(key)) {
+      throw new UserError(`annotation ${Annotations.additionalTags}`, annotations![Annotations.additionalTags]!, `external managed tag key ${key} cannot be specified on Service`);
+    }
   }
+  // --default-tags win over the Service's (the LBC's buildAdditionalResourceTags without EnableDefaultTagsLowPriority).
+  const additionalTags = { ...annotationTags, ...defaults.tags };
   // AWS's limits (src/core/validation), checked here so that nothing AWS would refuse reaches the first write.
   reject(Annotations.additionalTags, tagsProblem(additionalTags, Object.keys(Tags).length));
-  const lbAttributes = keyValues(annotations, Annotations.attributes);
-  reject(Annotations.attributes, loadBalancerAttributesProblem(lbAttributes));
-  const tgAttributes = keyValues(annotations, Annotations.targetGroupAttributes);
-  for (const { protocol } of groupPorts(service)) reject(Annotations.targetGroupAttributes, targetGroupAttributesProblem(tgAttributes, protocol));
-  // The LBC parses this one with strconv.ParseBool (other values go to AWS as written).
-  if (tgAttributes[PRESERVE_CLIENT_IP] !== undefined && goBool(tgAttributes[PRESERVE_CLIENT_IP]) === undefined) {
-    throw new UserError(`annotation ${Annotations.targetGroupAttributes}`, annotations![Annotations.targetGroupAttributes]!, `${PRESERVE_CLIENT_IP} must be true or false`);
-  }
-  const proxyProtocol = annotations?.[Annotations.proxyProtocol];
-  if (proxyProtocol !== undefined) {
-    if (proxyProtocol.trim() !== '*') throw new UserError(`annotation ${Annotations.proxyProtocol}`, proxyProtocol, 'the only supported value is *');
-    tgAttributes['proxy_protocol_v2.enabled'] = 'true';
-  }
+  const lbAttributes = loadBalancerAttributesOf(annotations);
+  const minimumCapacityUnits = minimumCapacityOf(annotations);
+  const ipAddressType = ipAddressTypeOf(annotations);
   const nodeSelector = keyValues(annotations, Annotations.targetNodeLabels);
   reject(Annotations.targetNodeLabels, labelSelectorProblem(nodeSelector));
   const healthCheck = healthCheckOf(service, targetType);
   const subnetIds = subnetsOf(input, scheme);
+  const subnetMappings = subnetMappingsOf(annotations, scheme, ipAddressType, subnetIds.map((id) => input.subnets.find((s) => s.id === id)!));
 
-  const portGroups = groupPorts(service);
+  const portGroups = groupPorts(service, list(annotations, Annotations.quicEnabledPorts) ?? []);
   if (portGroups.length === 0) throw new UserError('spec.ports', '[]', 'a LoadBalancer Service needs at least one port');
 
   const baseTags = { ...additionalTags, [Tags.cluster]: clusterName, [Tags.stack]: stackId };
@@ -433,7 +459,7 @@ export function buildModel(input: ModelInput): ModelResult {
       port: tgPort,
       targetType,
       healthCheck,
-      attributes: { ...TARGET_GROUP_DEFAULT_ATTRIBUTES, ...tgAttributes },
+      attributes: targetGroupAttributesOf(annotations, group.port, group.protocol),
       targets,
       tags: { ...baseTags, [Tags.resource]: resourceId },
     });
@@ -450,6 +476,9 @@ export function buildModel(input: ModelInput): ModelResult {
         name: explicitName ?? resourceName(namespace, name, clusterName, uid, scheme),
         scheme,
         subnetIds,
+        ...(ipAddressType === 'dualstack' ? { ipAddressType } : {}),
+        ...(subnetMappings ? { subnetMappings } : {}),
+        ...(minimumCapacityUnits !== undefined ? { minimumCapacityUnits } : {}),
         attributes: lbAttributes,
         tags: { ...baseTags, [Tags.resource]: LOAD_BALANCER_RESOURCE },
       },
