@@ -10,6 +10,8 @@
 - `POST /_cpl/target-health` with `{targetGroupArn: {"id:port": {"state", "reason", "description"} | null} | null}`
   stores health the data plane measured (target_health.py answers DescribeTargetHealth from it); null forgets a
   target's or a group's pushes. Answers `{"stored": n, "unknownTargetGroups": [...]}`.
+- `GET /_cpl/certificate?arn=<ACM ARN>` → `{"certificate", "chain", "privateKey"}` (PEM) of an imported
+  certificate, 404 when ACM has none: the NLB data plane terminates TLS listeners with it (tls_listeners.py).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from typing import Any, Callable, Iterable
 from moto.core.responses import BaseResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-from . import target_health
+from . import target_health, tls_listeners
 
 COUNTED_SERVICES = ("elbv2", "ec2")
 READ_ONLY_PREFIXES = ("Describe", "Get", "List")
@@ -95,6 +97,12 @@ def handle(environ: dict[str, Any], start_response: Callable[..., Any]) -> Itera
         except (ValueError, TypeError) as error:
             return _json(start_response, "400 Bad Request", {"error": str(error)})
         return _json(start_response, "200 OK", {"stored": stored, "unknownTargetGroups": unknown})
+    if path == "/_cpl/certificate" and method == "GET":
+        arn = (urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("arn") or [""])[0]
+        try:
+            return _json(start_response, "200 OK", tls_listeners.certificate_material(arn))
+        except KeyError as error:
+            return _json(start_response, "404 Not Found", {"error": str(error.args[0]) if error.args else arn})
     return _json(start_response, "404 Not Found", {"error": f"no {method} {path}"})
 
 

@@ -18,7 +18,7 @@ control.install()
 
 def wsgi(method: str, path: str, body: Any = None) -> tuple[str, Any]:
     data = b"" if body is None else json.dumps(body).encode()
-    environ = {"PATH_INFO": path, "REQUEST_METHOD": method, "CONTENT_LENGTH": str(len(data)), "wsgi.input": io.BytesIO(data)}
+    environ = {"PATH_INFO": path.partition("?")[0], "QUERY_STRING": path.partition("?")[2], "REQUEST_METHOD": method, "CONTENT_LENGTH": str(len(data)), "wsgi.input": io.BytesIO(data)}
     seen: dict[str, str] = {}
     answer = control.handle(environ, lambda status, headers: seen.setdefault("status", status))
     assert answer is not None

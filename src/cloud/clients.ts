@@ -1,3 +1,4 @@
+import { ACMClient } from '@aws-sdk/client-acm';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AwsCallCounter, type CallOutcome } from './calls.ts';
@@ -15,6 +16,8 @@ export interface AwsSettings {
 export interface AwsClients {
   ec2: EC2Client;
   elbv2: ElasticLoadBalancingV2Client;
+  /** ACM: tests and users import certificates with it; the controller itself never calls it (the LBC does not for Services). */
+  acm: ACMClient;
   calls: AwsCallCounter;
   settings: AwsSettings;
   destroy(): void;
@@ -64,16 +67,20 @@ export function createAwsClients(settings: AwsSettings, counter = new AwsCallCou
   };
   const ec2 = new EC2Client(common);
   const elbv2 = new ElasticLoadBalancingV2Client(common);
+  const acm = new ACMClient(common);
   countCalls(ec2 as unknown as MiddlewareTarget, 'EC2', counter);
   countCalls(elbv2 as unknown as MiddlewareTarget, 'ELBv2', counter);
+  countCalls(acm as unknown as MiddlewareTarget, 'ACM', counter);
   return {
     ec2,
     elbv2,
+    acm,
     calls: counter,
     settings,
     destroy() {
       ec2.destroy();
       elbv2.destroy();
+      acm.destroy();
     },
   };
 }

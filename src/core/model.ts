@@ -22,6 +22,7 @@ import { HEALTH_CHECK_LIMITS, healthCheckPathProblem, successCodesProblem, timeo
 import { labelSelectorProblem } from './validation/labels.ts';
 import { tagsProblem } from './validation/tags.ts';
 import { buildSecurityGroups, type DesiredSecurityGroups } from './security-groups.ts';
+import { tlsConfigOf, tlsOfPort, type ListenerTls } from './tls.ts';
 
 /**
  * The desired model: what AWS should hold for one Service, built from the Service, the cluster's Nodes and
@@ -29,7 +30,7 @@ import { buildSecurityGroups, type DesiredSecurityGroups } from './security-grou
  */
 
 /** QUIC and TCP_QUIC only by the quic-enabled-ports annotation (UDP and TCP_UDP upgraded). */
-export type Protocol = 'TCP' | 'UDP' | 'TCP_UDP' | 'QUIC' | 'TCP_QUIC';
+export type Protocol = 'TCP' | 'UDP' | 'TCP_UDP' | 'QUIC' | 'TCP_QUIC' | 'TLS';
 export type TargetType = 'instance' | 'ip';
 export type Scheme = 'internal' | 'internet-facing';
 
@@ -72,6 +73,8 @@ export interface DesiredListener {
   port: number;
   protocol: Protocol;
   targetGroupResourceId: string;
+  /** A TLS listener's certificates and policies (tls.ts). */
+  tls?: ListenerTls;
   /** Our tags (resource = the port, as the LBC's listener resource ID) and the additional-resource-tags. */
   tags?: Record<string, string>;
 }
@@ -415,6 +418,7 @@ export function buildModel(input: ModelInput): ModelResult {
   const portGroups = groupPorts(service, list(annotations, Annotations.quicEnabledPorts) ?? []);
   if (portGroups.length === 0) throw new UserError('spec.ports', '[]', 'a LoadBalancer Service needs at least one port');
 
+  const tlsConfig = tlsConfigOf(service);
   const baseTags = { ...additionalTags, [Tags.cluster]: clusterName, [Tags.stack]: stackId };
   const nodes = targetType === 'instance' ? eligibleNodes(input.nodes, nodeSelector) : [];
   if (targetType === 'instance') {
@@ -430,6 +434,7 @@ export function buildModel(input: ModelInput): ModelResult {
   const listeners: DesiredListener[] = [];
   for (const group of portGroups) {
     const resourceId = `${stackId}:${group.port}`;
+    const tls = tlsOfPort(tlsConfig, { port: group.port, names: group.ports.flatMap((p) => p.name ?? []) }, group.protocol);
     let tgPort: number;
     let targets: Target[];
     if (targetType === 'instance') {
@@ -454,8 +459,8 @@ export function buildModel(input: ModelInput): ModelResult {
     targetGroups.push({
       resourceId,
       // The hash covers everything ELBv2 cannot change in place, so a change yields a new group (and name).
-      name: resourceName(namespace, name, clusterName, uid, String(group.port), group.protocol, targetType, String(tgPort)),
-      protocol: group.protocol,
+      name: resourceName(namespace, name, clusterName, uid, String(group.port), tls.targetGroupProtocol, targetType, String(tgPort)),
+      protocol: tls.targetGroupProtocol,
       port: tgPort,
       targetType,
       healthCheck,
@@ -463,7 +468,7 @@ export function buildModel(input: ModelInput): ModelResult {
       targets,
       tags: { ...baseTags, [Tags.resource]: resourceId },
     });
-    listeners.push({ port: group.port, protocol: group.protocol, targetGroupResourceId: resourceId, tags: { ...baseTags, [Tags.resource]: String(group.port) } });
+    listeners.push({ port: group.port, protocol: tls.listenerProtocol, targetGroupResourceId: resourceId, ...(tls.tls ? { tls: tls.tls } : {}), tags: { ...baseTags, [Tags.resource]: String(group.port) } });
   }
 
   const securityGroups = buildSecurityGroups({ service, clusterName, additionalTags, listeners, targetGroups });

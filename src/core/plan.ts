@@ -2,6 +2,8 @@ import { Tags } from './annotations.ts';
 import { isRegistered } from './target-health.ts';
 import type { DesiredListener, DesiredLoadBalancer, DesiredStack, DesiredTargetGroup, HealthCheck, Protocol, Scheme, Target, TargetType } from './model.ts';
 import { TARGET_GROUP_DEFAULT_ATTRIBUTES } from './model.ts';
+import { describeListenerSettings, listenerCertificateActions, listenerSettingsChange, modifiableInPlace, type ListenerSettings } from './tls-plan.ts';
+import type { ListenerTls } from './tls.ts';
 import {
   describeSecurityGroupAction,
   planSecurityGroupDeletion,
@@ -55,6 +57,12 @@ export interface ActualListener {
   targetGroupArn?: string;
   /** Undefined when not read (they are read only when the Service has additional tags): no tag change then. */
   tags?: Record<string, string>;
+  /** A TLS listener's default certificate, policy and ALPN (DescribeListeners). */
+  defaultCertificate?: string;
+  sslPolicy?: string;
+  alpnPolicy?: string[];
+  /** Its listed (non-default) certificates (DescribeListenerCertificates); undefined when not read. */
+  listedCertificates?: string[];
 }
 
 export interface ActualLoadBalancer {
@@ -90,8 +98,10 @@ export type Action =
   | { kind: 'ModifyTargetGroupAttributes'; targetGroup: Ref; attributes: Record<string, string> }
   | { kind: 'RegisterTargets'; targetGroup: Ref; targets: Target[] }
   | { kind: 'DeregisterTargets'; arn: string; targets: Target[] }
-  | { kind: 'CreateListener'; loadBalancer: Ref; port: number; protocol: Protocol; targetGroup: Ref; staging?: true; tags?: Record<string, string> }
-  | { kind: 'ModifyListener'; arn: string; port: number; targetGroup: Ref }
+  | { kind: 'CreateListener'; loadBalancer: Ref; port: number; protocol: Protocol; targetGroup: Ref; staging?: true; tags?: Record<string, string>; tls?: ListenerTls }
+  | { kind: 'ModifyListener'; arn: string; port: number; targetGroup?: Ref; settings?: ListenerSettings }
+  | { kind: 'AddListenerCertificates'; arn: string; port: number; certificates: string[] }
+  | { kind: 'RemoveListenerCertificates'; arn: string; port: number; certificates: string[] }
   | { kind: 'DeleteListener'; arn: string; port: number }
   | { kind: 'AddListenerTags'; arn: string; port: number; tags: Record<string, string> }
   | { kind: 'DeleteTargetGroup'; arn: string; reason: string }
@@ -218,26 +228,37 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
     const tgRef = tgRefByResource.get(listener.targetGroupResourceId)!;
     const live = liveListeners.find((l) => l.port === listener.port);
     const tags = listener.tags ? { tags: listener.tags } : {};
+    const tls = listener.tls ? { tls: listener.tls } : {};
     if (!live) {
-      listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port: listener.port, protocol: listener.protocol, targetGroup: tgRef, ...tags });
+      listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port: listener.port, protocol: listener.protocol, targetGroup: tgRef, ...tags, ...tls });
       continue;
     }
-    if (live.protocol !== listener.protocol) {
+    if (live.protocol !== listener.protocol && !modifiableInPlace(live.protocol, listener.protocol)) {
       // ELBv2 cannot change a listener to UDP or TCP_UDP in place: replace it.
       listenerChanges.push({ kind: 'DeleteListener', arn: live.arn, port: live.port });
-      listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port: listener.port, protocol: listener.protocol, targetGroup: tgRef, ...tags });
+      listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port: listener.port, protocol: listener.protocol, targetGroup: tgRef, ...tags, ...tls });
       continue;
     }
+    // TCP ⇄ TLS, certificates, policy and ALPN change in place (the LBC's ModifyListener), then the listed certificates.
+    const settings = listenerSettingsChange(listener, live);
+    const settingsChange = settings ? { settings } : {};
+    const certificateChanges = listenerCertificateActions(listener, live);
     // Tags are added, never removed: a tag someone else put on our listener is theirs.
     const missingTags = listener.tags && live.tags ? attributeChanges(listener.tags, live.tags) : {};
     if (Object.keys(missingTags).length > 0) listenerChanges.push({ kind: 'AddListenerTags', arn: live.arn, port: live.port, tags: missingTags });
     const current = currentByResource.get(listener.targetGroupResourceId);
-    if (current && live.targetGroupArn === current.arn) continue;
+    if (current && live.targetGroupArn === current.arn) {
+      if (settings) listenerChanges.push({ kind: 'ModifyListener', arn: live.arn, port: live.port, settings });
+      listenerChanges.push(...certificateChanges);
+      continue;
+    }
     const desiredTg = desired.targetGroups.find((tg) => tg.resourceId === listener.targetGroupResourceId)!;
     const oldTg = actual.targetGroups.find((tg) => tg.arn === live.targetGroupArn);
     if ((current && readyToServe(current, desiredTg)) || !hasHealthy(oldTg)) {
-      listenerChanges.push({ kind: 'ModifyListener', arn: live.arn, port: live.port, targetGroup: tgRef });
+      listenerChanges.push({ kind: 'ModifyListener', arn: live.arn, port: live.port, targetGroup: tgRef, ...settingsChange }, ...certificateChanges);
     } else {
+      if (settings) listenerChanges.push({ kind: 'ModifyListener', arn: live.arn, port: live.port, settings });
+      listenerChanges.push(...certificateChanges);
       if (oldTg) keptTargetGroups.add(oldTg.arn);
       const staging = current && liveListeners.find((l) => !desiredPorts.has(l.port) && l.targetGroupArn === current.arn);
       if (staging) keptStagingListeners.add(staging.arn);
@@ -246,7 +267,7 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
         takenPorts.add(port);
         // Ours like any listener (cluster and stack tags), its resource tag saying what it is for.
         const stagingTags = listener.tags ? { tags: { ...listener.tags, [Tags.resource]: `staging:${listener.port}` } } : {};
-        listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port, protocol: listener.protocol, targetGroup: tgRef, staging: true, ...stagingTags });
+        listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port, protocol: listener.protocol, targetGroup: tgRef, staging: true, ...stagingTags, ...tls });
       }
       waiting.push(waitReason(listener, desiredTg, current));
     }
@@ -337,7 +358,14 @@ export function describeAction(action: Action): string {
     case 'CreateListener':
       return `create ${action.staging ? 'staging listener (health checks of a new target group before the switch)' : 'listener'} ${action.protocol}:${action.port} → ${ref(action.targetGroup)}`;
     case 'ModifyListener':
-      return `switch listener ${action.port} → ${ref(action.targetGroup)}`;
+      return [
+        action.targetGroup ? `switch listener ${action.port} → ${ref(action.targetGroup)}` : `modify listener ${action.port}`,
+        ...(action.settings ? [describeListenerSettings(action.settings)] : []),
+      ].join(': ');
+    case 'AddListenerCertificates':
+      return `add certificates ${action.certificates.join(', ')} to listener ${action.port} (${action.arn})`;
+    case 'RemoveListenerCertificates':
+      return `remove certificates ${action.certificates.join(', ')} from listener ${action.port} (${action.arn})`;
     case 'DeleteListener':
       return `delete listener ${action.port} (${action.arn})`;
     case 'AddListenerTags':

@@ -140,7 +140,7 @@ export function nodeRulesFor(targetGroups: DesiredTargetGroup[]): PortRule[] {
   const rules = new Map<string, PortRule>();
   const add = (rule: PortRule) => rules.set(portRuleKey(rule), rule);
   for (const tg of targetGroups) {
-    if (tg.protocol === 'TCP') add({ protocol: 'tcp', port: tg.port });
+    if (tg.protocol === 'TCP' || tg.protocol === 'TLS') add({ protocol: 'tcp', port: tg.port });
     else {
       add({ protocol: 'udp', port: tg.port });
       if (tg.protocol === 'TCP_UDP' || tg.healthCheck.port === 'traffic-port') add({ protocol: 'tcp', port: tg.port });

@@ -306,6 +306,14 @@ describe('LoadBalancerCloud.apply: the request of each action kind', () => {
       [['ModifyListener', { ListenerArn: LISTENER_ARN, DefaultActions: [{ Type: 'forward', TargetGroupArn: TG_ARN }] }]],
     ],
     [{ kind: 'DeleteListener', arn: LISTENER_ARN, port: 80 }, [['DeleteListener', { ListenerArn: LISTENER_ARN }]]],
+    [
+      { kind: 'AddListenerCertificates', arn: LISTENER_ARN, port: 443, certificates: ['arn:cert-1', 'arn:cert-2'] },
+      [['AddListenerCertificates', { ListenerArn: LISTENER_ARN, Certificates: [{ CertificateArn: 'arn:cert-1' }, { CertificateArn: 'arn:cert-2' }] }]],
+    ],
+    [
+      { kind: 'RemoveListenerCertificates', arn: LISTENER_ARN, port: 443, certificates: ['arn:cert-3'] },
+      [['RemoveListenerCertificates', { ListenerArn: LISTENER_ARN, Certificates: [{ CertificateArn: 'arn:cert-3' }] }]],
+    ],
     [{ kind: 'AddListenerTags', arn: LISTENER_ARN, port: 80, tags: { team: 'shop' } }, [['AddTags', { ResourceArns: [LISTENER_ARN], Tags: [{ Key: 'team', Value: 'shop' }] }]]],
     [{ kind: 'DeleteTargetGroup', arn: TG_ARN, reason: 'test' }, [['DeleteTargetGroup', { TargetGroupArn: TG_ARN }]]],
   ];
@@ -317,7 +325,7 @@ describe('LoadBalancerCloud.apply: the request of each action kind', () => {
     const all: Record<Action['kind'], true> = {
       CreateLoadBalancer: true, SetSecurityGroups: true, ModifyLoadBalancerAttributes: true, DeleteLoadBalancer: true, CreateTargetGroup: true, ModifyTargetGroup: true,
       ModifyTargetGroupAttributes: true, RegisterTargets: true, DeregisterTargets: true, CreateListener: true, ModifyListener: true,
-      DeleteListener: true, AddListenerTags: true, DeleteTargetGroup: true,
+      DeleteListener: true, AddListenerTags: true, DeleteTargetGroup: true, AddListenerCertificates: true, RemoveListenerCertificates: true,
     };
     expect([...kinds].sort()).toEqual(Object.keys(all).sort());
   });

@@ -1,7 +1,7 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { Annotations, goBool, keyValues, list, Tags } from '../../src/core/annotations.ts';
-import { buildModel, type ModelInput, type SubnetInfo } from '../../src/core/model.ts';
+import { model, subnets } from './support/lbc-model.ts';
 import { thrownUserError as userError } from './support/user-error.ts';
 
 /**
@@ -11,10 +11,6 @@ import { thrownUserError as userError } from './support/user-error.ts';
  * controller default tags, annotation prefixes) are left out and listed where they would be.
  */
 
-const subnets: SubnetInfo[] = [
-  { id: 'subnet-a', zone: 'us-east-1a', vpcId: 'vpc-1', cidrBlock: '127.0.0.0/24', tags: { 'kubernetes.io/role/internal-elb': '1' } },
-];
-
 function service(annotations: Record<string, string>, spec: Partial<NonNullable<V1Service['spec']>> = {}): V1Service {
   return {
     metadata: { namespace: 'ns', name: 'svc', uid: 'uid-1', annotations },
@@ -22,18 +18,6 @@ function service(annotations: Record<string, string>, spec: Partial<NonNullable<
   };
 }
 
-const input = (svc: V1Service, extra: Partial<ModelInput> = {}): ModelInput => ({
-  clusterName: 'c1',
-  vpcId: 'vpc-1',
-  service: svc,
-  nodes: [{ name: 'n1', instanceId: 'i-1', labels: {}, deleting: false, toBeDeleted: false }],
-  endpointSlices: [],
-  podVpcIp: () => undefined,
-  subnets,
-  ...extra,
-});
-
-const model = (svc: V1Service, extra: Partial<ModelInput> = {}) => buildModel(input(svc, extra)).stack;
 
 describe('pkg/annotations/parser_test.go', () => {
   const key = 'p.co/sfx';

@@ -1,4 +1,5 @@
 import {
+  AddListenerCertificatesCommand,
   AddTagsCommand,
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -12,10 +13,13 @@ import {
   ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
   RegisterTargetsCommand,
+  RemoveListenerCertificatesCommand,
   SetSecurityGroupsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { LoadBalancerAction as Action, Ref } from '../../core/plan.ts';
 import type { GroupRef } from '../../core/security-group-plan.ts';
+import type { ListenerSettings } from '../../core/tls-plan.ts';
+import type { ListenerTls } from '../../core/tls.ts';
 import { healthCheckParameters } from './health-check.ts';
 import type { OwnedStack } from './ownership.ts';
 import type { Elbv2Parts } from './parts.ts';
@@ -137,24 +141,45 @@ const deregisterTargets: Applier<'DeregisterTargets'> = async ({ arn, targets },
   run.registrations.deregistered(arn, targets.map((t) => t.id));
 };
 
+/** A TLS listener's parameters: the default certificate (the first), the policy and ALPN. */
+const tlsParameters = (tls: ListenerTls | undefined, clearAlpn?: true) => ({
+  ...(tls ? { Certificates: [{ CertificateArn: tls.certificates[0] }], SslPolicy: tls.sslPolicy } : {}),
+  ...(tls?.alpnPolicy ? { AlpnPolicy: [tls.alpnPolicy] } : clearAlpn ? { AlpnPolicy: ['None'] } : {}),
+});
+
 const createListener: Applier<'CreateListener'> = async (action, run) => {
-  await run.client.send(
+  const created = await run.client.send(
     new CreateListenerCommand({
       LoadBalancerArn: arnOf(action.loadBalancer, run),
       Port: action.port,
       Protocol: action.protocol,
       DefaultActions: forwardTo(action.targetGroup, run),
+      ...tlsParameters(action.tls),
       ...(action.tags ? { Tags: keyValueList(action.tags) } : {}),
     }),
   );
+  // As the LBC: every certificate, the default one too, is also listed (so ELBv2 can pick by SNI among all).
+  const arn = created.Listeners?.[0]?.ListenerArn;
+  if (action.tls && arn) await addListenerCertificates({ kind: 'AddListenerCertificates', arn, port: action.port, certificates: [...new Set(action.tls.certificates)] }, run);
+};
+
+const addListenerCertificates: Applier<'AddListenerCertificates'> = async ({ arn, certificates }, run) => {
+  await run.client.send(new AddListenerCertificatesCommand({ ListenerArn: arn, Certificates: certificates.map((CertificateArn) => ({ CertificateArn })) }));
+};
+
+const removeListenerCertificates: Applier<'RemoveListenerCertificates'> = async ({ arn, certificates }, run) => {
+  await run.client.send(new RemoveListenerCertificatesCommand({ ListenerArn: arn, Certificates: certificates.map((CertificateArn) => ({ CertificateArn })) }));
 };
 
 const addListenerTags: Applier<'AddListenerTags'> = async ({ arn, tags }, run) => {
   await run.client.send(new AddTagsCommand({ ResourceArns: [arn], Tags: keyValueList(tags) }));
 };
 
-const modifyListener: Applier<'ModifyListener'> = async ({ arn, targetGroup }, run) => {
-  await run.client.send(new ModifyListenerCommand({ ListenerArn: arn, DefaultActions: forwardTo(targetGroup, run) }));
+const settingsParameters = (settings: ListenerSettings | undefined) => (settings ? { Protocol: settings.protocol, ...tlsParameters(settings.tls, settings.clearAlpn) } : {});
+
+const modifyListener: Applier<'ModifyListener'> = async ({ arn, targetGroup, settings }, run) => {
+  const forward = targetGroup ? { DefaultActions: forwardTo(targetGroup, run) } : {};
+  await run.client.send(new ModifyListenerCommand({ ListenerArn: arn, ...forward, ...settingsParameters(settings) }));
 };
 
 const deleteListener: Applier<'DeleteListener'> = async ({ arn }, run) => {
@@ -182,6 +207,8 @@ const APPLIERS: { [K in Action['kind']]: Applier<K> } = {
   CreateListener: createListener,
   AddListenerTags: addListenerTags,
   ModifyListener: modifyListener,
+  AddListenerCertificates: addListenerCertificates,
+  RemoveListenerCertificates: removeListenerCertificates,
   DeleteListener: deleteListener,
   DeleteTargetGroup: deleteTargetGroup,
 };

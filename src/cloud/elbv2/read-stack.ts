@@ -1,4 +1,5 @@
 import {
+  DescribeListenerCertificatesCommand,
   DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
@@ -114,16 +115,34 @@ async function readListeners(client: ElasticLoadBalancingV2Client, loadBalancers
     const page = await client.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
     for (const l of page.Listeners ?? []) {
       const action = l.DefaultActions?.find((a) => a.Type === 'forward');
+      const defaultCertificate = l.Certificates?.[0]?.CertificateArn;
       listeners.push({
         arn: l.ListenerArn!,
         loadBalancerArn: lb.LoadBalancerArn!,
         port: l.Port ?? 0,
         protocol: l.Protocol as Protocol,
         targetGroupArn: action?.TargetGroupArn ?? action?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn,
+        ...(defaultCertificate ? { defaultCertificate } : {}),
+        ...(l.SslPolicy ? { sslPolicy: l.SslPolicy } : {}),
+        ...(l.AlpnPolicy?.length ? { alpnPolicy: l.AlpnPolicy } : {}),
+        // The listed certificates of a TLS listener, to plan Add/RemoveListenerCertificates (one read each, as the LBC).
+        ...(l.Protocol === 'TLS' ? { listedCertificates: await listedCertificates(client, l.ListenerArn!) } : {}),
       });
     }
   }
   return listeners;
+}
+
+/** A listener's non-default certificates (DescribeListenerCertificates lists the default one too, marked). */
+async function listedCertificates(client: ElasticLoadBalancingV2Client, listenerArn: string): Promise<string[]> {
+  const arns: string[] = [];
+  let Marker: string | undefined;
+  do {
+    const page = await client.send(new DescribeListenerCertificatesCommand({ ListenerArn: listenerArn, Marker }));
+    for (const certificate of page.Certificates ?? []) if (!certificate.IsDefault && certificate.CertificateArn) arns.push(certificate.CertificateArn);
+    Marker = page.NextMarker;
+  } while (Marker);
+  return arns;
 }
 
 const actualLoadBalancer = (lb: LoadBalancer): ActualLoadBalancer => ({
