@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { DescribeAvailabilityZonesCommand } from '@aws-sdk/client-ec2';
 import { CONTROLLERS, Manager, type ControllerName, type ManagerConfig } from '../controllers/manager.ts';
 import { DEFAULT_TARGET_BATCH_PERIOD_MS } from '../controllers/service/controller.ts';
+import { controllerDefaults, DefaultsError, type ControllerDefaults } from '../core/controller-defaults.ts';
 import { LeaderElector } from '../kube/leader.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { startHealthServer, type HealthServer } from '../observability/server.ts';
@@ -74,6 +75,25 @@ export interface RunFlags {
   leaderElectionRetryPeriod?: string;
   metricsAddress?: string;
   healthAddress?: string;
+  defaultTags?: string;
+  externalManagedTags?: string;
+  defaultTargetType?: string;
+  defaultLoadBalancerScheme?: string;
+}
+
+/** The LBC's four controller-wide defaults, checked as its ControllerConfig.Validate checks them. */
+function defaultsOf(flags: RunFlags): ControllerDefaults {
+  try {
+    return controllerDefaults({
+      ...optional('defaultTags', flags.defaultTags),
+      ...optional('externalManagedTags', flags.externalManagedTags),
+      ...optional('defaultTargetType', flags.defaultTargetType),
+      ...optional('defaultScheme', flags.defaultLoadBalancerScheme),
+    });
+  } catch (error) {
+    if (error instanceof DefaultsError) throw new FlagError(error.message);
+    throw error;
+  }
 }
 
 function optionalCount(flag: string, raw: string | undefined): number | undefined {
@@ -129,6 +149,7 @@ export function managerConfig(flags: RunFlags): ManagerConfig {
     concurrency: parsePositiveInt('--concurrency', flags.concurrency),
     resyncPeriodMs: parseDuration('--resync-period', flags.resyncPeriod),
     targetBatchPeriodMs: parseDuration('--target-batch-period', flags.targetBatchPeriod, { zero: true }),
+    defaults: defaultsOf(flags),
     node: {
       instanceType: flags.nodeInstanceType,
       imageId: flags.nodeImageId,
@@ -178,6 +199,11 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--ip-cooldown-period <duration>', 'ENI pool: how long a released address rests before reuse').env('IP_COOLDOWN_PERIOD').default('30s'))
     .addOption(new Option('--leaked-eni-grace-period <duration>', 'ENI pool: unattached ENIs of ours older than this are deleted').env('CPL_LEAKED_ENI_GRACE_PERIOD').default('5m'))
     .addOption(new Option('--verify-unique-addresses <bool>', 'ENI pool: check new addresses against the subnet (default: true with --aws-endpoint)').env('CPL_VERIFY_UNIQUE_ADDRESSES'))
+    // The aws-load-balancer-controller's flags, with its names and defaults (pkg/config/controller_config.go).
+    .addOption(new Option('--default-tags <k=v,...>', 'tags on every AWS resource we create; they win over a Service\'s additional-resource-tags').env('CPL_DEFAULT_TAGS'))
+    .addOption(new Option('--external-managed-tags <keys>', 'tag keys managed outside: a Service may not set them').env('CPL_EXTERNAL_MANAGED_TAGS'))
+    .addOption(new Option('--default-target-type <type>', 'target type of Services without nlb-target-type (instance or ip)').env('CPL_DEFAULT_TARGET_TYPE').default('instance'))
+    .addOption(new Option('--default-load-balancer-scheme <scheme>', 'scheme of Services without scheme or internal (internal or internet-facing)').env('CPL_DEFAULT_LOAD_BALANCER_SCHEME').default('internal'))
     .option('--local', "use the local environment's kubeconfig and AWS settings (.devenv/)")
     .addOption(new Option('--leader-elect <bool>', 'only the holder of a coordination.k8s.io Lease reconciles').env('CPL_LEADER_ELECT').default('false'))
     .addOption(new Option('--leader-election-namespace <ns>', "the Lease's namespace").env('CPL_LEADER_ELECTION_NAMESPACE').default('default'))

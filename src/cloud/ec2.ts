@@ -44,6 +44,7 @@ export class NetworkCloud {
       zone: s.AvailabilityZone ?? '',
       vpcId: s.VpcId ?? vpcId,
       cidrBlock: s.CidrBlock,
+      ipv6CidrBlocks: (s.Ipv6CidrBlockAssociationSet ?? []).filter((a) => a.Ipv6CidrBlockState?.State === 'associated' && a.Ipv6CidrBlock).map((a) => a.Ipv6CidrBlock!),
       tags: Object.fromEntries((s.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
     }));
     this.subnetCache = { at: Date.now(), subnets };

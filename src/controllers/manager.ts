@@ -5,6 +5,7 @@ import { createEventRecorder, type EventRecorder } from '../kube/events.ts';
 import { startInformer, type Informer } from '../kube/informer.ts';
 import { LoadBalancerCloud } from '../cloud/elbv2.ts';
 import type { WorkQueueObserver } from '../kube/workqueue.ts';
+import type { ControllerDefaults } from '../core/controller-defaults.ts';
 import type { ControllerMetrics } from '../observability/metrics.ts';
 import type { EniPoolStatus } from './ipam/crd.ts';
 import { IpamController, type IpamSettings } from './ipam/controller.ts';
@@ -34,6 +35,8 @@ export interface ManagerConfig {
   node: { instanceType: string; imageId: string; securityGroupIds: string[] };
   ipam: IpamSettings;
   log: Logger;
+  /** The LBC's controller-wide defaults (--default-tags, ...); the LBC's own when absent. */
+  defaults?: ControllerDefaults;
   /** Prometheus metrics; every controller's queue and reconciles and every AWS call are recorded there. */
   metrics?: ControllerMetrics;
 }
@@ -122,6 +125,7 @@ export class Manager {
         loadBalancers: this.loadBalancers,
         ...observe('service', () => this.service?.queue.depth ?? 0),
         concurrency: config.concurrency,
+        ...(config.defaults ? { defaults: config.defaults } : {}),
         ...(config.targetBatchPeriodMs !== undefined ? { targetBatchPeriodMs: config.targetBatchPeriodMs } : {}),
         log: config.log.child({ controller: 'service' }),
         informers: this.informers,

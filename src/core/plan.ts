@@ -1,5 +1,7 @@
 import { Tags } from './annotations.ts';
 import { isRegistered } from './target-health.ts';
+import { describeLoadBalancerSetting, planLoadBalancerSettings, type LoadBalancerSettingAction } from './load-balancer-plan.ts';
+import type { IpAddressType } from './subnet-mappings.ts';
 import type { DesiredListener, DesiredLoadBalancer, DesiredStack, DesiredTargetGroup, HealthCheck, Protocol, Scheme, Target, TargetType } from './model.ts';
 import { TARGET_GROUP_DEFAULT_ATTRIBUTES } from './model.ts';
 import { describeListenerSettings, listenerCertificateActions, listenerSettingsChange, modifiableInPlace, type ListenerSettings } from './tls-plan.ts';
@@ -75,6 +77,10 @@ export interface ActualLoadBalancer {
   attributes?: Record<string, string>;
   /** The NLB's security group IDs (DescribeLoadBalancers); empty for one created without. */
   securityGroups?: string[];
+  /** DescribeLoadBalancers' IpAddressType; undefined when not known (then never changed). */
+  ipAddressType?: IpAddressType;
+  /** The reserved capacity units, read only when the Service asks for some; undefined when unread. */
+  minimumCapacityUnits?: number;
 }
 
 export interface ActualStack {
@@ -91,6 +97,7 @@ export type Ref = { arn: string } | { key: string };
 export type Action =
   | { kind: 'CreateLoadBalancer'; key: 'lb'; spec: DesiredLoadBalancer; securityGroups?: GroupRef[] }
   | { kind: 'SetSecurityGroups'; arn: string; securityGroups: GroupRef[] }
+  | LoadBalancerSettingAction
   | { kind: 'ModifyLoadBalancerAttributes'; loadBalancer: Ref; attributes: Record<string, string> }
   | { kind: 'DeleteLoadBalancer'; arn: string; reason: string }
   | { kind: 'CreateTargetGroup'; key: string; spec: DesiredTargetGroup }
@@ -180,6 +187,7 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
     creates.push({ kind: 'CreateLoadBalancer', key: 'lb', spec: desired.loadBalancer, ...securityGroups });
   }
   if (kept && groups?.setGroups) creates.push({ kind: 'SetSecurityGroups', arn: kept.arn, securityGroups: groups.setGroups });
+  creates.push(...planLoadBalancerSettings(desired.loadBalancer, kept, lbRef));
   const lbAttributes = attributeChanges(desired.loadBalancer.attributes, kept?.attributes);
   if (Object.keys(lbAttributes).length > 0) creates.push({ kind: 'ModifyLoadBalancerAttributes', loadBalancer: lbRef, attributes: lbAttributes });
 
@@ -341,6 +349,9 @@ export function describeAction(action: Action): string {
       return `create NLB ${action.spec.name} (${action.spec.scheme}) in ${action.spec.subnetIds.join(', ')}${action.securityGroups ? ` with security groups ${groupRefs(action.securityGroups)}` : ''}`;
     case 'SetSecurityGroups':
       return `set security groups ${groupRefs(action.securityGroups)} on ${action.arn}`;
+    case 'SetIpAddressType':
+    case 'ModifyCapacityReservation':
+      return describeLoadBalancerSetting(action, ref);
     case 'ModifyLoadBalancerAttributes':
       return `set NLB attributes ${JSON.stringify(action.attributes)} on ${ref(action.loadBalancer)}`;
     case 'DeleteLoadBalancer':

@@ -115,6 +115,12 @@ export function cidrFamily(cidr: string): 4 | 6 | undefined {
   return undefined;
 }
 
+/** The IP protocols an ELBv2 protocol carries (the LBC's: UDP and QUIC are udp, TCP_UDP and TCP_QUIC both). */
+function ipProtocolsOf(protocol: Protocol): IpProtocol[] {
+  if (protocol === 'TCP_UDP' || protocol === 'TCP_QUIC') return ['tcp', 'udp'];
+  return protocol === 'UDP' || protocol === 'QUIC' ? ['udp'] : ['tcp'];
+}
+
 /** Ingress of the managed group: every listener port × CIDR, and ICMP for path MTU discovery when on. */
 export function managedIngress(service: V1Service, listeners: { port: number; protocol: Protocol }[], cidrs: string[]): IngressRule[] {
   const rules: IngressRule[] = [];
@@ -122,7 +128,7 @@ export function managedIngress(service: V1Service, listeners: { port: number; pr
   for (const cidr of cidrs) {
     const v6 = cidrFamily(cidr) === 6;
     for (const listener of listeners) {
-      const protocols: IpProtocol[] = listener.protocol === 'TCP_UDP' ? ['tcp', 'udp'] : [listener.protocol === 'UDP' ? 'udp' : 'tcp'];
+      const protocols: IpProtocol[] = ipProtocolsOf(listener.protocol);
       for (const protocol of protocols) rules.push({ protocol, fromPort: listener.port, toPort: listener.port, cidr });
     }
     // "Destination unreachable, fragmentation needed" (v4 type 3 code 4) and "packet too big" (v6 type 2 code 0).
@@ -143,7 +149,7 @@ export function nodeRulesFor(targetGroups: DesiredTargetGroup[]): PortRule[] {
     if (tg.protocol === 'TCP' || tg.protocol === 'TLS') add({ protocol: 'tcp', port: tg.port });
     else {
       add({ protocol: 'udp', port: tg.port });
-      if (tg.protocol === 'TCP_UDP' || tg.healthCheck.port === 'traffic-port') add({ protocol: 'tcp', port: tg.port });
+      if (tg.protocol === 'TCP_UDP' || tg.protocol === 'TCP_QUIC' || tg.healthCheck.port === 'traffic-port') add({ protocol: 'tcp', port: tg.port });
     }
     if (tg.healthCheck.port !== 'traffic-port' && Number(tg.healthCheck.port) !== tg.port) add({ protocol: 'tcp', port: Number(tg.healthCheck.port) });
   }

@@ -1,11 +1,11 @@
 import { DescribeTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callsBetween, isMutating } from '../../src/cloud/calls.ts';
 import { Annotations } from '../../src/core/annotations.ts';
 import { quoted } from '../../src/core/validation/problem.ts';
 import { connect, createTestNamespace, waitFor, waitForLoadBalancer, type TestEnvironment } from '../../src/testing/index.ts';
 import { startTestCluster, waitForEvent, type TestCluster } from './support/controller.ts';
+import { expectRejectedWithoutWrites, writesSince as writesSinceIn, type RejectedSample } from './support/rejections.ts';
 import { ourResources } from './support/resources.ts';
 
 // Values AWS would refuse (many of which the emulator takes) never reach AWS: each is a Warning event naming the
@@ -18,8 +18,7 @@ describe('bad annotations', () => {
 
   const huge = 'x'.repeat(10 * 1024);
   const http = { [Annotations.healthCheckProtocol]: 'http' };
-  /** [Service name, its annotations, the annotation that is bad, the part of it the event names] */
-  const samples: [string, Record<string, string>, string, string][] = [
+  const samples: RejectedSample[] = [
     ['lb-bool', { [Annotations.attributes]: 'load_balancing.cross_zone.enabled=maybe' }, Annotations.attributes, 'load_balancing.cross_zone.enabled=maybe'],
     ['lb-unknown', { [Annotations.attributes]: 'no.such.attribute=true' }, Annotations.attributes, 'no.such.attribute=true'],
     ['lb-huge', { [Annotations.attributes]: `access_logs.s3.prefix=${huge}` }, Annotations.attributes, `access_logs.s3.prefix=${huge}`],
@@ -50,8 +49,7 @@ describe('bad annotations', () => {
   const annotate = (name: string, annotations: Record<string, string | null>) =>
     env.core.patchNamespacedService({ namespace: ns.name, name, body: { metadata: { annotations } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
 
-  const writesSince = (before: Record<string, number>) =>
-    Object.fromEntries(Object.entries(callsBetween(before, cluster.manager.aws.calls.snapshot())).filter(([key]) => isMutating(key.slice(key.indexOf(':') + 1))));
+  const writesSince = (before: Record<string, number>) => writesSinceIn(cluster, before);
 
   beforeAll(async () => {
     env = connect();
@@ -68,18 +66,8 @@ describe('bad annotations', () => {
   });
 
   it('a new Service with a value AWS would refuse gets a Warning naming annotation and value, and no AWS write', async () => {
-    await cluster.manager.idle();
-    const before = cluster.manager.aws.calls.snapshot();
-    for (const [name, annotations] of samples) await createService(name, annotations);
-    for (const [name, , annotation, value] of samples) {
-      const event = await waitForEvent(env, ns.name, name, 'SyncLoadBalancerFailed', quoted(value));
-      expect(event.type).toBe('Warning');
-      expect(event.message).toContain(annotation);
-      // A 10 KB value is cut in the message, which says how long it was.
-      expect(event.message!.length).toBeLessThan(1024);
-    }
-    await cluster.manager.idle();
-    expect(writesSince(before)).toEqual({});
+    // A 10 KB value is cut in the message, which says how long it was (under 1 KB).
+    await expectRejectedWithoutWrites(env, cluster, ns.name, samples, createService);
     const ours = await ourResources(env, cluster.name);
     expect([...ours.loadBalancers, ...ours.targetGroups].filter((r) => samples.some(([name]) => r.stack === `${ns.name}/${name}`))).toEqual([]);
     for (const [name] of samples) {

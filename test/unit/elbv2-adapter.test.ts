@@ -240,6 +240,11 @@ describe('LoadBalancerCloud.apply: the request of each action kind', () => {
       [['ModifyLoadBalancerAttributes', { LoadBalancerArn: LB_ARN, Attributes: [{ Key: 'load_balancing.cross_zone.enabled', Value: 'true' }] }]],
     ],
     [{ kind: 'DeleteLoadBalancer', arn: LB_ARN, reason: 'test' }, [['DeleteLoadBalancer', { LoadBalancerArn: LB_ARN }]]],
+    [{ kind: 'SetIpAddressType', arn: LB_ARN, ipAddressType: 'dualstack' }, [['SetIpAddressType', { LoadBalancerArn: LB_ARN, IpAddressType: 'dualstack' }]]],
+    [
+      { kind: 'ModifyCapacityReservation', loadBalancer: { arn: LB_ARN }, capacityUnits: 3000 },
+      [['ModifyCapacityReservation', { LoadBalancerArn: LB_ARN, MinimumLoadBalancerCapacity: { CapacityUnits: 3000 } }]],
+    ],
     [
       {
         kind: 'CreateTargetGroup',
@@ -318,12 +323,39 @@ describe('LoadBalancerCloud.apply: the request of each action kind', () => {
     [{ kind: 'DeleteTargetGroup', arn: TG_ARN, reason: 'test' }, [['DeleteTargetGroup', { TargetGroupArn: TG_ARN }]]],
   ];
 
+  it('CreateLoadBalancer with fixed addresses sends SubnetMappings instead of Subnets, and the ip address type', async () => {
+    elbv2.onAnyCommand().resolves({});
+    elbv2.on(CreateLoadBalancerCommand).resolves({ LoadBalancers: [{ LoadBalancerArn: LB_ARN }] });
+    const subnetMappings = [
+      { subnetId: 'subnet-a', allocationId: 'eipalloc-1', ipv6Address: '2600::1' },
+      { subnetId: 'subnet-b', privateIPv4Address: '10.0.1.5' },
+    ];
+    const spec = { name: 'k8s-ns-web', scheme: 'internet-facing' as const, subnetIds: ['subnet-a', 'subnet-b'], ipAddressType: 'dualstack' as const, subnetMappings, attributes: {}, tags: {} };
+    await newCloud().apply('ns/web', 'vpc-1', [{ kind: 'CreateLoadBalancer', key: 'lb', spec }], () => undefined);
+    expect(requests()).toEqual([
+      [
+        'CreateLoadBalancer',
+        {
+          Name: 'k8s-ns-web',
+          Type: 'network',
+          Scheme: 'internet-facing',
+          SubnetMappings: [
+            { SubnetId: 'subnet-a', AllocationId: 'eipalloc-1', IPv6Address: '2600::1' },
+            { SubnetId: 'subnet-b', PrivateIPv4Address: '10.0.1.5' },
+          ],
+          IpAddressType: 'dualstack',
+          Tags: [],
+        },
+      ],
+    ]);
+  });
+
   it('covers every action kind', () => {
     const kinds = new Set(cases.map(([action]) => action.kind));
     expect(kinds.size).toBe(cases.length);
     // One case per member of the Action union: a kind added to the plan fails here until it has a case.
     const all: Record<Action['kind'], true> = {
-      CreateLoadBalancer: true, SetSecurityGroups: true, ModifyLoadBalancerAttributes: true, DeleteLoadBalancer: true, CreateTargetGroup: true, ModifyTargetGroup: true,
+      CreateLoadBalancer: true, SetSecurityGroups: true, SetIpAddressType: true, ModifyCapacityReservation: true, ModifyLoadBalancerAttributes: true, DeleteLoadBalancer: true, CreateTargetGroup: true, ModifyTargetGroup: true,
       ModifyTargetGroupAttributes: true, RegisterTargets: true, DeregisterTargets: true, CreateListener: true, ModifyListener: true,
       DeleteListener: true, AddListenerTags: true, DeleteTargetGroup: true, AddListenerCertificates: true, RemoveListenerCertificates: true,
     };

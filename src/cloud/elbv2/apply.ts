@@ -8,12 +8,14 @@ import {
   DeleteLoadBalancerCommand,
   DeleteTargetGroupCommand,
   DeregisterTargetsCommand,
+  ModifyCapacityReservationCommand,
   ModifyListenerCommand,
   ModifyLoadBalancerAttributesCommand,
   ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
   RegisterTargetsCommand,
   RemoveListenerCertificatesCommand,
+  SetIpAddressTypeCommand,
   SetSecurityGroupsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { LoadBalancerAction as Action, Ref } from '../../core/plan.ts';
@@ -75,7 +77,25 @@ const forwardTo = (targetGroup: Ref, run: ApplyRun) => [{ Type: 'forward' as con
 const createLoadBalancer: Applier<'CreateLoadBalancer'> = async ({ key, spec, securityGroups }, run) => {
   const groups = securityGroups ? { SecurityGroups: securityGroups.map((g) => arnOf(g, run)) } : {};
   const result = await run.client.send(
-    new CreateLoadBalancerCommand({ Name: spec.name, Type: 'network', Scheme: spec.scheme, Subnets: spec.subnetIds, IpAddressType: 'ipv4', ...groups, Tags: keyValueList(spec.tags) }),
+    new CreateLoadBalancerCommand({
+      Name: spec.name,
+      Type: 'network',
+      Scheme: spec.scheme,
+      // Fixed addresses go in SubnetMappings (one per subnet); without them, plain Subnets as always.
+      ...(spec.subnetMappings
+        ? {
+            SubnetMappings: spec.subnetMappings.map((m) => ({
+              SubnetId: m.subnetId,
+              ...(m.allocationId ? { AllocationId: m.allocationId } : {}),
+              ...(m.privateIPv4Address ? { PrivateIPv4Address: m.privateIPv4Address } : {}),
+              ...(m.ipv6Address ? { IPv6Address: m.ipv6Address } : {}),
+            })),
+          }
+        : { Subnets: spec.subnetIds }),
+      IpAddressType: spec.ipAddressType ?? 'ipv4',
+      ...groups,
+      Tags: keyValueList(spec.tags),
+    }),
   );
   const arn = result.LoadBalancers![0]!.LoadBalancerArn!;
   run.owned.loadBalancers.add(arn);
@@ -84,6 +104,16 @@ const createLoadBalancer: Applier<'CreateLoadBalancer'> = async ({ key, spec, se
 
 const setSecurityGroups: Applier<'SetSecurityGroups'> = async ({ arn, securityGroups }, run) => {
   await run.client.send(new SetSecurityGroupsCommand({ LoadBalancerArn: arn, SecurityGroups: securityGroups.map((g) => arnOf(g, run)) }));
+};
+
+const setIpAddressType: Applier<'SetIpAddressType'> = async ({ arn, ipAddressType }, run) => {
+  await run.client.send(new SetIpAddressTypeCommand({ LoadBalancerArn: arn, IpAddressType: ipAddressType }));
+};
+
+const modifyCapacityReservation: Applier<'ModifyCapacityReservation'> = async ({ loadBalancer, capacityUnits }, run) => {
+  // 0 resets the reservation (the LBC's documented way, AWS's ResetCapacityReservation does the same).
+  const reservation = capacityUnits === 0 ? { ResetCapacityReservation: true } : { MinimumLoadBalancerCapacity: { CapacityUnits: capacityUnits } };
+  await run.client.send(new ModifyCapacityReservationCommand({ LoadBalancerArn: arnOf(loadBalancer, run), ...reservation }));
 };
 
 const modifyLoadBalancerAttributes: Applier<'ModifyLoadBalancerAttributes'> = async ({ loadBalancer, attributes }, run) => {
@@ -197,6 +227,8 @@ const deleteTargetGroup: Applier<'DeleteTargetGroup'> = async ({ arn }, run) => 
 const APPLIERS: { [K in Action['kind']]: Applier<K> } = {
   CreateLoadBalancer: createLoadBalancer,
   SetSecurityGroups: setSecurityGroups,
+  SetIpAddressType: setIpAddressType,
+  ModifyCapacityReservation: modifyCapacityReservation,
   ModifyLoadBalancerAttributes: modifyLoadBalancerAttributes,
   DeleteLoadBalancer: deleteLoadBalancer,
   CreateTargetGroup: createTargetGroup,

@@ -1,5 +1,6 @@
 import {
   DescribeListenerCertificatesCommand,
+  DescribeCapacityReservationCommand,
   DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
@@ -22,6 +23,8 @@ export interface StackReads {
   /** 'known': as this process last read or wrote them, reading only groups it has not seen (ADR 0009). */
   targetGroupAttributes: boolean | 'known';
   listenerTags?: boolean;
+  /** DescribeCapacityReservation per load balancer (the Service asks for a minimum capacity). */
+  capacityReservation?: boolean;
 }
 
 /**
@@ -49,7 +52,11 @@ export async function readStack(parts: Elbv2Parts, stackId: string, read: StackR
   const listeners = await readListeners(client, loadBalancers);
   const actualLbs: ActualLoadBalancer[] = [];
   for (const lb of loadBalancers) {
-    actualLbs.push({ ...actualLoadBalancer(lb), ...(read.loadBalancerAttributes ? { attributes: await loadBalancerAttributes(client, lb.LoadBalancerArn!) } : {}) });
+    actualLbs.push({
+      ...actualLoadBalancer(lb),
+      ...(read.loadBalancerAttributes ? { attributes: await loadBalancerAttributes(client, lb.LoadBalancerArn!) } : {}),
+      ...(read.capacityReservation ? { minimumCapacityUnits: await capacityUnits(client, lb.LoadBalancerArn!) } : {}),
+    });
   }
   const actualTgs: ActualTargetGroup[] = [];
   for (const tg of targetGroups) {
@@ -153,7 +160,14 @@ const actualLoadBalancer = (lb: LoadBalancer): ActualLoadBalancer => ({
   state: lb.State?.Code ?? 'unknown',
   createdAt: lb.CreatedTime?.getTime() ?? 0,
   securityGroups: lb.SecurityGroups ?? [],
+  ...(lb.IpAddressType === 'ipv4' || lb.IpAddressType === 'dualstack' ? { ipAddressType: lb.IpAddressType } : {}),
 });
+
+/** The reserved capacity units; none reserved reads as 0 (ModifyCapacityReservation's reset). */
+async function capacityUnits(client: ElasticLoadBalancingV2Client, arn: string): Promise<number> {
+  const result = await client.send(new DescribeCapacityReservationCommand({ LoadBalancerArn: arn }));
+  return result.MinimumLoadBalancerCapacity?.CapacityUnits ?? 0;
+}
 
 async function loadBalancerAttributes(client: ElasticLoadBalancingV2Client, arn: string): Promise<Record<string, string>> {
   const result = await client.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arn }));

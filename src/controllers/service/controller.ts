@@ -5,6 +5,7 @@ import { NetworkCloud } from '../../cloud/ec2.ts';
 import { LoadBalancerCloud } from '../../cloud/elbv2.ts';
 import { SecurityGroupCloud } from '../../cloud/security-groups/index.ts';
 import { SERVICE_FINALIZER, Tags, UserError } from '../../core/annotations.ts';
+import type { ControllerDefaults } from '../../core/controller-defaults.ts';
 import { buildModel, stackIdOf, TARGET_GROUP_DEFAULT_ATTRIBUTES, targetTypeOf, wantsLoadBalancer, type DesiredStack } from '../../core/model.ts';
 import { POD_IPS_ANNOTATION } from '../../core/ipam/keys.ts';
 import { nodeInfo } from '../../core/nodes.ts';
@@ -44,6 +45,8 @@ export interface ServiceControllerOptions {
     pods: Informer<V1Pod>;
   };
   queueObserver?: WorkQueueObserver;
+  /** --default-tags, --external-managed-tags, --default-target-type, --default-load-balancer-scheme (the LBC's when absent). */
+  defaults?: ControllerDefaults;
 }
 
 export interface ReconcileReport {
@@ -140,7 +143,7 @@ export class ServiceController {
 
   private isIpMode(service: V1Service): boolean {
     try {
-      return targetTypeOf(service) === 'ip';
+      return targetTypeOf(service, this.options.defaults?.targetType) === 'ip';
     } catch {
       return false;
     }
@@ -172,6 +175,7 @@ export class ServiceController {
       endpointSlices: slices,
       podVpcIp: (ns, pod) => firstIp(informers.pods.get(pod, ns)?.metadata?.annotations?.[POD_IPS_ANNOTATION]),
       subnets: await this.network.subnets(),
+      ...(this.options.defaults ? { defaults: this.options.defaults } : {}),
     });
   }
 
@@ -245,6 +249,7 @@ export class ServiceController {
         // Attributes the Service asks for are read every time (drift is repaired); defaults only as known (ADR 0009).
         targetGroupAttributes: stack.targetGroups.some((tg) => Object.entries(tg.attributes).some(([key, value]) => TARGET_GROUP_DEFAULT_ATTRIBUTES[key] !== value)) || 'known',
         listenerTags: stack.listeners.some((l) => Object.keys(l.tags ?? {}).some((key) => !OWN_TAGS.has(key))),
+        capacityReservation: stack.loadBalancer.minimumCapacityUnits !== undefined,
       },
       { loadBalancerName: stack.loadBalancer.name, targetGroupNames: stack.targetGroups.map((tg) => tg.name) },
     );

@@ -118,7 +118,7 @@ export function loadBalancerAttributesProblem(attributes: Record<string, string>
 }
 
 /** Target group protocols whose attributes AWS restricts (TargetGroupAttribute, "only by Network Load Balancers"). */
-const UDP_PROTOCOLS = new Set(['UDP', 'TCP_UDP']);
+const UDP_PROTOCOLS = new Set(['UDP', 'TCP_UDP', 'QUIC', 'TCP_QUIC']);
 
 /** The first target group attribute AWS would refuse for a target group of this protocol, or undefined. */
 export function targetGroupAttributesProblem(attributes: Record<string, string>, protocol: string): Problem | undefined {

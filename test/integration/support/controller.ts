@@ -17,6 +17,7 @@ import {
 import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import type { IpamSettings } from '../../../src/controllers/ipam/controller.ts';
 import { Manager, type ControllerName } from '../../../src/controllers/manager.ts';
+import type { ControllerDefaults } from '../../../src/core/controller-defaults.ts';
 import { statePaths } from '../../../src/devenv/paths.ts';
 import { createLogger } from '../../../src/log.ts';
 import { sweepSecurityGroups, uniqueName, waitFor, type TestEnvironment } from '../../../src/testing/index.ts';
@@ -54,6 +55,8 @@ export async function startTestCluster(
     watchNamespace?: string;
     /** The file's nodes: its controllers manage no other Nodes. */
     nodeSelector?: string;
+    /** The LBC's controller-wide flags (--default-tags, ...). */
+    defaults?: ControllerDefaults;
   } = {},
 ): Promise<TestCluster> {
   const name = uniqueName('it');
@@ -69,6 +72,7 @@ export async function startTestCluster(
       controllers: options.controllers ?? ['service', 'node'],
       ...(options.watchNamespace ? { watchNamespace: options.watchNamespace } : {}),
       ...(options.nodeSelector ? { nodeSelector: options.nodeSelector } : {}),
+      ...(options.defaults ? { defaults: options.defaults } : {}),
       concurrency: 4,
       resyncPeriodMs: options.resyncPeriodMs ?? 60_000,
       node: { instanceType: options.instanceType ?? 'm5.large', imageId: 'ami-12c6146b', securityGroupIds: [env.network.nodeSecurityGroupId] },
