@@ -1,14 +1,15 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { Annotations, goBool, keyValues, list, Tags } from '../../src/core/annotations.ts';
+import { LBC_DEFAULTS, type ControllerDefaults } from '../../src/core/controller-defaults.ts';
+import { portAttributesKey } from '../../src/core/target-group-attributes.ts';
 import { model, subnets } from './support/lbc-model.ts';
 import { thrownUserError as userError } from './support/user-error.ts';
 
 /**
  * Test tables of the aws-load-balancer-controller (kubernetes-sigs/aws-load-balancer-controller @225f4456),
- * ported case by case: each case is named `<LBC test file> <Go test function> "<case name>"`. Cases of
- * features we do not have (per-port `target-group-attributes.<port>`, `proxy-protocol-per-target-group`,
- * controller default tags, annotation prefixes) are left out and listed where they would be.
+ * ported case by case: each case is named `<LBC test file> <Go test function> "<case name>"`. The load
+ * balancer's tables are in lbc-tables-load-balancer.test.ts; cases left out, and why, in docs/lbc-parity.md.
  */
 
 function service(annotations: Record<string, string>, spec: Partial<NonNullable<V1Service['spec']>> = {}): V1Service {
@@ -79,11 +80,6 @@ describe('pkg/annotations/parser_test.go', () => {
 });
 
 describe('pkg/service/model_build_target_group_test.go', () => {
-  // Not ported (no per-port attributes or proxy-protocol-per-target-group here): "port-specific attributes with
-  // empty values", "multiple port-specific attributes", "port-specific override with proxy protocol", "invalid
-  // port-specific attribute value", "target group port-specific attributes", "proxy protocol per target group
-  // port 80", "proxy protocol per target group port 80 proxy v2 override", "multiple ports with different
-  // attributes", "empty port-specific attributes string", "proxy protocol per target group with port-specific attributes".
   it.each<[string, Record<string, string>, Record<string, string>]>([
     ['Test_defaultModelBuilderTask_targetGroupAttrs "Default values"', {}, { 'proxy_protocol_v2.enabled': 'false' }],
     ['Test_defaultModelBuilderTask_targetGroupAttrs "Proxy V2 enabled"', { [Annotations.proxyProtocol]: '*' }, { 'proxy_protocol_v2.enabled': 'true' }],
@@ -162,18 +158,150 @@ describe('pkg/service/model_build_target_group_test.go', () => {
   });
 });
 
+describe('pkg/service/model_build_target_group_test.go Test_defaultModelBuilderTask_targetGroupAttrs, per port', () => {
+  const twoPorts: Partial<NonNullable<V1Service['spec']>> = {
+    ports: [
+      { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP', nodePort: 30080 },
+      { name: 'mysql', port: 3306, targetPort: 3306, protocol: 'TCP', nodePort: 30306 },
+    ],
+  };
+  const attrsOf = (annotations: Record<string, string>, port: number) => model(service(annotations, twoPorts)).targetGroups.find((tg) => tg.resourceId === `ns/svc:${port}`)!.attributes;
+  const off = { 'proxy_protocol_v2.enabled': 'false' };
+  const on = { 'proxy_protocol_v2.enabled': 'true' };
+  const tgAttributes = Annotations.targetGroupAttributes;
+  it.each<[string, Record<string, string>, number, Record<string, string>]>([
+    [
+      '"port-specific attributes with empty values"',
+      { [tgAttributes]: 'deregistration_delay.timeout_seconds=80', [portAttributesKey(3306)]: 'deregistration_delay.timeout_seconds=' },
+      3306,
+      { ...off, 'deregistration_delay.timeout_seconds': '80' },
+    ],
+    [
+      '"port-specific override with proxy protocol"',
+      { [tgAttributes]: 'proxy_protocol_v2.enabled=true', [portAttributesKey(3306)]: 'proxy_protocol_v2.enabled=false', [Annotations.proxyProtocol]: '*' },
+      3306,
+      on,
+    ],
+    ['"proxy protocol per target group port 80"', { [Annotations.proxyProtocolPerTargetGroup]: '80' }, 80, on],
+    ['"proxy protocol per target group port 80 proxy v2 override"', { [Annotations.proxyProtocolPerTargetGroup]: '443, 22', [Annotations.proxyProtocol]: '*' }, 80, on],
+    [
+      '"multiple ports with different attributes"',
+      { [tgAttributes]: 'deregistration_delay.timeout_seconds=60', [portAttributesKey(80)]: 'deregistration_delay.timeout_seconds=30', [portAttributesKey(3306)]: 'deregistration_delay.timeout_seconds=120' },
+      3306,
+      { ...off, 'deregistration_delay.timeout_seconds': '120' },
+    ],
+    ['"empty port-specific attributes string"', { [tgAttributes]: 'deregistration_delay.timeout_seconds=60', [portAttributesKey(3306)]: '' }, 3306, { ...off, 'deregistration_delay.timeout_seconds': '60' }],
+    [
+      '"proxy protocol per target group with port-specific attributes"',
+      { [Annotations.proxyProtocolPerTargetGroup]: '80,3306', [portAttributesKey(3306)]: 'deregistration_delay.timeout_seconds=120' },
+      3306,
+      { ...on, 'deregistration_delay.timeout_seconds': '120' },
+    ],
+    // The same Services' other port, from buildTargetGroupAttributes: the listed ports on, the others off.
+    ['"proxy protocol per target group port 80", port 3306', { [Annotations.proxyProtocolPerTargetGroup]: '80' }, 3306, off],
+    ['"multiple ports with different attributes", port 80', { [tgAttributes]: 'deregistration_delay.timeout_seconds=60', [portAttributesKey(80)]: 'deregistration_delay.timeout_seconds=30' }, 80, { ...off, 'deregistration_delay.timeout_seconds': '30' }],
+  ])('%s', (_name, annotations, port, want) => {
+    expect(attrsOf(annotations, port)).toEqual(want);
+  });
+
+  it('"invalid port-specific attribute value": the port\'s annotation is named', () => {
+    const error = userError(() => attrsOf({ [portAttributesKey(3306)]: 'preserve_client_ip.enabled=invalid' }, 3306));
+    expect([error.field, error.value]).toEqual([`annotation ${portAttributesKey(3306)}`, 'preserve_client_ip.enabled=invalid']);
+  });
+
+  // Deliberate difference (ADR 0008): keys that are not NLB target group attributes are refused before any write,
+  // where the LBC passes them to AWS, which refuses them there.
+  it.each<[string, Record<string, string>, string, string]>([
+    [
+      '"multiple port-specific attributes" (slow_start.duration_seconds is an ALB attribute)',
+      { [tgAttributes]: 'slow_start.duration_seconds=30', [portAttributesKey(3306)]: 'deregistration_delay.timeout_seconds=120, stickiness.enabled=true' },
+      tgAttributes,
+      'slow_start.duration_seconds=30',
+    ],
+    ['"target group port-specific attributes" (target.group-attr-1 is no attribute)', { [tgAttributes]: 'target.group-attr-1=80', [portAttributesKey(3306)]: 'stickiness.enabled=true' }, tgAttributes, 'target.group-attr-1=80'],
+  ])('%s', (_name, annotations, annotation, value) => {
+    const error = userError(() => attrsOf(annotations, 3306));
+    expect([error.field, error.value]).toEqual([`annotation ${annotation}`, value]);
+  });
+
+  it('model_build_target_group.go buildTargetGroupAttributes: a port in proxy-protocol-per-target-group must be a number', () => {
+    const error = userError(() => attrsOf({ [Annotations.proxyProtocolPerTargetGroup]: '80, https' }, 80));
+    expect([error.field, error.value]).toEqual([`annotation ${Annotations.proxyProtocolPerTargetGroup}`, '80, https']);
+  });
+});
+
+describe('pkg/service/model_build_target_group_test.go Test_defaultModelBuilder_buildTargetType', () => {
+  const typed = (annotations: Record<string, string>, spec: Partial<NonNullable<V1Service['spec']>> = {}, defaults: Partial<ControllerDefaults> = {}) =>
+    model(service(annotations, spec), { defaults: { ...LBC_DEFAULTS, ...defaults } }).targetType;
+  const nlbClass = { loadBalancerClass: 'service.k8s.aws/nlb' };
+  // Not ported: "enableIPTargetType is false, target ip" (no such flag here) and "external, ClusterIP with target
+  // type instance" (a ClusterIP Service is never ours: wantsLoadBalancer).
+  it.each<[string, Record<string, string>, Partial<NonNullable<V1Service['spec']>>, Partial<ControllerDefaults>, string]>([
+    ['"empty annotation"', {}, {}, {}, 'instance'],
+    ['"default type ip"', {}, {}, { targetType: 'ip' }, 'ip'],
+    ['"lb type nlb-ip"', { [Annotations.type]: 'nlb-ip' }, {}, {}, 'ip'],
+    ['"lb type external, target instance"', { [Annotations.type]: 'external', [Annotations.targetType]: 'instance' }, {}, {}, 'instance'],
+    ['"lb type external, target ip"', { [Annotations.type]: 'external', [Annotations.targetType]: 'ip' }, {}, {}, 'ip'],
+    ['"load balancer class, default target type"', {}, nlbClass, {}, 'instance'],
+    ['"allocate load balancer node ports false"', {}, { ...nlbClass, allocateLoadBalancerNodePorts: false }, {}, 'instance'],
+  ])('%s', (_name, annotations, spec, defaults, want) => {
+    expect(typed(annotations, spec, defaults)).toBe(want);
+  });
+
+  it('"allocate load balancer node ports false, node port unspecified"', () => {
+    const error = userError(() => typed({}, { ...nlbClass, allocateLoadBalancerNodePorts: false, ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }] }));
+    expect(error.field).toBe('spec.allocateLoadBalancerNodePorts');
+  });
+});
+
 describe('pkg/service/model_build_listener_test.go', () => {
   const own = { [Tags.cluster]: 'c1', [Tags.stack]: 'ns/svc', [Tags.resource]: '80' };
-  // The "default tags, ..." cases are not ported: there are no controller-wide default tags here.
-  it.each<[string, Record<string, string>, Record<string, string>]>([
-    ['Test_defaultModelBuildTask_buildListenerTags "no default tags, no annotation tags"', {}, own],
+  const withDefaults = (annotations: Record<string, string>, tags: Record<string, string>) => model(service(annotations), { defaults: { ...LBC_DEFAULTS, tags } });
+  // "default tags, annotation tags, collision where annotation tags take priority" is not ported: it needs the
+  // LBC's EnableDefaultTagsLowPriority feature gate, which we do not have (docs/lbc-parity.md).
+  it.each<[string, Record<string, string>, Record<string, string>, Record<string, string>]>([
+    ['Test_defaultModelBuildTask_buildListenerTags "no default tags, no annotation tags"', {}, {}, own],
+    ['Test_defaultModelBuildTask_buildListenerTags "no default tags, annotation tags"', { [Annotations.additionalTags]: 'k1=v1,k2=v2,k3=v3' }, {}, { ...own, k1: 'v1', k2: 'v2', k3: 'v3' }],
+    ['Test_defaultModelBuildTask_buildListenerTags "default tags, no annotation tags"', {}, { k1: 'v10', k2: 'v20', k3: 'v30' }, { ...own, k1: 'v10', k2: 'v20', k3: 'v30' }],
     [
-      'Test_defaultModelBuildTask_buildListenerTags "no default tags, annotation tags"',
+      'Test_defaultModelBuildTask_buildListenerTags "default tags, annotation tags, collision where default tags take priority"',
       { [Annotations.additionalTags]: 'k1=v1,k2=v2,k3=v3' },
-      { ...own, k1: 'v1', k2: 'v2', k3: 'v3' },
+      { k1: 'v10', k2: 'v20', k3: 'v30' },
+      { ...own, k1: 'v10', k2: 'v20', k3: 'v30' },
     ],
-  ])('%s', (_name, annotations, want) => {
-    expect(model(service(annotations)).listeners[0]!.tags).toEqual(want);
+  ])('%s', (_name, annotations, defaultTags, want) => {
+    expect(withDefaults(annotations, defaultTags).listeners[0]!.tags).toEqual(want);
+  });
+
+  const udpAndTcp: Partial<NonNullable<V1Service['spec']>> = {
+    ports: [
+      { name: 'quic', port: 80, targetPort: 80, protocol: 'UDP', nodePort: 31223 },
+      { name: 'tcp', port: 83, targetPort: 8883, protocol: 'TCP', nodePort: 32323 },
+    ],
+  };
+  // buildListenerConfig's cases give the QUIC port set; buildListenerSpec turns UDP into QUIC for the listed ports.
+  it.each<[string, string, Record<number, string>]>([
+    ['Test_defaultModelBuilderTask_buildListenerConfig "Service with QUIC enabled port"', '80', { 80: 'QUIC', 83: 'TCP' }],
+    ['Test_defaultModelBuilderTask_buildListenerConfig "Service with QUIC enabled port, not a part of service"', '500', { 80: 'UDP', 83: 'TCP' }],
+    ['model_build_listener.go buildListenerSpec: a port named by its name', 'quic', { 80: 'QUIC', 83: 'TCP' }],
+  ])('%s', (_name, quicPorts, want) => {
+    const stack = model(service({ [Annotations.quicEnabledPorts]: quicPorts }, udpAndTcp));
+    expect(Object.fromEntries(stack.listeners.map((l) => [l.port, l.protocol]))).toEqual(want);
+    expect(Object.fromEntries(stack.targetGroups.map((tg) => [Number(tg.resourceId.split(':')[1]), tg.protocol]))).toEqual(want);
+  });
+
+  it('model_build_listener.go buildListenerSpec: "Unsupported QUIC upgrade for protocol TCP"', () => {
+    const error = userError(() => model(service({ [Annotations.quicEnabledPorts]: '83' }, udpAndTcp)));
+    expect(error.field).toBe(`annotation ${Annotations.quicEnabledPorts}`);
+    expect(error.message).toContain('Unsupported QUIC upgrade for protocol TCP');
+  });
+
+  it('TCP and UDP on one port with the port in quic-enabled-ports: TCP_QUIC', () => {
+    const ports = [
+      { name: 'dns-tcp', port: 53, protocol: 'TCP', nodePort: 30053 },
+      { name: 'dns', port: 53, protocol: 'UDP', nodePort: 30053 },
+    ];
+    expect(model(service({ [Annotations.quicEnabledPorts]: '53' }, { ports })).listeners.map((l) => l.protocol)).toEqual(['TCP_QUIC']);
   });
 });
 

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { controllerDefaults, DefaultsError, LBC_DEFAULTS, parseStringSlice, parseStringToString } from '../../src/core/controller-defaults.ts';
+
+// The LBC's flags (pkg/config/controller_config.go) as pflag parses them and ControllerConfig.Validate checks them.
+describe('controller defaults (--default-tags, --external-managed-tags, --default-target-type, --default-load-balancer-scheme)', () => {
+  it('no flags: the LBC defaults (instance, internal, no tags)', () => {
+    expect(controllerDefaults({})).toEqual(LBC_DEFAULTS);
+    expect(LBC_DEFAULTS).toEqual({ tags: {}, externalManagedTags: [], targetType: 'instance', scheme: 'internal' });
+  });
+
+  it.each<[string, string, Record<string, string>]>([
+    ['pflag StringToString: two entries', 'team=shop,env=dev', { team: 'shop', env: 'dev' }],
+    ['a value may hold =', 'k=a=b', { k: 'a=b' }],
+    ['a quoted entry may hold a comma', '"k=a,b",x=y', { k: 'a,b', x: 'y' }],
+    ['empty', '', {}],
+  ])('%s', (_name, raw, want) => {
+    expect(parseStringToString('--default-tags', raw)).toEqual(want);
+  });
+
+  it('an entry without = names the flag', () => {
+    expect(() => parseStringToString('--default-tags', 'team')).toThrow(/--default-tags: "team" must be formatted as key=value/);
+  });
+
+  it('pflag StringSlice', () => {
+    expect(parseStringSlice('cost-center,owner')).toEqual(['cost-center', 'owner']);
+    expect(parseStringSlice('')).toEqual([]);
+  });
+
+  it.each<[string, Parameters<typeof controllerDefaults>[0], RegExp]>([
+    ['validateDefaultTagsCollisionWithTrackingTags', { defaultTags: 'elbv2.k8s.aws/cluster=x' }, /tag key elbv2.k8s.aws\/cluster cannot be specified in --default-tags flag/],
+    ['validateExternalManagedTagsCollisionWithTrackingTags', { externalManagedTags: 'service.k8s.aws/stack' }, /cannot be specified in --external-managed-tags flag/],
+    ['validateExternalManagedTagsCollisionWithDefaultTags', { defaultTags: 'owner=a', externalManagedTags: 'owner' }, /tag key owner cannot be specified in both --default-tags and --external-managed-tags flag/],
+    ['validateDefaultTargetType', { defaultTargetType: 'IP' }, /--default-target-type: invalid value "IP"/],
+    ['validateDefaultLoadBalancerScheme', { defaultScheme: 'public' }, /--default-load-balancer-scheme: invalid value "public"/],
+  ])('controller_config.go %s', (_name, flags, message) => {
+    expect(() => controllerDefaults(flags)).toThrow(DefaultsError);
+    expect(() => controllerDefaults(flags)).toThrow(message);
+  });
+
+  it('all four set', () => {
+    expect(controllerDefaults({ defaultTags: 'owner=platform', externalManagedTags: 'cost-center', defaultTargetType: 'ip', defaultScheme: 'internet-facing' })).toEqual({
+      tags: { owner: 'platform' },
+      externalManagedTags: ['cost-center'],
+      targetType: 'ip',
+      scheme: 'internet-facing',
+    });
+  });
+});
