@@ -255,22 +255,31 @@ describe('pkg/service/model_build_target_group_test.go Test_defaultModelBuilder_
 });
 
 describe('pkg/service/model_build_listener_test.go', () => {
-  const own = { [Tags.cluster]: 'c1', [Tags.stack]: 'ns/svc', [Tags.resource]: '80' };
-  const withDefaults = (annotations: Record<string, string>, tags: Record<string, string>) => model(service(annotations), { defaults: { ...LBC_DEFAULTS, tags } });
-  // "default tags, annotation tags, collision where annotation tags take priority" is not ported: it needs the
-  // LBC's EnableDefaultTagsLowPriority feature gate, which we do not have (docs/lbc-parity.md).
-  it.each<[string, Record<string, string>, Record<string, string>, Record<string, string>]>([
-    ['Test_defaultModelBuildTask_buildListenerTags "no default tags, no annotation tags"', {}, {}, own],
-    ['Test_defaultModelBuildTask_buildListenerTags "no default tags, annotation tags"', { [Annotations.additionalTags]: 'k1=v1,k2=v2,k3=v3' }, {}, { ...own, k1: 'v1', k2: 'v2', k3: 'v3' }],
-    ['Test_defaultModelBuildTask_buildListenerTags "default tags, no annotation tags"', {}, { k1: 'v10', k2: 'v20', k3: 'v30' }, { ...own, k1: 'v10', k2: 'v20', k3: 'v30' }],
-    [
-      'Test_defaultModelBuildTask_buildListenerTags "default tags, annotation tags, collision where default tags take priority"',
-      { [Annotations.additionalTags]: 'k1=v1,k2=v2,k3=v3' },
-      { k1: 'v10', k2: 'v20', k3: 'v30' },
-      { ...own, k1: 'v10', k2: 'v20', k3: 'v30' },
-    ],
-  ])('%s', (_name, annotations, defaultTags, want) => {
-    expect(withDefaults(annotations, defaultTags).listeners[0]!.tags).toEqual(want);
+  // The same five cases in three LBC tests: buildLoadBalancerTags (model_build_load_balancer_test.go),
+  // buildTargetGroupTags (model_build_target_group_test.go) and buildListenerTags (here). "default tags, annotation
+  // tags, collision where annotation tags take priority" is not ported: it needs the LBC's
+  // EnableDefaultTagsLowPriority feature gate, which we do not have (docs/lbc-parity.md).
+  const ownTags = (stack: ReturnType<typeof model>) => ({
+    Test_defaultModelBuildTask_buildLoadBalancerTags: stack.loadBalancer.tags,
+    Test_defaultModelBuildTask_buildTargetGroupTags: stack.targetGroups[0]!.tags,
+    Test_defaultModelBuildTask_buildListenerTags: stack.listeners[0]!.tags!,
+  });
+  const withoutOwn = (tags: Record<string, string>) => Object.fromEntries(Object.entries(tags).filter(([key]) => !Object.values(Tags).includes(key as never)));
+  const cases: [string, Record<string, string>, Record<string, string>, Record<string, string>][] = [
+    ['"no default tags, no annotation tags"', {}, {}, {}],
+    ['"no default tags, annotation tags"', { [Annotations.additionalTags]: 'k1=v1,k2=v2,k3=v3' }, {}, { k1: 'v1', k2: 'v2', k3: 'v3' }],
+    ['"default tags, no annotation tags"', {}, { k1: 'v10', k2: 'v20' }, { k1: 'v10', k2: 'v20' }],
+    ['"default tags, annotation tags, collision where default tags take priority"', { [Annotations.additionalTags]: 'k1=v1,k2=v2,k3=v3' }, { k1: 'v10', k2: 'v20' }, { k1: 'v10', k2: 'v20', k3: 'v3' }],
+  ];
+  it.each(['Test_defaultModelBuildTask_buildLoadBalancerTags', 'Test_defaultModelBuildTask_buildTargetGroupTags', 'Test_defaultModelBuildTask_buildListenerTags'] as const)('%s: its four cases', (test) => {
+    for (const [, annotations, tags, want] of cases) {
+      expect(withoutOwn(ownTags(model(service(annotations), { defaults: { ...LBC_DEFAULTS, tags } }))[test])).toEqual(want);
+    }
+  });
+
+  it('our own tags stay on every resource (the listener: its port as the resource)', () => {
+    const stack = model(service({ [Annotations.additionalTags]: 'k1=v1' }), { defaults: { ...LBC_DEFAULTS, tags: { k2: 'v2' } } });
+    expect(stack.listeners[0]!.tags).toEqual({ [Tags.cluster]: 'c1', [Tags.stack]: 'ns/svc', [Tags.resource]: '80', k1: 'v1', k2: 'v2' });
   });
 
   const udpAndTcp: Partial<NonNullable<V1Service['spec']>> = {
