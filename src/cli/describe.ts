@@ -1,6 +1,7 @@
 import type { Manager } from '../controllers/manager.ts';
 import { POD_IPS_ANNOTATION } from '../core/ipam/keys.ts';
 import { instanceIdOf } from '../core/nodes.ts';
+import { describePortRange } from '../core/security-group-plan.ts';
 
 export interface DescribedTarget {
   id: string;
@@ -95,7 +96,7 @@ export async function describeService(manager: Manager, key: string): Promise<De
     })),
     nodeRules: (actual.securityGroups?.nodeRules ?? [])
       .filter((r) => actual.securityGroups?.nodeGroupIds.includes(r.groupId))
-      .map((r) => `${r.groupId} ${r.rule.protocol} ${r.rule.port}`),
+      .map((r) => `${r.groupId} ${describePortRange(r)}`),
     waiting: planned.plan.waiting,
   };
 }

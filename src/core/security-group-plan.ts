@@ -1,4 +1,5 @@
-import { ingressKey, portRuleKey, type IngressRule, type PortRule, type SecurityGroupSpec } from './security-groups.ts';
+import { planNodeRules, type NodeNeed, type NodeRule, type PortRange } from './node-rules.ts';
+import { ingressKey, type IngressRule, type SecurityGroupSpec } from './security-groups.ts';
 import type { DesiredSecurityGroups } from './security-groups.ts';
 
 /**
@@ -16,8 +17,8 @@ export type SecurityGroupAction =
   | { kind: 'CreateSecurityGroup'; key: string; spec: SecurityGroupSpec }
   | { kind: 'AuthorizeIngress'; group: GroupRef; rules: IngressRule[] }
   | { kind: 'RevokeIngress'; groupId: string; rules: IngressRule[] }
-  | { kind: 'AuthorizeNodeRules'; groupId: string; source: GroupRef; rules: PortRule[] }
-  | { kind: 'RevokeNodeRules'; groupId: string; sourceId: string; rules: PortRule[] }
+  | { kind: 'AuthorizeNodeRules'; groupId: string; source: GroupRef; rules: PortRange[] }
+  | { kind: 'RevokeNodeRules'; groupId: string; sourceId: string; rules: PortRange[] }
   | { kind: 'DeleteSecurityGroup'; groupId: string; name: string; reason: string };
 
 export const SECURITY_GROUP_ACTION_KINDS: ReadonlySet<string> = new Set<SecurityGroupAction['kind']>([
@@ -35,12 +36,6 @@ export interface ActualSecurityGroup {
   ingress: IngressRule[];
 }
 
-/** A rule of ours (our description, from the backend group) on some group. */
-export interface NodeRule {
-  groupId: string;
-  rule: PortRule;
-}
-
 export interface ActualSecurityGroups {
   /** Groups tagged as this Service's managed group (more than one only after a lost create answer). */
   managed: ActualSecurityGroup[];
@@ -50,13 +45,13 @@ export interface ActualSecurityGroups {
   namedIds: string[];
   /** The groups of this Service's targets (instance: the primary ENI's; ip: the pod ENI's). */
   nodeGroupIds: string[];
-  /** Every rule of ours from the backend group, on any group. */
+  /** Every rule of ours from the backend group (our description), on any group. */
   nodeRules: NodeRule[];
   /**
-   * Node rules the cluster's other Services need; undefined when some are not known yet (after a restart,
-   * before each was reconciled): then nothing is revoked, so a rule another Service needs never goes.
+   * Ports the cluster's other Services need on node groups; undefined when some are not known yet (after a
+   * restart, before each was reconciled): then rules are only widened, so a port another Service needs stays.
    */
-  othersNeed?: NodeRule[];
+  othersNeed?: NodeNeed[];
 }
 
 export interface SecurityGroupPlan {
@@ -73,8 +68,6 @@ export interface SecurityGroupPlan {
   /** What the Service asks that cannot be done (the LBC's "conflicting security groups configuration"). */
   conflict?: string;
 }
-
-const nodeRuleKey = (r: NodeRule) => `${r.groupId}/${portRuleKey(r.rule)}`;
 
 /**
  * Plans the security groups. `lbGroups` is the kept load balancer's groups (undefined when a new one is made):
@@ -125,18 +118,11 @@ export function planSecurityGroups(desired: DesiredSecurityGroups | undefined, a
     else if (!sameIds(groups, lbGroups)) result.setGroups = groups;
   }
 
-  // Node rules: ours to add on this Service's node groups; ours nobody needs to revoke.
-  const wanted: NodeRule[] = backendRef && effective ? actual.nodeGroupIds.flatMap((groupId) => effective.nodeRules.map((rule) => ({ groupId, rule }))) : [];
-  const present = new Set(actual.nodeRules.map(nodeRuleKey));
-  for (const [groupId, rules] of byGroup(wanted.filter((r) => !present.has(nodeRuleKey(r))))) {
-    result.nodeRules.push({ kind: 'AuthorizeNodeRules', groupId, source: backendRef!, rules });
-  }
-  if (actual.othersNeed && actual.backendId) {
-    const needed = new Set([...wanted, ...actual.othersNeed].map(nodeRuleKey));
-    for (const [groupId, rules] of byGroup(actual.nodeRules.filter((r) => !needed.has(nodeRuleKey(r))))) {
-      result.last.unshift({ kind: 'RevokeNodeRules', groupId, sourceId: actual.backendId, rules });
-    }
-  }
+  // Node rules: one range per node group and protocol over every Service's ports (node-rules.ts).
+  const wanted: NodeNeed[] = backendRef && effective ? actual.nodeGroupIds.flatMap((groupId) => effective.nodeRules.map((rule) => ({ groupId, rule }))) : [];
+  const nodeRules = planNodeRules(wanted, actual.backendId ? actual.othersNeed : [], actual.nodeRules);
+  for (const [groupId, rules] of byGroup(nodeRules.authorize)) result.nodeRules.push({ kind: 'AuthorizeNodeRules', groupId, source: backendRef!, rules });
+  for (const [groupId, rules] of byGroup(nodeRules.revoke)) result.last.unshift({ kind: 'RevokeNodeRules', groupId, sourceId: actual.backendId!, rules });
   return result;
 }
 
@@ -146,12 +132,11 @@ export function planSecurityGroups(desired: DesiredSecurityGroups | undefined, a
  */
 export function planSecurityGroupDeletion(actual: ActualSecurityGroups, backendStillNeeded: boolean): SecurityGroupAction[] {
   const actions: SecurityGroupAction[] = [];
-  const keep = backendStillNeeded ? actual.othersNeed : [];
-  if (keep && actual.backendId) {
-    const needed = new Set(keep.map(nodeRuleKey));
-    for (const [groupId, rules] of byGroup(actual.nodeRules.filter((r) => !needed.has(nodeRuleKey(r))))) {
-      actions.push({ kind: 'RevokeNodeRules', groupId, sourceId: actual.backendId, rules });
-    }
+  if (actual.backendId) {
+    // What the others need, narrowed to their span (or, not all known yet, nothing changed); none when the backend group goes.
+    const nodeRules = backendStillNeeded ? (actual.othersNeed ? planNodeRules([], actual.othersNeed, actual.nodeRules) : undefined) : { authorize: [], revoke: actual.nodeRules };
+    for (const [groupId, rules] of byGroup(nodeRules?.authorize ?? [])) actions.push({ kind: 'AuthorizeNodeRules', groupId, source: { id: actual.backendId }, rules });
+    for (const [groupId, rules] of byGroup(nodeRules?.revoke ?? [])) actions.push({ kind: 'RevokeNodeRules', groupId, sourceId: actual.backendId, rules });
   }
   for (const group of actual.managed) actions.push({ kind: 'DeleteSecurityGroup', groupId: group.id, name: group.name, reason: 'Service deleted or no longer a LoadBalancer' });
   if (!backendStillNeeded && actual.backendId) {
@@ -166,16 +151,16 @@ function sameIds(groups: GroupRef[], ids: string[]): boolean {
   return want.size === new Set(ids).size && ids.every((id) => want.has(id));
 }
 
-function byGroup(rules: NodeRule[]): Map<string, PortRule[]> {
-  const grouped = new Map<string, PortRule[]>();
-  for (const { groupId, rule } of rules) grouped.set(groupId, [...(grouped.get(groupId) ?? []), rule]);
+function byGroup(rules: NodeRule[]): Map<string, PortRange[]> {
+  const grouped = new Map<string, PortRange[]>();
+  for (const { groupId, ...range } of rules) grouped.set(groupId, [...(grouped.get(groupId) ?? []), range]);
   return grouped;
 }
 
 export function describeSecurityGroupAction(action: SecurityGroupAction): string {
   const ref = (r: GroupRef) => ('id' in r ? r.id : `<new ${r.key}>`);
   const ingress = (rules: IngressRule[]) => rules.map((r) => `${r.protocol} ${r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`} from ${r.cidr}`).join(', ');
-  const ports = (rules: PortRule[]) => rules.map((r) => `${r.protocol} ${r.port}`).join(', ');
+  const ports = (rules: PortRange[]) => rules.map(describePortRange).join(', ');
   switch (action.kind) {
     case 'CreateSecurityGroup':
       return `create security group ${action.spec.name}`;
@@ -191,3 +176,6 @@ export function describeSecurityGroupAction(action: SecurityGroupAction): string
       return `delete security group ${action.name} ${action.groupId} (${action.reason})`;
   }
 }
+
+/** `tcp 30080` or `tcp 30080-32000`. */
+export const describePortRange = (r: PortRange): string => `${r.protocol} ${r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`}`;

@@ -36,7 +36,7 @@ describe('NLB security groups', () => {
     const [group] = (await env.aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [env.network.nodeSecurityGroupId] }))).SecurityGroups ?? [];
     return (group?.IpPermissions ?? [])
       .filter((p) => p.UserIdGroupPairs?.some((pair) => pair.GroupId === backendId && pair.Description === NODE_RULE_DESCRIPTION))
-      .map((p) => `${p.IpProtocol} ${p.FromPort}`)
+      .map((p) => `${p.IpProtocol} ${p.FromPort}-${p.ToPort}`)
       .sort();
   };
   const loadBalancerGroups = async (arn: string) => (await env.aws.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers?.[0]?.SecurityGroups ?? [];
@@ -76,7 +76,7 @@ describe('NLB security groups', () => {
     expect(Object.fromEntries((managed?.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({ [Tags.cluster]: cluster.name, [Tags.resource]: 'ManagedLBSecurityGroup' });
     expect(ingressOf(managed)).toEqual(['tcp 80-80 0.0.0.0/0']);
     expect(backend?.GroupName).toMatch(/^k8s-traffic-/);
-    expect(await nodeRules(backend!.GroupId!)).toEqual([`tcp ${nodePort}`]);
+    expect(await nodeRules(backend!.GroupId!)).toEqual([`tcp ${nodePort}-${nodePort}`]);
     expect((await loadBalancerGroups(lb.arn)).sort()).toEqual([managed!.GroupId!, backend!.GroupId!].sort());
     expect(calls['EC2:CreateSecurityGroup']).toBe(2);
 
@@ -98,11 +98,11 @@ describe('NLB security groups', () => {
   it('a node rule removed by hand is repaired on the next resync', async () => {
     const backendId = (await backendGroup())!.GroupId!;
     const [rule] = await nodeRules(backendId);
-    const port = Number(rule!.split(' ')[1]);
+    const [fromPort, toPort] = rule!.split(' ')[1]!.split('-').map(Number);
     await env.aws.ec2.send(
       new RevokeSecurityGroupIngressCommand({
         GroupId: env.network.nodeSecurityGroupId,
-        IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, UserIdGroupPairs: [{ GroupId: backendId, Description: NODE_RULE_DESCRIPTION }] }],
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: fromPort, ToPort: toPort, UserIdGroupPairs: [{ GroupId: backendId, Description: NODE_RULE_DESCRIPTION }] }],
       }),
     );
     expect(await nodeRules(backendId)).toEqual([]);
@@ -141,6 +141,13 @@ describe('NLB security groups', () => {
       await cluster.manager.idle();
       expect((await loadBalancerGroups(lb.arn)).sort()).toEqual([frontendId!, (await backendGroup())!.GroupId!].sort());
       expect(await managedGroupOf('named')).toBeUndefined();
+      // Both Services' NodePorts, one rule: the LBC's aggregation per node group, protocol and source (EC2 allows 60 rules a group).
+      const nodePorts = (await env.core.listNamespacedService({ namespace: ns.name })).items
+        .filter((s) => ['web', 'named'].includes(s.metadata!.name!))
+        .map((s) => s.spec!.ports![0]!.nodePort!)
+        .sort((a, b) => a - b);
+      const backendId = (await backendGroup())!.GroupId!;
+      await waitFor(async () => (await nodeRules(backendId)).join() === `tcp ${nodePorts[0]}-${nodePorts[1]}`, { description: `one node rule over NodePorts ${nodePorts.join(', ')}` });
 
       await createService('unknown', { [Annotations.securityGroups]: 'no-such-group' }, { ports: [{ name: 'http', port: 84, targetPort: 8080, protocol: 'TCP' }] });
       const event = await waitForEvent(env, ns.name, 'unknown', 'SyncLoadBalancerFailed');

@@ -31,7 +31,7 @@ const existing: ActualSecurityGroups = {
   backendId: 'sg-b',
   namedIds: [],
   nodeGroupIds: ['sg-node'],
-  nodeRules: [{ groupId: 'sg-node', rule: { protocol: 'tcp', port: 30080 } }],
+  nodeRules: [{ groupId: 'sg-node', protocol: 'tcp', fromPort: 30080, toPort: 30080 }],
   othersNeed: [],
 };
 const lb = (securityGroups: string[]) => ({ arn: 'lb-1', name: 'lb', scheme: 'internal' as const, dnsName: 'x', state: 'active', createdAt: 1, securityGroups });
@@ -49,7 +49,7 @@ describe('security groups in the plan', () => {
       'CreateSecurityGroup', 'AuthorizeIngress', 'CreateSecurityGroup', 'CreateLoadBalancer', 'CreateTargetGroup', 'RegisterTargets', 'AuthorizeNodeRules', 'CreateListener',
     ]);
     expect(result.actions[3]).toMatchObject({ kind: 'CreateLoadBalancer', securityGroups: [{ key: 'sg:managed' }, { key: 'sg:backend' }] });
-    expect(result.actions[6]).toEqual({ kind: 'AuthorizeNodeRules', groupId: 'sg-node', source: { key: 'sg:backend' }, rules: [{ protocol: 'tcp', port: 30080 }] });
+    expect(result.actions[6]).toEqual({ kind: 'AuthorizeNodeRules', groupId: 'sg-node', source: { key: 'sg:backend' }, rules: [{ protocol: 'tcp', fromPort: 30080, toPort: 30080 }] });
     expect(describeAction(result.actions[6]!)).toBe('allow tcp 30080 from <new sg:backend> into node group sg-node');
   });
 
@@ -73,15 +73,18 @@ describe('security groups in the plan', () => {
 
   it('a node rule removed by hand is authorized again', () => {
     expect(plan(desired(groups()), converged({ ...existing, nodeRules: [] })).actions).toEqual([
-      { kind: 'AuthorizeNodeRules', groupId: 'sg-node', source: { id: 'sg-b' }, rules: [{ protocol: 'tcp', port: 30080 }] },
+      { kind: 'AuthorizeNodeRules', groupId: 'sg-node', source: { id: 'sg-b' }, rules: [{ protocol: 'tcp', fromPort: 30080, toPort: 30080 }] },
     ]);
   });
 
-  it('node rules of ours nobody needs are revoked; ones another Service needs stay; none while others are unknown', () => {
-    const stale = { groupId: 'sg-node', rule: { protocol: 'tcp' as const, port: 31000 } };
+  it('node rules: one range per group and protocol over every Service; the old range goes after the new one is in; only widened while others are unknown', () => {
     const other = { groupId: 'sg-node', rule: { protocol: 'tcp' as const, port: 32000 } };
-    const actual = { ...existing, nodeRules: [...existing.nodeRules, stale, other], othersNeed: [other] };
-    expect(plan(desired(groups()), converged(actual)).actions).toEqual([{ kind: 'RevokeNodeRules', groupId: 'sg-node', sourceId: 'sg-b', rules: [stale.rule] }]);
+    const stale = { groupId: 'sg-node', protocol: 'tcp' as const, fromPort: 31000, toPort: 31000 };
+    const actual = { ...existing, nodeRules: [...existing.nodeRules, stale], othersNeed: [other] };
+    expect(plan(desired(groups()), converged(actual)).actions).toEqual([
+      { kind: 'AuthorizeNodeRules', groupId: 'sg-node', source: { id: 'sg-b' }, rules: [{ protocol: 'tcp', fromPort: 30080, toPort: 32000 }] },
+      { kind: 'RevokeNodeRules', groupId: 'sg-node', sourceId: 'sg-b', rules: [{ protocol: 'tcp', fromPort: 30080, toPort: 30080 }, { protocol: 'tcp', fromPort: 31000, toPort: 31000 }] },
+    ]);
     const { othersNeed: _unknown, ...notKnown } = actual;
     expect(plan(desired(groups()), converged(notKnown)).actions).toEqual([]);
   });
@@ -140,9 +143,10 @@ describe('deletion', () => {
 
   it('the backend group stays while another Service needs it, with the rules that Service needs', () => {
     const other = { groupId: 'sg-node', rule: { protocol: 'tcp' as const, port: 32000 } };
-    const actual = converged({ ...existing, nodeRules: [...existing.nodeRules, other], othersNeed: [other] });
+    const actual = converged({ ...existing, nodeRules: [{ groupId: 'sg-node', protocol: 'tcp', fromPort: 30080, toPort: 32000 }], othersNeed: [other] });
     expect(planDeletion(actual, true).actions.slice(2)).toEqual([
-      { kind: 'RevokeNodeRules', groupId: 'sg-node', sourceId: 'sg-b', rules: [{ protocol: 'tcp', port: 30080 }] },
+      { kind: 'AuthorizeNodeRules', groupId: 'sg-node', source: { id: 'sg-b' }, rules: [{ protocol: 'tcp', fromPort: 32000, toPort: 32000 }] },
+      { kind: 'RevokeNodeRules', groupId: 'sg-node', sourceId: 'sg-b', rules: [{ protocol: 'tcp', fromPort: 30080, toPort: 32000 }] },
       { kind: 'DeleteSecurityGroup', groupId: 'sg-m', name: managedSpec.name, reason: 'Service deleted or no longer a LoadBalancer' },
     ]);
   });

@@ -40,12 +40,12 @@ describe('SecurityGroupCloud.apply: the request of each action kind', () => {
       [['RevokeSecurityGroupIngress', { GroupId: 'sg-m', IpPermissions: [{ IpProtocol: 'udp', FromPort: 53, ToPort: 53, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }]],
     ],
     [
-      { kind: 'AuthorizeNodeRules', groupId: 'sg-node', source: { id: 'sg-b' }, rules: [{ protocol: 'tcp', port: 30080 }] },
+      { kind: 'AuthorizeNodeRules', groupId: 'sg-node', source: { id: 'sg-b' }, rules: [{ protocol: 'tcp', fromPort: 30080, toPort: 30080 }] },
       [['AuthorizeSecurityGroupIngress', { GroupId: 'sg-node', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 30080, ToPort: 30080, UserIdGroupPairs: [{ GroupId: 'sg-b', Description: NODE_RULE_DESCRIPTION }] }] }]],
     ],
     [
-      { kind: 'RevokeNodeRules', groupId: 'sg-node', sourceId: 'sg-b', rules: [{ protocol: 'udp', port: 30053 }] },
-      [['RevokeSecurityGroupIngress', { GroupId: 'sg-node', IpPermissions: [{ IpProtocol: 'udp', FromPort: 30053, ToPort: 30053, UserIdGroupPairs: [{ GroupId: 'sg-b', Description: NODE_RULE_DESCRIPTION }] }] }]],
+      { kind: 'RevokeNodeRules', groupId: 'sg-node', sourceId: 'sg-b', rules: [{ protocol: 'udp', fromPort: 30053, toPort: 30100 }] },
+      [['RevokeSecurityGroupIngress', { GroupId: 'sg-node', IpPermissions: [{ IpProtocol: 'udp', FromPort: 30053, ToPort: 30100, UserIdGroupPairs: [{ GroupId: 'sg-b', Description: NODE_RULE_DESCRIPTION }] }] }]],
     ],
     [{ kind: 'DeleteSecurityGroup', groupId: 'sg-m', name: 'k8s-ns-web', reason: 'test' }, [['DeleteSecurityGroup', { GroupId: 'sg-m' }]]],
   ];
@@ -98,7 +98,7 @@ describe('SecurityGroupCloud.observe', () => {
   const node = {
     GroupId: 'sg-node',
     IpPermissions: [
-      { IpProtocol: 'tcp', FromPort: 30080, ToPort: 30080, UserIdGroupPairs: [{ GroupId: 'sg-b', Description: NODE_RULE_DESCRIPTION }] },
+      { IpProtocol: 'tcp', FromPort: 30080, ToPort: 31000, UserIdGroupPairs: [{ GroupId: 'sg-b', Description: NODE_RULE_DESCRIPTION }] },
       // Someone else's rule from our backend group (no description of ours): never ours to revoke.
       { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, UserIdGroupPairs: [{ GroupId: 'sg-b' }] },
     ],
@@ -127,7 +127,7 @@ describe('SecurityGroupCloud.observe', () => {
       backendId: 'sg-b',
       namedIds: [],
       nodeGroupIds: ['sg-node'],
-      nodeRules: [{ groupId: 'sg-node', rule: { protocol: 'tcp', port: 30080 } }],
+      nodeRules: [{ groupId: 'sg-node', protocol: 'tcp', fromPort: 30080, toPort: 31000 }],
     });
     expect(requests().map(([op]) => op)).toEqual(['DescribeSecurityGroups', 'DescribeSecurityGroups', 'DescribeSecurityGroups', 'DescribeInstances']);
     ec2.resetHistory();

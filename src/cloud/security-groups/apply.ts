@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BACKEND_KEY, type GroupRef, type SecurityGroupAction as Action } from '../../core/security-group-plan.ts';
-import { cidrFamily, NODE_RULE_DESCRIPTION, type IngressRule, type PortRule, type SecurityGroupSpec } from '../../core/security-groups.ts';
+import type { PortRange } from '../../core/node-rules.ts';
+import { cidrFamily, NODE_RULE_DESCRIPTION, type IngressRule, type SecurityGroupSpec } from '../../core/security-groups.ts';
 import { errorName, ignoring } from '../elbv2/sdk.ts';
 import type { SecurityGroupParts } from './parts.ts';
 import { backendGroupId } from './read.ts';
@@ -50,10 +51,10 @@ const ingressPermission = (r: IngressRule): IpPermission => ({
   ...(cidrFamily(r.cidr) === 6 ? { Ipv6Ranges: [{ CidrIpv6: r.cidr }] } : { IpRanges: [{ CidrIp: r.cidr }] }),
 });
 
-const nodePermission = (source: string) => (r: PortRule): IpPermission => ({
+const nodePermission = (source: string) => (r: PortRange): IpPermission => ({
   IpProtocol: r.protocol,
-  FromPort: r.port,
-  ToPort: r.port,
+  FromPort: r.fromPort,
+  ToPort: r.toPort,
   UserIdGroupPairs: [{ GroupId: source, Description: NODE_RULE_DESCRIPTION }],
 });
 

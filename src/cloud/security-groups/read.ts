@@ -9,7 +9,8 @@ import {
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { Annotations, Tags, UserError } from '../../core/annotations.ts';
-import type { ActualSecurityGroup, ActualSecurityGroups, NodeRule } from '../../core/security-group-plan.ts';
+import type { NodeRule } from '../../core/node-rules.ts';
+import type { ActualSecurityGroup, ActualSecurityGroups } from '../../core/security-group-plan.ts';
 import { BACKEND_SG_RESOURCE, BACKEND_SG_RESOURCE_TAG, MANAGED_SG_RESOURCE, NODE_RULE_DESCRIPTION, type IngressRule } from '../../core/security-groups.ts';
 import { errorName } from '../elbv2/sdk.ts';
 import type { SecurityGroupParts } from './parts.ts';
@@ -89,9 +90,9 @@ function ourNodeRules(groups: SecurityGroup[], backendId: string): NodeRule[] {
   for (const group of groups) {
     for (const permission of group.IpPermissions ?? []) {
       const protocol = permission.IpProtocol;
-      if ((protocol !== 'tcp' && protocol !== 'udp') || permission.FromPort === undefined || permission.FromPort !== permission.ToPort) continue;
+      if ((protocol !== 'tcp' && protocol !== 'udp') || permission.FromPort === undefined || permission.ToPort === undefined) continue;
       const fromUs = (permission.UserIdGroupPairs ?? []).some((pair) => pair.GroupId === backendId && pair.Description === NODE_RULE_DESCRIPTION);
-      if (fromUs) rules.push({ groupId: group.GroupId!, rule: { protocol, port: permission.FromPort } });
+      if (fromUs) rules.push({ groupId: group.GroupId!, protocol, fromPort: permission.FromPort, toPort: permission.ToPort });
     }
   }
   return rules;

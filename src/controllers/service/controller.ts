@@ -10,7 +10,8 @@ import { buildModel, stackIdOf, TARGET_GROUP_DEFAULT_ATTRIBUTES, targetTypeOf, w
 import { POD_IPS_ANNOTATION } from '../../core/ipam/keys.ts';
 import { nodeInfo } from '../../core/nodes.ts';
 import { describeAction, isSecurityGroupAction, onlyRegistersTargets, plan, planDeletion, type Action, type ActualStack, type LoadBalancerAction, type Plan } from '../../core/plan.ts';
-import type { NodeRule, SecurityGroupAction } from '../../core/security-group-plan.ts';
+import type { NodeNeed } from '../../core/node-rules.ts';
+import type { SecurityGroupAction } from '../../core/security-group-plan.ts';
 import { nodeRulesFor, wantsBackendGroup } from '../../core/security-groups.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
@@ -70,7 +71,7 @@ export class ServiceController {
    * The node rules each Service of ours needs (its targets' node groups × its ports), as last observed: a
    * rule of ours is revoked only when no Service needs it, and only once every Service's needs are known.
    */
-  private readonly nodeNeeds = new Map<string, NodeRule[]>();
+  private readonly nodeNeeds = new Map<string, NodeNeed[]>();
   readonly queue: WorkQueue;
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void)[] = [];
@@ -197,8 +198,8 @@ export class ServiceController {
   }
 
   /** What the other Services of ours need, or undefined while one of them has not been observed since start. */
-  private othersNeed(stackId: string): NodeRule[] | undefined {
-    const needs: NodeRule[] = [];
+  private othersNeed(stackId: string): NodeNeed[] | undefined {
+    const needs: NodeNeed[] = [];
     for (const service of this.options.informers.services.list()) {
       const key = stackIdOf(service);
       if (key === stackId || !wantsLoadBalancer(service) || service.metadata?.deletionTimestamp) continue;
