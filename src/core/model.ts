@@ -16,7 +16,7 @@ import {
 } from './annotations.ts';
 import { LBC_DEFAULTS, type ControllerDefaults } from './controller-defaults.ts';
 import { loadBalancerAttributesOf, minimumCapacityOf } from './load-balancer-attributes.ts';
-import { ipAddressTypeOf, subnetMappingsOf, type IpAddressType, type SubnetMapping } from './subnet-mappings.ts';
+import { ipAddressTypeOf, requireIpv6Subnets, subnetMappingsOf, type IpAddressType, type SubnetMapping } from './subnet-mappings.ts';
 import { targetGroupAttributesOf } from './target-group-attributes.ts';
 import { HEALTH_CHECK_LIMITS, healthCheckPathProblem, successCodesProblem, timeoutProblem } from './validation/health-check.ts';
 import { labelSelectorProblem } from './validation/labels.ts';
@@ -413,7 +413,9 @@ export function buildModel(input: ModelInput): ModelResult {
   reject(Annotations.targetNodeLabels, labelSelectorProblem(nodeSelector));
   const healthCheck = healthCheckOf(service, targetType);
   const subnetIds = subnetsOf(input, scheme);
-  const subnetMappings = subnetMappingsOf(annotations, scheme, ipAddressType, subnetIds.map((id) => input.subnets.find((s) => s.id === id)!));
+  const chosenSubnets = subnetIds.map((id) => input.subnets.find((s) => s.id === id)!);
+  requireIpv6Subnets(annotations, ipAddressType, chosenSubnets);
+  const subnetMappings = subnetMappingsOf(annotations, scheme, ipAddressType, chosenSubnets);
 
   const portGroups = groupPorts(service, list(annotations, Annotations.quicEnabledPorts) ?? []);
   if (portGroups.length === 0) throw new UserError('spec.ports', '[]', 'a LoadBalancer Service needs at least one port');

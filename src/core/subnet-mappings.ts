@@ -18,6 +18,19 @@ export interface SubnetMapping {
 export const ipAddressTypeOf = (annotations: AnnotationMap): IpAddressType => oneOf(annotations, Annotations.ipAddressType, ['ipv4', 'dualstack'] as const, 'ipv4');
 
 /**
+ * A dualstack NLB needs an IPv6 CIDR block in each of its subnets (ELBv2's CreateLoadBalancer; the LBC's
+ * validateSubnetsIPv6CIDR says so before the call): a UserError naming ip-address-type otherwise. Subnets whose
+ * IPv6 blocks were not read (undefined) are not judged.
+ */
+export function requireIpv6Subnets(annotations: AnnotationMap, ipAddressType: IpAddressType, subnets: SubnetInfo[]): void {
+  if (ipAddressType !== 'dualstack') return;
+  const without = subnets.filter((s) => s.ipv6CidrBlocks !== undefined && s.ipv6CidrBlocks.length === 0).map((s) => s.id);
+  if (without.length > 0) {
+    throw new UserError(`annotation ${Annotations.ipAddressType}`, annotations![Annotations.ipAddressType]!, `subnets [${without.join(' ')}] do not have an associated IPv6 CIDR block, which is required for dualstack load balancers`);
+  }
+}
+
+/**
  * The NLB's subnet mappings as the LBC's buildLoadBalancerSubnetMappings builds them
  * (model_build_load_balancer.go): `eip-allocations` only on an internet-facing NLB, `private-ipv4-addresses`
  * only on an internal one, `ipv6-addresses` only on a dualstack one; each list as long as the subnets, and each

@@ -6,6 +6,7 @@
 import { DescribeInstancesCommand, DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeListenerAttributesCommand,
+  DescribeListenerCertificatesCommand,
   DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
@@ -96,6 +97,7 @@ export async function readLoadBalancerDetails(elbv2: ElasticLoadBalancingV2Clien
           const forward = listener.DefaultActions?.find((action) => action.Type === 'forward');
           const targetGroupArn = forward?.TargetGroupArn ?? forward?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn;
           const state: ListenerState = { arn: listener.ListenerArn, port: listener.Port, protocol: listener.Protocol, ...(targetGroupArn ? { targetGroupArn } : {}) };
+          if (listener.Protocol === 'TLS') return [readTlsListener(elbv2, state, listener.AlpnPolicy?.[0])];
           // tcp.idle_timeout.seconds: a TCP listener's own idle timeout (UDP's is fixed).
           if (listener.Protocol !== 'TCP' && listener.Protocol !== 'TCP_UDP') return [Promise.resolve(state)];
           return [
@@ -112,6 +114,19 @@ export async function readLoadBalancerDetails(elbv2: ElasticLoadBalancingV2Clien
     }
   });
   return complete.filter((lb): lb is LoadBalancerState => lb !== undefined);
+}
+
+/** A TLS listener's certificates (the default one first) and ALPN policy. */
+async function readTlsListener(elbv2: ElasticLoadBalancingV2Client, state: ListenerState, alpnPolicy: string | undefined): Promise<ListenerState> {
+  const listed: { arn: string; isDefault: boolean }[] = [];
+  let Marker: string | undefined;
+  do {
+    const page = await elbv2.send(new DescribeListenerCertificatesCommand({ ListenerArn: state.arn, Marker }));
+    for (const c of page.Certificates ?? []) if (c.CertificateArn) listed.push({ arn: c.CertificateArn, isDefault: c.IsDefault === true });
+    Marker = page.NextMarker;
+  } while (Marker);
+  const certificates = [...new Set([...listed.filter((c) => c.isDefault), ...listed.filter((c) => !c.isDefault)].map((c) => c.arn))];
+  return { ...state, certificates, ...(alpnPolicy ? { alpnPolicy } : {}) };
 }
 
 /** Every network load balancer with its listeners and attributes. */

@@ -4,7 +4,7 @@
  * - reaches the emulator at its ordinary 127.0.0.1:<port> through a relay to the vpc supervisor's Unix socket,
  * - reads the NLBs, listeners, groups and targets whenever the emulator's change counter moves (poller.ts),
  * - gives every NLB an address per subnet (addresses.ts) on the router's loopback, forwards with nftables (nft.ts), serves
- *   PPv2 listeners in userspace (proxy.ts) and the VPC resolver at base+2 (dns-server.ts),
+ *   PPv2 and TLS listeners in userspace (proxy.ts) and the VPC resolver at base+2 (dns-server.ts),
  * - answers /healthz on a Unix socket once the first read is applied.
  * On SIGTERM it removes its table and addresses (the router namespace goes with `down` anyway).
  */
@@ -19,9 +19,10 @@ import { onStopSignals } from '../devenv/stop-signals.ts';
 import { vpcResolver } from '../devenv/vpc/fabric-commands.ts';
 import { serveTcpToUnix } from '../devenv/vpc/relay.ts';
 import { syncElbAddresses } from './addresses.ts';
+import { certificateStore } from './certificates.ts';
 import { serveDns } from './dns-server.ts';
 import { startHealthChecks, type CheckedGroup } from './health/checker.ts';
-import { desiredDataPlane, resolveTarget, type NetworkFacts, type TargetGroupState, type UsedGroup } from './model.ts';
+import { desiredDataPlane, inUserspace, resolveTarget, type NetworkFacts, type TargetGroupState, type UsedGroup } from './model.ts';
 import { renderRuleset } from './nft.ts';
 import { applyRuleset, endFlowsTo, removeRuleset } from './nft-apply.ts';
 import { createObserved, type Snapshot } from './observed.ts';
@@ -69,7 +70,7 @@ const health = startHealthChecks({
 });
 
 let dnsTable = new Map<string, string[]>();
-const proxies = startProxies(log);
+const proxies = startProxies(log, certificateStore(endpoint, log));
 
 /** Draining targets of groups that end their flows when the delay is over: "group key" → where flows go. */
 const draining = new Map<string, { address: string; port: number; protocols: ('tcp' | 'udp')[] }>();
@@ -95,7 +96,7 @@ async function apply(): Promise<void> {
     const targets = desired.listeners.reduce((sum, listener) => sum + listener.targets.length, 0);
     log(`ruleset applied: ${desired.listeners.length} listener addresses, ${targets} target entries, ${desired.dns.size} DNS names`);
   }
-  await proxies.update(desired.listeners.filter((listener) => listener.proxyProtocolV2));
+  await proxies.update(desired.listeners.filter(inUserspace));
   dnsTable = desired.dns;
 }
 

@@ -40,6 +40,10 @@ export interface ListenerState {
   targetGroupArn?: string;
   /** DescribeListenerAttributes (`tcp.idle_timeout.seconds`), when the emulator serves it. */
   attributes?: Record<string, string>;
+  /** A TLS listener's certificate ARNs, its default one first (DescribeListenerCertificates). */
+  certificates?: string[];
+  /** A TLS listener's ALPN policy (`None` or absent: no ALPN). */
+  alpnPolicy?: string;
 }
 
 export interface LoadBalancerState {
@@ -97,7 +101,28 @@ export interface ForwardedListener {
   /** true: served by the userspace proxy with a PPv2 header, not by nftables. */
   proxyProtocolV2: boolean;
   idleTimeoutSeconds: number;
+  /** A TLS listener: terminated by the userspace proxy (tls-proxy.ts) with these certificates (default first). */
+  tls?: ForwardedTls;
 }
+
+export interface ForwardedTls {
+  certificateArns: string[];
+  /** The target group is TLS (`backend-protocol: ssl`): re-encrypted to the target, its certificate not verified. */
+  backendTls: boolean;
+  /** The protocols ALPN offers, in ELBv2's order of preference for the listener's policy; empty: no ALPN. */
+  alpnProtocols: string[];
+}
+
+/** Listeners the userspace proxy serves (PPv2, TLS termination); nftables forwards the others. */
+export const inUserspace = (listener: ForwardedListener): boolean => listener.proxyProtocolV2 || listener.tls !== undefined;
+
+/** ELBv2's ALPN policies as the protocols a TLS server offers (NLB guide, "ALPN policies"). */
+const ALPN_PROTOCOLS: Record<string, string[]> = {
+  HTTP1Only: ['http/1.1'],
+  HTTP2Only: ['h2'],
+  HTTP2Optional: ['http/1.1', 'h2'],
+  HTTP2Preferred: ['h2', 'http/1.1'],
+};
 
 /** A group some listener uses, with its targets resolved: what health checks run against. */
 export interface UsedGroup {
@@ -121,8 +146,8 @@ export const TCP_IDLE_SECONDS = 350;
 export const UDP_IDLE_SECONDS = 120;
 const TCP_IDLE_RANGE = [60, 6000] as const;
 
-/** Protocols of an NLB listener the kernel forwards; TLS waits for issue 12 (terminated in userspace). */
-const PROTOCOLS: Record<string, Protocol[]> = { TCP: ['tcp'], UDP: ['udp'], TCP_UDP: ['tcp', 'udp'] };
+/** The transport protocols of an NLB listener's protocol (TLS is TCP, terminated in userspace). */
+const PROTOCOLS: Record<string, Protocol[]> = { TCP: ['tcp'], UDP: ['udp'], TCP_UDP: ['tcp', 'udp'], TLS: ['tcp'] };
 
 /** States of a registered target that may take new flows (draining and not-registered ones may not). */
 const takesNewFlows = (target: RegisteredTarget): boolean =>
@@ -204,6 +229,12 @@ const uniqueEndpoints = (targets: readonly Endpoint[]): Endpoint[] => {
   return [...seen.values()].sort(endpointOrder);
 };
 
+const forwardedTls = (listener: ListenerState, group: TargetGroupState): ForwardedTls => ({
+  certificateArns: listener.certificates ?? [],
+  backendTls: group.protocol === 'TLS',
+  alpnProtocols: ALPN_PROTOCOLS[listener.alpnPolicy ?? ''] ?? [],
+});
+
 export function desiredDataPlane(
   loadBalancers: readonly LoadBalancerState[],
   groups: readonly TargetGroupState[],
@@ -251,6 +282,7 @@ export function desiredDataPlane(
             preserveClientIp: preservesClientIp(group),
             proxyProtocolV2: isTrue(group.attributes['proxy_protocol_v2.enabled']),
             idleTimeoutSeconds: idleTimeoutSeconds(protocol, listener.attributes ?? {}),
+            ...(listener.protocol === 'TLS' ? { tls: forwardedTls(listener, group) } : {}),
           });
         }
       }

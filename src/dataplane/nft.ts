@@ -11,7 +11,7 @@
  *   preserved, and DNAT to a target chosen by a hash of the flow's addresses and ports (`jhash … mod N`).
  * - postrouting: flows marked with an LB address's number leave with that address as source.
  */
-import type { ForwardedListener, Protocol } from './model.ts';
+import { inUserspace, type ForwardedListener, type Protocol } from './model.ts';
 
 export const TABLE = 'cpl_nlb';
 /** Fixed, so a re-render hashes a flow to the same target while the target list is unchanged. */
@@ -24,14 +24,14 @@ const timeoutObject = (protocol: Protocol, seconds: number): string =>
     ? `  ct timeout ${timeoutName(protocol, seconds)} { protocol tcp; l3proto ip; policy = { established: ${seconds} }; }`
     : `  ct timeout ${timeoutName(protocol, seconds)} { protocol udp; l3proto ip; policy = { unreplied: ${seconds}, replied: ${seconds} }; }`;
 
-/** The listeners nftables forwards: not PPv2 ones (the userspace proxy serves those), only ones with targets. */
+/** The listeners nftables forwards: not PPv2 or TLS ones (the userspace proxy serves those), only ones with targets. */
 export const kernelForwarded = (listeners: readonly ForwardedListener[]): ForwardedListener[] => {
   // One entry per address . protocol . port: a duplicate key would fail the whole transaction (two NLBs can
   // only share an address by an emulator mistake; the first keeps it).
   const seen = new Set<string>();
   return listeners.filter((listener) => {
     const key = `${listener.address} ${listener.protocol} ${listener.port}`;
-    if (listener.proxyProtocolV2 || listener.targets.length === 0 || seen.has(key)) return false;
+    if (inUserspace(listener) || listener.targets.length === 0 || seen.has(key)) return false;
     seen.add(key);
     return true;
   });

@@ -31,3 +31,4 @@ export {
   type ThroughLoadBalancerOptions,
 } from './traffic.ts';
 export { assertLoopback, installNetworkGuard } from './network-guard.ts';
+export { createTestCertificate, httpsThroughLoadBalancer, importTestCertificate, type HttpsOptions, type TestCertificate } from './tls.ts';

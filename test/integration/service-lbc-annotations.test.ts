@@ -4,6 +4,8 @@ import {
   DescribeLoadBalancersCommand,
   DescribeTagsCommand,
   DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeCapacityReservationCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Annotations } from '../../src/core/annotations.ts';
@@ -130,6 +132,19 @@ describe('service controller: the rest of the LBC annotations and flags', () => 
     expect(await zonesOf(facing.arn)).toMatchObject([{ SubnetId: publicSubnet.id, LoadBalancerAddresses: [{ IpAddress: eip.PublicIp, AllocationId: eip.AllocationId }] }]);
   });
 
+  it('quic-enabled-ports makes a UDP port a QUIC listener and group; minimum-load-balancer-capacity is reserved once', async () => {
+    await createService('quic', { [Annotations.quicEnabledPorts]: '443', [Annotations.minimumCapacity]: 'CapacityUnits=100' }, [{ name: 'quic', port: 443, targetPort: 8443, protocol: 'UDP' }]);
+    const lb = await waitForLoadBalancer(env, ns.name, 'quic', (observed) => observed.listeners.length === 1);
+    expect(lb.listeners[0]!.protocol).toBe('QUIC');
+    const { TargetGroups } = await env.aws.elbv2.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: lb.arn }));
+    expect(TargetGroups?.map((tg) => tg.Protocol)).toEqual(['QUIC']);
+    const reservation = await env.aws.elbv2.send(new DescribeCapacityReservationCommand({ LoadBalancerArn: lb.arn }));
+    expect(reservation.MinimumLoadBalancerCapacity).toEqual({ CapacityUnits: 100 });
+    // Converged: the next plan reads the reservation back and has nothing to do.
+    await cluster.manager.idle();
+    expect((await cluster.manager.service!.planFor(`${ns.name}/quic`)).plan.actions).toEqual([]);
+  });
+
   it('a bad value of each is a Warning naming annotation and value, before any AWS write', async () => {
     const privateSubnet = env.network.privateSubnets[0]!;
     const samples: RejectedSample[] = [
@@ -150,6 +165,8 @@ describe('service controller: the rest of the LBC annotations and flags', () => 
       ['bad-capacity', { [Annotations.minimumCapacity]: 'CapacityUnits=lots' }, Annotations.minimumCapacity, 'CapacityUnits=lots'],
       ['bad-quic', { [Annotations.quicEnabledPorts]: '80' }, Annotations.quicEnabledPorts, '80'],
       ['bad-external-tag', { [Annotations.additionalTags]: 'cost-center=a' }, Annotations.additionalTags, 'cost-center=a'],
+      // The local VPC has no IPv6: a dualstack NLB is refused as AWS would refuse it (docs/emulator.md).
+      ['bad-dualstack', { [Annotations.ipAddressType]: 'dualstack' }, Annotations.ipAddressType, 'dualstack'],
     ];
     // Not one write: no NLB, group or security group was created for any of them.
     await expectRejectedWithoutWrites(env, cluster, ns.name, samples, (name, annotations) => createService(name, annotations));

@@ -294,3 +294,22 @@ describe('model_build_load_balancer.go buildLoadBalancerSchemeViaAnnotation / bu
     expect(model({ [Annotations.internal]: 'yes', ...internal }).loadBalancer.scheme).toBe('internal');
   });
 });
+
+describe('pkg/networking/subnet_resolver.go validateSubnetsIPv6CIDR (subnet_resolver_test.go "no IPv6 CIDR association")', () => {
+  const ipv4Only: SubnetInfo[] = LBC_SUBNETS.map((s) => ({ ...s, ipv6CidrBlocks: [] }));
+  const onSubnets = (subnets: SubnetInfo[], annotations: Record<string, string>) => lbcModel(service(annotations), { subnets });
+  it('a dualstack NLB on subnets without IPv6 (the local VPC): refused, naming ip-address-type', () => {
+    const error = userError(() => onSubnets(ipv4Only, dualstack));
+    expect([error.field, error.value]).toEqual([`annotation ${Annotations.ipAddressType}`, 'dualstack']);
+    expect(error.message).toContain('subnets [subnet-1 subnet-2] do not have an associated IPv6 CIDR block, which is required for dualstack load balancers');
+  });
+
+  it('"ipv4 LB accepts subnets without an IPv6 CIDR"', () => {
+    expect(onSubnets(ipv4Only, {}).loadBalancer.subnetIds).toEqual(['subnet-1', 'subnet-2']);
+  });
+
+  it('subnets whose IPv6 blocks were not read are not judged', () => {
+    const unread = LBC_SUBNETS.map(({ ipv6CidrBlocks: _unread, ...s }) => s);
+    expect(onSubnets(unread, dualstack).loadBalancer.ipAddressType).toBe('dualstack');
+  });
+});

@@ -158,14 +158,17 @@ describe('NLB data plane model', () => {
     ]);
   });
 
-  it('only active network load balancers; listeners without a group or of TLS (issue 12) are not forwarded', () => {
+  it('only active network load balancers; listeners without a group are not forwarded; TLS ones are, marked for the userspace proxy', () => {
     const lbs = [
       loadBalancer({ state: 'provisioning' }),
       loadBalancer({ arn: 'arn-app', type: 'application' }),
       loadBalancer({ arn: 'arn-2', listeners: [{ arn: 'l-2', port: 443, protocol: 'TLS', targetGroupArn: 'tg-1' }, { arn: 'l-3', port: 81, protocol: 'TCP' }] }),
     ];
     const desired = desiredDataPlane(lbs, [group()], new Map([['arn-2', addresses.get(loadBalancer().arn)!]]), facts, (arn) => all(group({ arn })));
-    expect(desired.listeners).toEqual([]);
+    expect(desired.listeners.map((l) => [l.listenerArn, l.port, l.tls !== undefined])).toEqual([
+      ['l-2', 443, true],
+      ['l-2', 443, true],
+    ]);
     expect([...desired.dns.keys()]).toEqual(['web-abc.elb.us-east-1.amazonaws.com']);
   });
 });

@@ -1,0 +1,194 @@
+import { DescribeListenerCertificatesCommand, DescribeListenersCommand, type Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callsBetween, isMutating } from '../../src/cloud/calls.ts';
+import { TlsAnnotations } from '../../src/core/tls.ts';
+import {
+  connect,
+  createNetworkedNode,
+  createTestCertificate,
+  createTestNamespace,
+  deleteNodes,
+  httpThroughLoadBalancer,
+  httpsThroughLoadBalancer,
+  importTestCertificate,
+  isPodReady,
+  uniqueName,
+  waitFor,
+  waitForLoadBalancer,
+  waitForNetworkedNode,
+  type TestCertificate,
+  type TestEnvironment,
+} from '../../src/testing/index.ts';
+import { startTestCluster, waitForEvent, type TestCluster } from './support/controller.ts';
+import { ourResources } from './support/resources.ts';
+
+const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
+
+// TLS listeners end to end (issue 12, ADR 0015): a Service with ssl-cert gets a TLS listener whose certificate
+// the NLB's data plane serves with the key imported into the emulator's ACM, so curl --cacert from the VPC's
+// bastion verifies the NLB's DNS name and reaches a pod; a plain port of the same Service stays TCP; ssl-cert
+// added to a live Service changes its listener in place; a bad alpn-policy never reaches AWS.
+describe('TLS listeners: terminated by the NLB data plane with the ACM certificate', () => {
+  let env: TestEnvironment;
+  let cluster: TestCluster;
+  let ns: { name: string; remove: () => Promise<void> };
+  let certificate: TestCertificate;
+  let imported: { arn: string; remove: () => Promise<void> };
+  const nodes = [uniqueName('tls-node'), uniqueName('tls-node')];
+  const testLabel = { 'cloud-provider-localstack/test-node': 'tls-listener' };
+  const http = { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' };
+  const https = { name: 'https', port: 443, targetPort: 8080, protocol: 'TCP' };
+  let podNames: string[] = [];
+
+  const createService = (name: string, annotations: Record<string, string>, ports = [http, https]) =>
+    env.core.createNamespacedService({
+      namespace: ns.name,
+      body: { metadata: { name, annotations: { 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal', ...annotations } }, spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports } },
+    });
+  const annotate = (name: string, annotations: Record<string, string | null>) =>
+    env.core.patchNamespacedService({ namespace: ns.name, name, body: { metadata: { annotations } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  const listenersOf = async (lbArn: string): Promise<Listener[]> => (await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners ?? [];
+  const writesSince = (before: Record<string, number>) =>
+    Object.fromEntries(Object.entries(callsBetween(before, cluster.manager.aws.calls.snapshot())).filter(([key]) => isMutating(key.slice(key.indexOf(':') + 1))));
+  /** HTTPS through the NLB until it answers with a pod name (the data plane applies a change within seconds). */
+  const podThroughTls = (name: string) =>
+    waitFor(
+      async () => {
+        const answer = await httpsThroughLoadBalancer(env, { namespace: ns.name, name }, { caPem: certificate.caPem, path: '/hostname' });
+        return answer.status === 200 && podNames.includes(answer.body.trim()) && answer.body.trim();
+      },
+      { description: `https through the NLB of ${name} answers with a pod name`, timeoutMs: 90_000 },
+    );
+
+  beforeAll(async () => {
+    env = connect();
+    ns = await createTestNamespace(env.core, 'tls');
+    certificate = createTestCertificate(env.aws.settings.region);
+    imported = await importTestCertificate(env, certificate);
+    cluster = await startTestCluster(env, { controllers: ['service', 'node', 'ipam'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=tls-listener' });
+    for (const name of nodes) await createNetworkedNode(env.core, name, { labels: testLabel });
+    for (const name of nodes) await waitForNetworkedNode(env.core, name);
+    await env.apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: {
+              nodeSelector: testLabel,
+              terminationGracePeriodSeconds: 1,
+              containers: [{ name: 'agnhost', image: AGNHOST, args: ['netexec', '--http-port=8080'], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }],
+            },
+          },
+        },
+      },
+    });
+    podNames = await waitFor(
+      async () => {
+        const pods = (await env.core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=web' })).items;
+        return pods.length === 2 && pods.every(isPodReady) && pods.map((p) => p.metadata!.name!);
+      },
+      { description: '2 ready web pods', timeoutMs: 180_000 },
+    );
+  }, 400_000);
+
+  afterAll(async () => {
+    await ns?.remove();
+    await deleteNodes(env.core, nodes);
+    await cluster?.stop();
+    await cluster?.sweep();
+    await imported?.remove().catch(() => undefined);
+    env?.close();
+  }, 180_000);
+
+  let tlsListenerArn = '';
+
+  it('ssl-cert + ssl-ports: port 443 answers HTTPS verified against the CA (a pod name), port 80 stays plain TCP, converged with 0 writes per resync', async () => {
+    await createService('tls', { [TlsAnnotations.certificates]: imported.arn, [TlsAnnotations.ports]: 'https' });
+    const lb = await waitForLoadBalancer(env, ns.name, 'tls', (observed) => observed.listeners.length === 2);
+    const listeners = await listenersOf(lb.arn);
+    const byPort = new Map(listeners.map((l) => [l.Port, l]));
+    expect([byPort.get(80)?.Protocol, byPort.get(443)?.Protocol]).toEqual(['TCP', 'TLS']);
+    expect(byPort.get(443)?.Certificates?.[0]?.CertificateArn).toBe(imported.arn);
+    expect(byPort.get(443)?.SslPolicy).toBe('ELBSecurityPolicy-2016-08');
+    tlsListenerArn = byPort.get(443)!.ListenerArn!;
+
+    expect(podNames).toContain(await podThroughTls('tls'));
+    const plain = await waitFor(
+      async () => (await httpThroughLoadBalancer(env, { namespace: ns.name, name: 'tls' }, { port: 80, path: '/hostname' }).catch(() => undefined))?.body.trim(),
+      { description: 'plain http on port 80', timeoutMs: 30_000 },
+    );
+    expect(podNames).toContain(plain);
+
+    await cluster.manager.idle();
+    const before = cluster.manager.aws.calls.snapshot();
+    await cluster.manager.service!.resync();
+    await cluster.manager.idle();
+    expect(writesSince(before)).toEqual({});
+  });
+
+  it('ssl-cert added to a live TCP Service changes its listener to TLS in place (same ListenerArn), and HTTPS answers', async () => {
+    await createService('live', {}, [https]);
+    const lb = await waitForLoadBalancer(env, ns.name, 'live', (observed) => observed.listeners.length === 1);
+    const [tcp] = await listenersOf(lb.arn);
+    expect(tcp?.Protocol).toBe('TCP');
+    await waitFor(async () => (await httpThroughLoadBalancer(env, { namespace: ns.name, name: 'live' }, { port: 443, path: '/hostname' }).catch(() => undefined))?.status === 200, {
+      description: 'plain http on 443 before ssl-cert',
+      timeoutMs: 60_000,
+    });
+
+    await annotate('live', { [TlsAnnotations.certificates]: imported.arn });
+    const tls = await waitFor(
+      async () => {
+        const [listener] = await listenersOf(lb.arn);
+        return listener?.Protocol === 'TLS' && listener;
+      },
+      { description: 'the listener of live to turn TLS', timeoutMs: 60_000 },
+    );
+    expect(tls.ListenerArn).toBe(tcp!.ListenerArn);
+    expect(podNames).toContain(await podThroughTls('live'));
+    // Every certificate is also listed, the default one included, as the LBC lists them.
+    const listed = await env.aws.elbv2.send(new DescribeListenerCertificatesCommand({ ListenerArn: tls.ListenerArn }));
+    expect(listed.Certificates?.map((c) => [c.CertificateArn, c.IsDefault])).toEqual([
+      [imported.arn, true],
+      [imported.arn, false],
+    ]);
+  });
+
+  it('a bad alpn-policy on a TLS Service is a Warning naming annotation and value, and no AWS write', async () => {
+    await cluster.manager.idle();
+    const before = cluster.manager.aws.calls.snapshot();
+    await createService('badalpn', { [TlsAnnotations.certificates]: imported.arn, [TlsAnnotations.alpnPolicy]: 'HTTP3Only' });
+    const event = await waitForEvent(env, ns.name, 'badalpn', 'SyncLoadBalancerFailed', 'HTTP3Only');
+    expect(event.type).toBe('Warning');
+    expect(event.message).toContain(TlsAnnotations.alpnPolicy);
+    await cluster.manager.idle();
+    expect(writesSince(before)).toEqual({});
+  });
+
+  it('deleting the Services leaves no listener and no certificate binding behind', async () => {
+    expect(tlsListenerArn).not.toBe('');
+    for (const name of ['tls', 'live', 'badalpn']) await env.core.deleteNamespacedService({ namespace: ns.name, name });
+    await waitFor(
+      async () => {
+        const gone = await env.aws.elbv2.send(new DescribeListenerCertificatesCommand({ ListenerArn: tlsListenerArn })).then(
+          () => false,
+          (error: Error) => error.name === 'ListenerNotFoundException',
+        );
+        return gone;
+      },
+      { description: 'the TLS listener and its certificate bindings gone', timeoutMs: 60_000 },
+    );
+    await waitFor(
+      async () => {
+        const ours = await ourResources(env, cluster.name);
+        return ours.loadBalancers.length === 0 && ours.targetGroups.length === 0;
+      },
+      { description: 'no NLB or target group of this cluster left', timeoutMs: 60_000 },
+    );
+  });
+});
