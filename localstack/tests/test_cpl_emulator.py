@@ -133,6 +133,33 @@ class TargetHealthTest(unittest.TestCase):
         self.assertEqual(changes(found["version"] + 1)["changes"], [])
         self.assertFalse(changes(-control.CHANGE_LOG_SIZE - 5)["complete"])
 
+    def test_changes_list_security_group_calls(self) -> None:
+        # The NLB data plane re-reads the VPC's groups and interfaces after any EC2 change (ADR 0014): every
+        # security-group mutation must be in the log, and SetSecurityGroups must name its NLB.
+        def actions(since: int) -> list[tuple[str | None, str | None, list[str]]]:
+            environ = {"PATH_INFO": "/_cpl/changes", "QUERY_STRING": f"since={since}", "REQUEST_METHOD": "GET", "CONTENT_LENGTH": "0", "wsgi.input": io.BytesIO(b"")}
+            answer = control.handle(environ, lambda status, headers: None)
+            assert answer is not None
+            return [(c["service"], c["action"], c["arns"]) for c in json.loads(b"".join(answer))["changes"]]
+
+        _, before = wsgi("GET", "/_cpl/version")
+        vpc = self.ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+        group = self.ec2.create_security_group(GroupName="g", Description="d", VpcId=vpc)["GroupId"]
+        permission = {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "10.0.0.5/32"}]}
+        self.ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])
+        rule = [r for r in self.ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"] if not r["IsEgress"]][0]
+        changed = {"IpProtocol": "tcp", "FromPort": 81, "ToPort": 81, "CidrIpv4": "10.0.0.6/32"}
+        self.ec2.modify_security_group_rules(GroupId=group, SecurityGroupRules=[{"SecurityGroupRuleId": rule["SecurityGroupRuleId"], "SecurityGroupRule": changed}])
+        self.ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=[{**permission, "FromPort": 81, "ToPort": 81, "IpRanges": [{"CidrIp": "10.0.0.6/32"}]}])
+        self.elbv2.set_security_groups(LoadBalancerArn=self.lb, SecurityGroups=[group])
+        self.assertEqual(actions(before["version"]), [
+            ("ec2", "CreateSecurityGroup", []),
+            ("ec2", "AuthorizeSecurityGroupIngress", []),
+            ("ec2", "ModifySecurityGroupRules", []),
+            ("ec2", "RevokeSecurityGroupIngress", []),
+            ("elbv2", "SetSecurityGroups", [self.lb]),
+        ])
+
     def test_unknown_path_is_404_and_others_pass(self) -> None:
         self.assertEqual(wsgi("GET", "/_cpl/nothing")[0], "404 Not Found")
         self.assertIsNone(control.handle({"PATH_INFO": "/moto-api/"}, lambda *_: None))

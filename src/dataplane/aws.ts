@@ -3,7 +3,7 @@
  * with its own call counter (createAwsClients): load balancers with listeners and attributes, the target groups
  * listeners use with their attributes and registered targets, the instances those name, and the VPC's subnets.
  */
-import { DescribeInstancesCommand, DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeNetworkInterfacesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeListenerAttributesCommand,
   DescribeListenerCertificatesCommand,
@@ -18,6 +18,7 @@ import {
 
 import { healthCheckSpec } from './health/spec.ts';
 import type { ListenerState, LoadBalancerState, NetworkFacts, TargetGroupState } from './model.ts';
+import type { IngressRule, InterfaceFacts, SecurityFacts } from './security-groups.ts';
 
 /** Calls in flight at once: the emulator answers a few in parallel; 200 NLBs read one by one take seconds. */
 const PARALLEL_READS = 8;
@@ -47,6 +48,7 @@ const toState = (lb: {
   State?: { Code?: string };
   Type?: string;
   AvailabilityZones?: { SubnetId?: string; ZoneName?: string }[];
+  SecurityGroups?: string[];
 }): LoadBalancerState => ({
   arn: lb.LoadBalancerArn ?? '',
   name: lb.LoadBalancerName ?? '',
@@ -56,6 +58,7 @@ const toState = (lb: {
   subnets: (lb.AvailabilityZones ?? []).flatMap((az) => (az.SubnetId && az.ZoneName ? [{ subnetId: az.SubnetId, zone: az.ZoneName }] : [])),
   attributes: {},
   listeners: [],
+  ...(lb.SecurityGroups?.length ? { securityGroups: [...lb.SecurityGroups] } : {}),
 });
 
 /** Network load balancers, without listeners and attributes: all of them, or the ones named (gone ones left out). */
@@ -205,4 +208,46 @@ export async function readSubnets(ec2: EC2Client, vpcId: string): Promise<Networ
     NextToken = page.NextToken;
   } while (NextToken);
   return subnets;
+}
+
+/**
+ * The VPC's security groups' inbound rules and its network interfaces with their groups (security-groups.ts):
+ * two paged reads, whatever the number of NLBs.
+ */
+export async function readSecurityFacts(ec2: EC2Client, vpcId: string): Promise<SecurityFacts> {
+  const vpc = [{ Name: 'vpc-id', Values: [vpcId] }];
+  const rules = new Map<string, IngressRule[]>();
+  let NextToken: string | undefined;
+  do {
+    const page = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: vpc, MaxResults: 1000, NextToken }));
+    for (const group of page.SecurityGroups ?? []) {
+      if (!group.GroupId) continue;
+      rules.set(
+        group.GroupId,
+        (group.IpPermissions ?? []).map((permission) => ({
+          protocol: permission.IpProtocol ?? '-1',
+          ...(permission.FromPort !== undefined ? { fromPort: permission.FromPort } : {}),
+          ...(permission.ToPort !== undefined ? { toPort: permission.ToPort } : {}),
+          cidrs: (permission.IpRanges ?? []).flatMap((range) => range.CidrIp ?? []),
+          groups: (permission.UserIdGroupPairs ?? []).flatMap((pair) => pair.GroupId ?? []),
+        })),
+      );
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  const interfaces: InterfaceFacts[] = [];
+  let interfacesToken: string | undefined;
+  do {
+    const page = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: vpc, MaxResults: 1000, NextToken: interfacesToken }));
+    for (const eni of page.NetworkInterfaces ?? []) {
+      if (!eni.NetworkInterfaceId) continue;
+      interfaces.push({
+        id: eni.NetworkInterfaceId,
+        addresses: (eni.PrivateIpAddresses ?? []).flatMap((p) => p.PrivateIpAddress ?? []),
+        groups: (eni.Groups ?? []).flatMap((g) => g.GroupId ?? []),
+      });
+    }
+    interfacesToken = page.NextToken;
+  } while (interfacesToken);
+  return { rules, interfaces };
 }

@@ -19,16 +19,19 @@ import { onStopSignals } from '../devenv/stop-signals.ts';
 import { vpcResolver } from '../devenv/vpc/fabric-commands.ts';
 import { serveTcpToUnix } from '../devenv/vpc/relay.ts';
 import { syncElbAddresses } from './addresses.ts';
+import { routeBridgedFlows } from './bridge-netfilter.ts';
 import { certificateStore } from './certificates.ts';
 import { serveDns } from './dns-server.ts';
 import { startHealthChecks, type CheckedGroup } from './health/checker.ts';
 import { desiredDataPlane, inUserspace, resolveTarget, type NetworkFacts, type TargetGroupState, type UsedGroup } from './model.ts';
 import { renderRuleset } from './nft.ts';
+import { renderSecurityRuleset } from './nft-security.ts';
 import { applyRuleset, endFlowsTo, removeRuleset } from './nft-apply.ts';
 import { createObserved, type Snapshot } from './observed.ts';
 import { nlbPaths } from './paths.ts';
 import { startPoller } from './poller.ts';
 import { startProxies } from './proxy.ts';
+import { healthCheckSource, securityFilters } from './security-filters.ts';
 
 const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
 
@@ -61,8 +64,12 @@ let applying: Promise<void> = Promise.resolve();
 const applySerially = (): Promise<void> => (applying = applying.then(apply, apply));
 
 const health = startHealthChecks({
-  // Checks leave from an NLB address in the target's zone, as AWS's nodes check from their own.
-  sourceAddress: (zone) => [...(snapshot?.addresses.values() ?? [])].flat().find((address) => address.zone === zone)?.address,
+  // Checks leave from the group's NLB's address in the target's zone, as AWS's nodes check from their own (the
+  // targets' security groups judge that address: security-filters.ts).
+  sourceAddress: (zone, targetGroupArn) => {
+    const loadBalancerArn = snapshot?.loadBalancers.find((lb) => lb.listeners.some((l) => l.targetGroupArn === targetGroupArn))?.arn;
+    return healthCheckSource(loadBalancerArn ? snapshot?.addresses.get(loadBalancerArn) : undefined, zone);
+  },
   isSimulated,
   emulatorEndpoint: endpoint,
   onChange: () => void applySerially().catch((error: unknown) => log(`apply after a health change: ${(error as Error).message}`)),
@@ -92,7 +99,10 @@ async function apply(): Promise<void> {
   const desired = compute();
   const wantedAddresses = new Set([resolverAddress, ...[...seen.addresses.values()].flat().map((a) => a.address)]);
   await syncElbAddresses(wantedAddresses);
-  if (await applyRuleset(renderRuleset(desired.listeners))) {
+  // Forwarding and security groups in one transaction: a new listener never forwards before its filters exist.
+  const filters = securityFilters(seen, desired);
+  if (routeBridgedFlows()) log('net.bridge.bridge-nf-call-iptables=0 in the router: DNATed flows within a subnet are routed, not bridged');
+  if (await applyRuleset(renderRuleset(desired.listeners) + renderSecurityRuleset(filters.frontend, filters.backend, filters.blocked))) {
     const targets = desired.listeners.reduce((sum, listener) => sum + listener.targets.length, 0);
     log(`ruleset applied: ${desired.listeners.length} listener addresses, ${targets} target entries, ${desired.dns.size} DNS names`);
   }

@@ -56,6 +56,8 @@ export interface LoadBalancerState {
   subnets: { subnetId: string; zone: string }[];
   attributes: Record<string, string>;
   listeners: ListenerState[];
+  /** The NLB's security groups (DescribeLoadBalancers); none: it filters nothing (security-groups.ts). */
+  securityGroups?: string[];
 }
 
 /** One address of an NLB: its ENI in one of its subnets. */

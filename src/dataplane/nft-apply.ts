@@ -4,6 +4,7 @@
  * asks for it (`conntrack -D`).
  */
 import { TABLE } from './nft.ts';
+import { SECURITY_TABLE } from './nft-security.ts';
 import { runCommand } from './run.ts';
 
 let applied: string | undefined;
@@ -18,7 +19,7 @@ export async function applyRuleset(ruleset: string): Promise<boolean> {
 /** Removes the table (shutdown): forwarding stops with the process. */
 export async function removeRuleset(): Promise<void> {
   applied = undefined;
-  await runCommand(['nft', 'delete', 'table', 'ip', TABLE]).catch(() => undefined);
+  for (const table of [TABLE, SECURITY_TABLE]) await runCommand(['nft', 'delete', 'table', 'ip', table]).catch(() => undefined);
 }
 
 /** Deletes the conntrack entries of flows DNATed to address:port (its open connections are cut). */

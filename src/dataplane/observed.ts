@@ -5,15 +5,18 @@
  */
 import type { AwsClients } from '../cloud/clients.ts';
 import { syncInterfaces } from './addresses.ts';
-import { describeLoadBalancers, readInstances, readLoadBalancerDetails, readSubnets, readTargetGroups } from './aws.ts';
+import { describeLoadBalancers, readInstances, readLoadBalancerDetails, readSecurityFacts, readSubnets, readTargetGroups } from './aws.ts';
 import { rereadFor, type Change } from './changes.ts';
 import type { LoadBalancerAddress, LoadBalancerState, NetworkFacts, TargetGroupState } from './model.ts';
+import { NO_SECURITY_FACTS, type SecurityFacts } from './security-groups.ts';
 
 export interface Snapshot {
   loadBalancers: LoadBalancerState[];
   groups: TargetGroupState[];
   addresses: Map<string, LoadBalancerAddress[]>;
   facts: NetworkFacts;
+  /** The VPC's security groups and interfaces (security-groups.ts). */
+  security: SecurityFacts;
 }
 
 export function createObserved(clients: AwsClients, vpcId: string) {
@@ -22,6 +25,7 @@ export function createObserved(clients: AwsClients, vpcId: string) {
   let instances: NetworkFacts['instances'] = new Map();
   let subnets: NetworkFacts['subnets'] = [];
   let addresses = new Map<string, LoadBalancerAddress[]>();
+  let security: SecurityFacts = NO_SECURITY_FACTS;
 
   const groupsInUse = (): Set<string> =>
     new Set([...loadBalancers.values()].flatMap((lb) => lb.listeners.flatMap((listener) => listener.targetGroupArn ?? [])));
@@ -52,7 +56,7 @@ export function createObserved(clients: AwsClients, vpcId: string) {
   };
 
   return {
-    snapshot: (): Snapshot => ({ loadBalancers: [...loadBalancers.values()], groups: [...groups.values()], addresses, facts: { instances, subnets } }),
+    snapshot: (): Snapshot => ({ loadBalancers: [...loadBalancers.values()], groups: [...groups.values()], addresses, facts: { instances, subnets }, security }),
 
     async full(): Promise<void> {
       const described = await readLoadBalancerDetails(clients.elbv2, await describeLoadBalancers(clients.elbv2));
@@ -63,6 +67,7 @@ export function createObserved(clients: AwsClients, vpcId: string) {
       subnets = await readSubnets(clients.ec2, vpcId);
       instances = await readInstances(clients.ec2, instanceIds());
       addresses = await syncInterfaces(clients.ec2, [...loadBalancers.values()]);
+      security = await readSecurityFacts(clients.ec2, vpcId);
     },
 
     /** Re-reads groups whose draining targets' delay is over; true when one was read. */
@@ -106,6 +111,8 @@ export function createObserved(clients: AwsClients, vpcId: string) {
       await followListeners();
       const known = new Set(instances.keys());
       if (reread.instances || instanceIds().some((id) => !known.has(id))) instances = await readInstances(clients.ec2, instanceIds());
+      // Any EC2 change may be a rule, a group or an interface moving (two paged reads, whatever the size).
+      if (reread.instances) security = await readSecurityFacts(clients.ec2, vpcId);
       if (lbSetChanged) addresses = await syncInterfaces(clients.ec2, [...loadBalancers.values()]);
     },
   };

@@ -17,7 +17,7 @@ export {
   type ObservedTarget,
 } from './loadbalancer.ts';
 export { sweepSecurityGroups } from './security-groups.ts';
-export { vpcExec, forwardToVpc, httpGetInVpc, type ExecResult, type Forward, type VpcHttpResponse, type VpcOptions } from './vpc.ts';
+export { vpcExec, nodeExec, forwardToVpc, httpGetInVpc, type ExecResult, type Forward, type VpcHttpResponse, type VpcOptions } from './vpc.ts';
 export {
   expectEveryTargetServes,
   httpThroughLoadBalancer,

@@ -4,9 +4,10 @@
  * namespaces; these helpers go through the bastion, never through a route on the host.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import { bastionExecArgv, forwardThroughDoor, httpGetThroughDoor, type Forward, type VpcHttpResponse } from '../devenv/vpc/door.ts';
+import { envIdOf, nodeNs } from '../devenv/vpc/names.ts';
 
 export type { Forward, VpcHttpResponse } from '../devenv/vpc/door.ts';
 
@@ -26,9 +27,20 @@ export interface ExecResult {
 
 /** Runs `args` on the VPC's bastion host (`cloud-provider-localstack vpc exec -- ARGS`); never rejects on exit code. */
 export function vpcExec(args: readonly string[], options: VpcOptions & { timeoutMs?: number } = {}): Promise<ExecResult> {
-  const [file, ...rest] = bastionExecArgv(options.stateDir ?? defaultStateDir(), args);
+  return run(bastionExecArgv(options.stateDir ?? defaultStateDir(), args), options.timeoutMs);
+}
+
+/**
+ * Runs `args` in a networked node's namespace (`ip netns exec`): a second client in the VPC, at the node's
+ * address, e.g. to see a source the NLB's security groups do not let in. Never rejects on exit code.
+ */
+export function nodeExec(nodeName: string, args: readonly string[], options: VpcOptions & { timeoutMs?: number } = {}): Promise<ExecResult> {
+  return run(['ip', 'netns', 'exec', nodeNs(nodeName, envIdOf(resolve(options.stateDir ?? defaultStateDir()))), ...args], options.timeoutMs);
+}
+
+function run([file, ...rest]: readonly string[], timeoutMs = 30_000): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file!, rest, { stdio: ['ignore', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 30_000 });
+    const child = spawn(file!, rest, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -38,8 +38,8 @@ export interface CheckedGroup {
 }
 
 export interface HealthChecksOptions {
-  /** The NLB's address in a zone, bound as the checks' source; undefined: the kernel picks. */
-  sourceAddress: (zone: string) => string | undefined;
+  /** The group's NLB's address in a zone, bound as the checks' source; undefined: the kernel picks. */
+  sourceAddress: (zone: string, targetGroupArn: string) => string | undefined;
   isSimulated: (address: string) => boolean;
   emulatorEndpoint: string;
   /** Called (coalesced) when some group's set of healthy targets changed. */
@@ -154,7 +154,7 @@ export function startHealthChecks(options: HealthChecksOptions): HealthChecks {
     const startedAt = Date.now();
     const { spec } = group;
     const port = spec.port === 'traffic-port' ? run.target.port : spec.port;
-    const source = options.sourceAddress(run.target.zone);
+    const source = options.sourceAddress(run.target.zone, group.arn);
     const probe: Probe =
       spec.protocol === 'TCP'
         ? { protocol: 'TCP' }
