@@ -6,7 +6,7 @@ import { readSeedTopology, seedNetwork } from '../devenv/seed.ts';
 import { createAwsClients } from '../cloud/clients.ts';
 import { describeService, renderServiceTree } from './describe.ts';
 import { inspector, type ConnectionFlags as InspectorFlags } from './inspector.ts';
-import { FlagError } from './run-command.ts';
+import { FlagError, lbcDefaultOptions } from './run-command.ts';
 
 /** Flags every command that talks to a cluster and AWS shares with `run` (same names, same env twins). */
 function connectionOptions(command: Command): Command {
@@ -45,7 +45,10 @@ export function registerInspectCommands(program: Command): void {
     },
   );
 
-  connectionOptions(program.command('plan').argument('[namespace/name]', 'one Service; every LoadBalancer Service when absent').description('the AWS actions the controller would take now, without taking them')).action(
+  // The LBC's default flags too, so the plan is the one a controller run with them would make.
+  lbcDefaultOptions(
+    connectionOptions(program.command('plan').argument('[namespace/name]', 'one Service; every LoadBalancer Service when absent').description('the AWS actions the controller would take now, without taking them')),
+  ).action(
     async (raw: string | undefined, flags: ConnectionFlags) => {
       const manager = await inspector(flags);
       try {

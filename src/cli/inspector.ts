@@ -1,7 +1,10 @@
 import { Manager } from '../controllers/manager.ts';
 import { managerConfig, type RunFlags } from './run-command.ts';
 
-export type ConnectionFlags = Pick<RunFlags, 'kubeconfig' | 'clusterName' | 'region' | 'awsEndpoint' | 'vpcId' | 'local'>;
+export type ConnectionFlags = Pick<
+  RunFlags,
+  'kubeconfig' | 'clusterName' | 'region' | 'awsEndpoint' | 'vpcId' | 'local' | 'defaultTags' | 'externalManagedTags' | 'defaultTargetType' | 'defaultLoadBalancerScheme'
+>;
 
 /** A manager whose informers are synced but whose controllers do not run: for read-only commands. */
 export async function inspector(flags: ConnectionFlags): Promise<Manager> {

@@ -172,9 +172,17 @@ export function managerConfig(flags: RunFlags): ManagerConfig {
   };
 }
 
+/** The aws-load-balancer-controller's flags, with its names and defaults (pkg/config/controller_config.go). */
+export function lbcDefaultOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--default-tags <k=v,...>', "tags on every AWS resource we create; they win over a Service's additional-resource-tags").env('CPL_DEFAULT_TAGS'))
+    .addOption(new Option('--external-managed-tags <keys>', 'tag keys managed outside: a Service may not set them').env('CPL_EXTERNAL_MANAGED_TAGS'))
+    .addOption(new Option('--default-target-type <type>', 'target type of Services without nlb-target-type (instance or ip)').env('CPL_DEFAULT_TARGET_TYPE').default('instance'))
+    .addOption(new Option('--default-load-balancer-scheme <scheme>', 'scheme of Services without scheme or internal (internal or internet-facing)').env('CPL_DEFAULT_LOAD_BALANCER_SCHEME').default('internal'));
+}
+
 export function registerRunCommand(program: Command): void {
-  program
-    .command('run')
+  lbcDefaultOptions(program.command('run'))
     .description('run the controller manager (service and node controllers)')
     .addOption(new Option('--kubeconfig <path>', 'kubeconfig file; in-cluster configuration when absent').env('KUBECONFIG'))
     .addOption(new Option('--cluster-name <name>', 'cluster name: tags every AWS resource we own').env('CPL_CLUSTER_NAME'))
@@ -199,11 +207,6 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--ip-cooldown-period <duration>', 'ENI pool: how long a released address rests before reuse').env('IP_COOLDOWN_PERIOD').default('30s'))
     .addOption(new Option('--leaked-eni-grace-period <duration>', 'ENI pool: unattached ENIs of ours older than this are deleted').env('CPL_LEAKED_ENI_GRACE_PERIOD').default('5m'))
     .addOption(new Option('--verify-unique-addresses <bool>', 'ENI pool: check new addresses against the subnet (default: true with --aws-endpoint)').env('CPL_VERIFY_UNIQUE_ADDRESSES'))
-    // The aws-load-balancer-controller's flags, with its names and defaults (pkg/config/controller_config.go).
-    .addOption(new Option('--default-tags <k=v,...>', 'tags on every AWS resource we create; they win over a Service\'s additional-resource-tags').env('CPL_DEFAULT_TAGS'))
-    .addOption(new Option('--external-managed-tags <keys>', 'tag keys managed outside: a Service may not set them').env('CPL_EXTERNAL_MANAGED_TAGS'))
-    .addOption(new Option('--default-target-type <type>', 'target type of Services without nlb-target-type (instance or ip)').env('CPL_DEFAULT_TARGET_TYPE').default('instance'))
-    .addOption(new Option('--default-load-balancer-scheme <scheme>', 'scheme of Services without scheme or internal (internal or internet-facing)').env('CPL_DEFAULT_LOAD_BALANCER_SCHEME').default('internal'))
     .option('--local', "use the local environment's kubeconfig and AWS settings (.devenv/)")
     .addOption(new Option('--leader-elect <bool>', 'only the holder of a coordination.k8s.io Lease reconciles').env('CPL_LEADER_ELECT').default('false'))
     .addOption(new Option('--leader-election-namespace <ns>', "the Lease's namespace").env('CPL_LEADER_ELECTION_NAMESPACE').default('default'))
