@@ -1,4 +1,7 @@
-import { DescribeListenerCertificatesCommand, DescribeListenersCommand, type Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeListenerCertificatesCommand, DescribeListenersCommand, DescribeTargetGroupsCommand, type Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callsBetween, isMutating } from '../../src/cloud/calls.ts';
@@ -40,23 +43,49 @@ describe('TLS listeners: terminated by the NLB data plane with the ACM certifica
   const http = { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' };
   const https = { name: 'https', port: 443, targetPort: 8080, protocol: 'TCP' };
   let podNames: string[] = [];
+  let tlsPodNames: string[] = [];
+  const backendDir = mkdtempSync(join(tmpdir(), 'cpl-tls-backend-'));
 
-  const createService = (name: string, annotations: Record<string, string>, ports = [http, https]) =>
+  const createService = (name: string, annotations: Record<string, string>, ports = [http, https], app = 'web') =>
     env.core.createNamespacedService({
       namespace: ns.name,
-      body: { metadata: { name, annotations: { 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal', ...annotations } }, spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports } },
+      body: { metadata: { name, annotations: { 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal', ...annotations } }, spec: { type: 'LoadBalancer', selector: { app }, ports } },
     });
   const annotate = (name: string, annotations: Record<string, string | null>) =>
     env.core.patchNamespacedService({ namespace: ns.name, name, body: { metadata: { annotations } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
   const listenersOf = async (lbArn: string): Promise<Listener[]> => (await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners ?? [];
   const writesSince = (before: Record<string, number>) =>
     Object.fromEntries(Object.entries(callsBetween(before, cluster.manager.aws.calls.snapshot())).filter(([key]) => isMutating(key.slice(key.indexOf(':') + 1))));
+  /** A Deployment of `replicas` agnhost pods on this file's nodes, labelled app=<name>, ready when 8080 accepts. */
+  const createDeployment = (name: string, replicas: number, args: string[]) =>
+    env.apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: {
+        metadata: { name },
+        spec: {
+          replicas,
+          selector: { matchLabels: { app: name } },
+          template: {
+            metadata: { labels: { app: name } },
+            spec: { nodeSelector: testLabel, terminationGracePeriodSeconds: 1, containers: [{ name: 'agnhost', image: AGNHOST, args, readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }] },
+          },
+        },
+      },
+    });
+  const readyPods = (app: string, count: number) =>
+    waitFor(
+      async () => {
+        const pods = (await env.core.listNamespacedPod({ namespace: ns.name, labelSelector: `app=${app}` })).items;
+        return pods.length === count && pods.every(isPodReady) && pods.map((p) => p.metadata!.name!);
+      },
+      { description: `${count} ready ${app} pods`, timeoutMs: 180_000 },
+    );
   /** HTTPS through the NLB until it answers with a pod name (the data plane applies a change within seconds). */
-  const podThroughTls = (name: string) =>
+  const podThroughTls = (name: string, pods = podNames) =>
     waitFor(
       async () => {
         const answer = await httpsThroughLoadBalancer(env, { namespace: ns.name, name }, { caPem: certificate.caPem, path: '/hostname' });
-        return answer.status === 200 && podNames.includes(answer.body.trim()) && answer.body.trim();
+        return answer.status === 200 && pods.includes(answer.body.trim()) && answer.body.trim();
       },
       { description: `https through the NLB of ${name} answers with a pod name`, timeoutMs: 90_000 },
     );
@@ -69,31 +98,14 @@ describe('TLS listeners: terminated by the NLB data plane with the ACM certifica
     cluster = await startTestCluster(env, { controllers: ['service', 'node', 'ipam'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=tls-listener' });
     for (const name of nodes) await createNetworkedNode(env.core, name, { labels: testLabel });
     for (const name of nodes) await waitForNetworkedNode(env.core, name);
-    await env.apps.createNamespacedDeployment({
-      namespace: ns.name,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: {
-              nodeSelector: testLabel,
-              terminationGracePeriodSeconds: 1,
-              containers: [{ name: 'agnhost', image: AGNHOST, args: ['netexec', '--http-port=8080'], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }],
-            },
-          },
-        },
-      },
-    });
-    podNames = await waitFor(
-      async () => {
-        const pods = (await env.core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=web' })).items;
-        return pods.length === 2 && pods.every(isPodReady) && pods.map((p) => p.metadata!.name!);
-      },
-      { description: '2 ready web pods', timeoutMs: 180_000 },
-    );
+    // The HTTPS pods (backend-protocol ssl) serve a certificate of their own from files (a pod's process shares the host's files).
+    const backend = createTestCertificate(env.aws.settings.region, ['tlsweb.internal']);
+    writeFileSync(join(backendDir, 'tls.crt'), backend.certificatePem);
+    writeFileSync(join(backendDir, 'tls.key'), backend.privateKeyPem);
+    await createDeployment('web', 2, ['netexec', '--http-port=8080']);
+    await createDeployment('tlsweb', 2, ['netexec', '--http-port=8080', `--tls-cert-file=${join(backendDir, 'tls.crt')}`, `--tls-private-key-file=${join(backendDir, 'tls.key')}`]);
+    podNames = await readyPods('web', 2);
+    tlsPodNames = await readyPods('tlsweb', 2);
   }, 400_000);
 
   afterAll(async () => {
@@ -102,6 +114,7 @@ describe('TLS listeners: terminated by the NLB data plane with the ACM certifica
     await cluster?.stop();
     await cluster?.sweep();
     await imported?.remove().catch(() => undefined);
+    rmSync(backendDir, { recursive: true, force: true });
     env?.close();
   }, 180_000);
 
@@ -159,6 +172,17 @@ describe('TLS listeners: terminated by the NLB data plane with the ACM certifica
     ]);
   });
 
+  it('backend-protocol ssl: the target group is TLS and the NLB re-encrypts to the pods\' HTTPS (their certificate not verified)', async () => {
+    await createService('backend', { [TlsAnnotations.certificates]: imported.arn, [TlsAnnotations.backendProtocol]: 'ssl', [TlsAnnotations.alpnPolicy]: 'HTTP1Only' }, [https], 'tlsweb');
+    const lb = await waitForLoadBalancer(env, ns.name, 'backend', (observed) => observed.listeners.length === 1);
+    expect(lb.listeners[0]!.protocol).toBe('TLS');
+    const groups = await env.aws.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [lb.listeners[0]!.targetGroupArn] }));
+    expect(groups.TargetGroups?.[0]?.Protocol).toBe('TLS');
+    expect((await listenersOf(lb.arn))[0]?.AlpnPolicy).toEqual(['HTTP1Only']);
+    // Plaintext to an HTTPS server would be answered 400; a pod name means the NLB spoke TLS to it.
+    expect(tlsPodNames).toContain(await podThroughTls('backend', tlsPodNames));
+  });
+
   it('a bad alpn-policy on a TLS Service is a Warning naming annotation and value, and no AWS write', async () => {
     await cluster.manager.idle();
     const before = cluster.manager.aws.calls.snapshot();
@@ -172,7 +196,7 @@ describe('TLS listeners: terminated by the NLB data plane with the ACM certifica
 
   it('deleting the Services leaves no listener and no certificate binding behind', async () => {
     expect(tlsListenerArn).not.toBe('');
-    for (const name of ['tls', 'live', 'badalpn']) await env.core.deleteNamespacedService({ namespace: ns.name, name });
+    for (const name of ['tls', 'live', 'backend', 'badalpn']) await env.core.deleteNamespacedService({ namespace: ns.name, name });
     await waitFor(
       async () => {
         const gone = await env.aws.elbv2.send(new DescribeListenerCertificatesCommand({ ListenerArn: tlsListenerArn })).then(
