@@ -4,6 +4,8 @@
   with Certificates (the default one), SslPolicy and AlpnPolicy (moto ignores AlpnPolicy on ModifyListener).
   A new default certificate replaces the old default and keeps the listener's other certificates, as on AWS; a
   TLS listener needs one. Changing to TCP drops certificates, policy and ALPN (AWS answers none for TCP).
+- CreateListener of a TLS listener and AddListenerCertificates need certificates ACM (or IAM) has
+  (`CertificateNotFound`, as AWS; moto takes any ARN).
 - RemoveListenerCertificates never removes the default certificate (AWS: change it with ModifyListener), even when
   the same ARN is also listed as an additional one (the LBC adds the default there too).
 - `certificate_material(arn)` reads an imported certificate, its chain and private key from moto's ACM, for the
@@ -81,6 +83,25 @@ def install() -> None:
         return
     original_modify = models.ELBv2Backend.modify_listener
     original_remove = models.ELBv2Backend.remove_listener_certificates
+    original_create = models.ELBv2Backend.create_listener
+    original_add = models.ELBv2Backend.add_listener_certificates
+
+    def require_certificates(backend: Any, arns: list[str]) -> None:
+        for arn in arns:
+            if not backend._certificate_exists(certificate_arn=arn):
+                raise RESTError("CertificateNotFound", f"Certificate '{arn}' not found")
+
+    def create_listener(self: Any, load_balancer_arn: str, protocol: str, port: str, ssl_policy: str, certificate: str | None,
+                        actions: list[dict[str, Any]], alpn_policy: list[str] | None = None, tags: list[dict[str, str]] | None = None) -> Any:
+        if (protocol or "").upper() == "TLS":
+            if not certificate:
+                raise RESTError("ValidationError", "A certificate must be specified for TLS listeners")
+            require_certificates(self, [certificate])
+        return original_create(self, load_balancer_arn, protocol, port, ssl_policy, certificate, actions, alpn_policy=alpn_policy, tags=tags)
+
+    def add_listener_certificates(self: Any, arn: str, certificates: list[dict[str, Any]]) -> list[str]:
+        require_certificates(self, [c["CertificateArn"] for c in certificates])
+        return original_add(self, arn, certificates)
     original_response = responses.ELBV2Response.modify_listener
 
     def modify_listener(self: Any, arn: str, port: str | None = None, protocol: str | None = None, ssl_policy: str | None = None,
@@ -117,5 +138,7 @@ def install() -> None:
 
     models.ELBv2Backend.modify_listener = modify_listener
     models.ELBv2Backend.remove_listener_certificates = remove_listener_certificates
+    models.ELBv2Backend.create_listener = create_listener
+    models.ELBv2Backend.add_listener_certificates = add_listener_certificates
     responses.ELBV2Response.modify_listener = modify_listener_response
     models.ELBv2Backend._cpl_tls_patched = True

@@ -85,6 +85,17 @@ class TlsListenerTest(unittest.TestCase):
         self.elbv2.remove_listener_certificates(ListenerArn=arn, Certificates=[{"CertificateArn": self.certs[1]}])
         self.assertEqual(self.certificates(arn), [(self.certs[1], True), (self.certs[0], False)])
 
+    def test_unknown_certificates_are_refused(self) -> None:
+        unknown = self.certs[0][:-4] + "0000"
+        with self.assertRaisesRegex(Exception, "CertificateNotFound"):
+            self.elbv2.create_listener(LoadBalancerArn=self.lb, Protocol="TLS", Port=443, Certificates=[{"CertificateArn": unknown}],
+                                       DefaultActions=[{"Type": "forward", "TargetGroupArn": self.tg}])
+        arn = self.elbv2.create_listener(LoadBalancerArn=self.lb, Protocol="TLS", Port=443, Certificates=[{"CertificateArn": self.certs[0]}],
+                                         DefaultActions=[{"Type": "forward", "TargetGroupArn": self.tg}])["Listeners"][0]["ListenerArn"]
+        with self.assertRaisesRegex(Exception, "CertificateNotFound"):
+            self.elbv2.add_listener_certificates(ListenerArn=arn, Certificates=[{"CertificateArn": unknown}])
+        self.assertEqual(self.certificates(arn), [(self.certs[0], True)])
+
     def test_certificate_material_for_the_data_plane(self) -> None:
         status, answer = wsgi("GET", f"/_cpl/certificate?arn={self.certs[1]}")
         self.assertEqual(status, "200 OK")

@@ -43,6 +43,11 @@ export interface TlsConfig {
   rawAlpn?: string;
 }
 
+/** Every ELBv2 security policy's name has this form (ELBSecurityPolicy-2016-08, ELBSecurityPolicy-TLS13-1-2-2021-06, ...). */
+const SSL_POLICY = /^ELBSecurityPolicy-[A-Za-z0-9-]+$/;
+/** A certificate ELBv2 takes: ACM's or IAM's server certificates, in any partition. */
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:(acm:[a-z0-9-]+:\d{12}:certificate\/|iam::\d{12}:server-certificate\/)\S+$/;
+
 /** The LBC's ParseStringSliceAnnotation: split on commas, trimmed, empties dropped. */
 const stringList = (raw: string | undefined): string[] => (raw ?? '').split(',').map((item) => item.trim()).filter(Boolean);
 
@@ -60,8 +65,17 @@ export function tlsConfigOf(service: V1Service): TlsConfig {
     }
   }
   const policy = annotations[TlsAnnotations.negotiationPolicy]?.trim();
+  // What AWS would refuse at CreateListener, after the NLB exists: caught here, before any write (ADR 0008).
+  if (policy && !SSL_POLICY.test(policy)) {
+    throw new UserError(`annotation ${TlsAnnotations.negotiationPolicy}`, annotations[TlsAnnotations.negotiationPolicy]!, 'must name an ELB security policy (ELBSecurityPolicy-…)');
+  }
+  const certificates = stringList(annotations[TlsAnnotations.certificates]);
+  const notArn = certificates.find((arn) => !CERTIFICATE_ARN.test(arn));
+  if (notArn !== undefined) {
+    throw new UserError(`annotation ${TlsAnnotations.certificates}`, annotations[TlsAnnotations.certificates]!, `${notArn} is not an ACM or IAM certificate ARN`);
+  }
   return {
-    certificates: stringList(annotations[TlsAnnotations.certificates]),
+    certificates,
     ...(ports ? { ports: new Set(ports) } : {}),
     sslPolicy: policy || DEFAULT_SSL_POLICY,
     // The LBC compares with "ssl" only; other values (the in-tree provider's `http`, `tcp`) mean TCP.

@@ -13,6 +13,8 @@ import { thrownUserError as userError } from './support/user-error.ts';
  */
 
 const A = TlsAnnotations;
+const CERT_1 = 'arn:aws:acm:us-west-2:123456789012:certificate/cert1';
+const CERT_2 = 'arn:aws:acm:us-west-2:123456789012:certificate/cert2';
 const httpAndAlt2: V1ServicePort[] = [
   { name: 'http', port: 80, targetPort: 80, protocol: 'TCP', nodePort: 31223 },
   { name: 'alt2', port: 83, targetPort: 8883, protocol: 'TCP', nodePort: 32323 },
@@ -25,23 +27,24 @@ const service = (annotations: Record<string, string>, ports: V1ServicePort[] = h
 const listeners = (stack: DesiredStack) => stack.listeners.map(({ port, protocol, tls }) => ({ port, protocol, ...(tls ? { tls } : {}) }));
 
 describe('TLS listeners in the model', () => {
+  // ACM ARNs in place of the LBC's placeholders certArn1/certArn2: those are refused here, as AWS would refuse them.
   it('pkg/service/model_builder_test.go Test_defaultModelBuilder_Build "TLS and access logging annotations": ssl-ports 83 → only 83 is TLS, every certificate, the default policy', () => {
-    const stack = model(service({ 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb-ip', [A.ports]: '83', [A.certificates]: 'certArn1,certArn2' }));
+    const stack = model(service({ 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb-ip', [A.ports]: '83', [A.certificates]: `${CERT_1},${CERT_2}` }));
     expect(listeners(stack)).toEqual([
       { port: 80, protocol: 'TCP' },
-      { port: 83, protocol: 'TLS', tls: { certificates: ['certArn1', 'certArn2'], sslPolicy: 'ELBSecurityPolicy-2016-08' } },
+      { port: 83, protocol: 'TLS', tls: { certificates: [CERT_1, CERT_2], sslPolicy: 'ELBSecurityPolicy-2016-08' } },
     ]);
     expect(stack.targetGroups.map((tg) => tg.protocol)).toEqual(['TCP', 'TCP']);
   });
 
   it.each<[string, Record<string, string>, V1ServicePort[], { port: number; protocol: string }[]]>([
-    ['no ssl-ports: every TCP port is TLS', { [A.certificates]: 'c1' }, httpAndAlt2, [{ port: 80, protocol: 'TLS' }, { port: 83, protocol: 'TLS' }]],
-    ['ssl-ports by name', { [A.certificates]: 'c1', [A.ports]: 'alt2' }, httpAndAlt2, [{ port: 80, protocol: 'TCP' }, { port: 83, protocol: 'TLS' }]],
+    ['no ssl-ports: every TCP port is TLS', { [A.certificates]: CERT_1 }, httpAndAlt2, [{ port: 80, protocol: 'TLS' }, { port: 83, protocol: 'TLS' }]],
+    ['ssl-ports by name', { [A.certificates]: CERT_1, [A.ports]: 'alt2' }, httpAndAlt2, [{ port: 80, protocol: 'TCP' }, { port: 83, protocol: 'TLS' }]],
     ['ssl-ports without a certificate: no TLS', { [A.ports]: '83' }, httpAndAlt2, [{ port: 80, protocol: 'TCP' }, { port: 83, protocol: 'TCP' }]],
-    ['UDP is never TLS', { [A.certificates]: 'c1' }, [{ name: 'dns', port: 53, protocol: 'UDP', nodePort: 30053 }], [{ port: 53, protocol: 'UDP' }]],
+    ['UDP is never TLS', { [A.certificates]: CERT_1 }, [{ name: 'dns', port: 53, protocol: 'UDP', nodePort: 30053 }], [{ port: 53, protocol: 'UDP' }]],
     [
       'TCP_UDP (TCP and UDP on one number) is never TLS',
-      { [A.certificates]: 'c1' },
+      { [A.certificates]: CERT_1 },
       [{ name: 't', port: 53, protocol: 'TCP', nodePort: 30053 }, { name: 'u', port: 53, protocol: 'UDP', nodePort: 30053 }],
       [{ port: 53, protocol: 'TCP_UDP' }],
     ],
@@ -50,15 +53,15 @@ describe('TLS listeners in the model', () => {
   });
 
   it('backend-protocol ssl: the target group is TLS, a group of another name (its protocol cannot change in place); other values mean TCP', () => {
-    const tcp = model(service({ [A.certificates]: 'c1', [A.ports]: '83' })).targetGroups[1]!;
-    const tls = model(service({ [A.certificates]: 'c1', [A.ports]: '83', [A.backendProtocol]: 'ssl' })).targetGroups[1]!;
+    const tcp = model(service({ [A.certificates]: CERT_1, [A.ports]: '83' })).targetGroups[1]!;
+    const tls = model(service({ [A.certificates]: CERT_1, [A.ports]: '83', [A.backendProtocol]: 'ssl' })).targetGroups[1]!;
     expect([tcp.protocol, tls.protocol]).toEqual(['TCP', 'TLS']);
     expect(tls.name).not.toBe(tcp.name);
-    expect(model(service({ [A.certificates]: 'c1', [A.backendProtocol]: 'http' })).targetGroups[0]!.protocol).toBe('TCP');
+    expect(model(service({ [A.certificates]: CERT_1, [A.backendProtocol]: 'http' })).targetGroups[0]!.protocol).toBe('TCP');
   });
 
   it('ssl-negotiation-policy replaces the default', () => {
-    const stack = model(service({ [A.certificates]: 'c1', [A.negotiationPolicy]: 'ELBSecurityPolicy-TLS13-1-2-2021-06' }));
+    const stack = model(service({ [A.certificates]: CERT_1, [A.negotiationPolicy]: 'ELBSecurityPolicy-TLS13-1-2-2021-06' }));
     expect(stack.listeners[0]!.tls!.sslPolicy).toBe('ELBSecurityPolicy-TLS13-1-2-2021-06');
   });
 
@@ -74,15 +77,30 @@ describe('TLS listeners in the model', () => {
     expect(config).toEqual({ certificates: [], ports: new Set(['83']), sslPolicy: DEFAULT_SSL_POLICY, backendSsl: false });
   });
 
+  it.each<[string, string, string]>([
+    ['a certificate that is not an ARN', A.certificates, `${CERT_1},certArn2`],
+    ['an IAM ARN that is not a server certificate', A.certificates, 'arn:aws:iam::123456789012:role/x'],
+    ['a policy that is no ELB security policy', A.negotiationPolicy, 'TLSv1.2'],
+  ])('%s is a UserError naming annotation and value (AWS would refuse it after the NLB exists)', (_name, key, value) => {
+    const error = userError(() => model(service({ [A.certificates]: CERT_1, [key]: value })));
+    expect([error.field, error.value]).toEqual([`annotation ${key}`, value]);
+  });
+
+  it('an IAM server certificate and a GovCloud ACM ARN are certificates', () => {
+    const iam = 'arn:aws:iam::123456789012:server-certificate/web';
+    const gov = 'arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/abc';
+    expect(model(service({ [A.certificates]: `${iam},${gov}` })).listeners[0]!.tls!.certificates).toEqual([iam, gov]);
+  });
+
   it('ssl-ports `*` matches no port (annotations.md), so it is an unknown entry', () => {
-    const error = userError(() => model(service({ [A.certificates]: 'c1', [A.ports]: '*' })));
+    const error = userError(() => model(service({ [A.certificates]: CERT_1, [A.ports]: '*' })));
     expect(error.message).toContain('* matches no port');
   });
 });
 
 describe('pkg/service/model_build_listener_test.go Test_defaultModelBuilderTask_buildListenerALPNPolicy', () => {
   const port = { port: 443, names: [] };
-  const withAlpn = (alpn?: string) => tlsConfigOf(service({ [A.certificates]: 'c1', ...(alpn !== undefined ? { [A.alpnPolicy]: alpn } : {}) }, []));
+  const withAlpn = (alpn?: string) => tlsConfigOf(service({ [A.certificates]: CERT_1, ...(alpn !== undefined ? { [A.alpnPolicy]: alpn } : {}) }, []));
   it.each<[string, string | undefined, boolean, string | undefined]>([
     ['Service without annotation', undefined, false, undefined],
     ['Service without annotation, TLS target', undefined, true, undefined],
