@@ -1,0 +1,182 @@
+import { DescribeSecurityGroupsCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Tags } from '../../src/core/annotations.ts';
+import { NODE_RULE_DESCRIPTION } from '../../src/core/security-groups.ts';
+import {
+  connect,
+  createNetworkedNode,
+  createTestNamespace,
+  deleteNodes,
+  httpThroughLoadBalancer,
+  isPodReady,
+  nodeExec,
+  resolveInVpc,
+  serviceLoadBalancer,
+  uniqueName,
+  vpcExec,
+  waitFor,
+  waitForNetworkedNode,
+  type ServiceLoadBalancer,
+  type TestEnvironment,
+} from '../../src/testing/index.ts';
+import { startTestCluster, type TestCluster } from './support/controller.ts';
+
+const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
+const ANNOTATION = 'service.beta.kubernetes.io/aws-load-balancer-';
+
+// The NLB data plane enforces security groups (ADR 0014): the Service's managed group (loadBalancerSourceRanges)
+// decides who reaches the listener, the node group's backend rule decides whether the targets get anything.
+describe('NLB security groups in the data plane: source ranges and backend rules carry real traffic', () => {
+  let env: TestEnvironment;
+  let cluster: TestCluster;
+  let ns: { name: string; remove: () => Promise<void> };
+  let lb: ServiceLoadBalancer;
+  let bastionIp = '';
+  let nodeIp = '';
+  const node = uniqueName('sg-traffic');
+  const testLabel = { 'cloud-provider-localstack/test-node': 'sg-traffic' };
+  const service = () => ({ namespace: ns.name, name: 'guarded' });
+  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+  /** The NLB's address in the pod's zone (cross-zone is off: the others forward nowhere), once DNS gives only it. */
+  let nlbAddress = '';
+
+  /** curl from the bastion or the node's namespace to that address: its exit code (0 answered, 28 timed out, 7 refused). */
+  const curlFrom = async (from: 'bastion' | 'node'): Promise<number> => {
+    const args = ['curl', '-s', '-o', '/dev/null', '-m', '3', `http://${nlbAddress}/hostname`];
+    return (from === 'bastion' ? await vpcExec(args, { timeoutMs: 15_000 }) : await nodeExec(node, args, { timeoutMs: 15_000 })).code;
+  };
+
+  const targetStates = async (): Promise<string[]> => {
+    const [group] = (await env.aws.elbv2.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: lb.arn }))).TargetGroups ?? [];
+    const health = await env.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: group!.TargetGroupArn! }));
+    return (health.TargetHealthDescriptions ?? []).map((d) => `${d.TargetHealth?.State}${d.TargetHealth?.Reason ? ` ${d.TargetHealth.Reason}` : ''}`);
+  };
+
+  beforeAll(async () => {
+    env = connect();
+    ns = await createTestNamespace(env.core, 'sg-traffic');
+    await createNetworkedNode(env.core, node, { labels: testLabel });
+    // Resyncs only when the test asks: a periodic one would repair the revoked rule before it is seen to matter.
+    cluster = await startTestCluster(env, {
+      controllers: ['service', 'node', 'ipam'],
+      watchNamespace: ns.name,
+      nodeSelector: 'cloud-provider-localstack/test-node=sg-traffic',
+      resyncPeriodMs: 3_600_000,
+    });
+    nodeIp = await waitForNetworkedNode(env.core, node);
+    await env.apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: {
+              nodeSelector: testLabel,
+              terminationGracePeriodSeconds: 1,
+              containers: [{ name: 'agnhost', image: AGNHOST, args: ['netexec', '--http-port=8080'], ports: [{ name: 'http', containerPort: 8080 }] }],
+            },
+          },
+        },
+      },
+    });
+    await waitFor(async () => (await env.core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=web' })).items.some(isPodReady), {
+      description: 'the web pod ready',
+      timeoutMs: 180_000,
+    });
+    bastionIp = (await vpcExec(['sh', '-c', "ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1"])).stdout.trim();
+    // ip targets over TCP: the client IP is not preserved, so the node can be a client of its own pod.
+    await env.core.createNamespacedService({
+      namespace: ns.name,
+      body: {
+        metadata: {
+          name: 'guarded',
+          annotations: {
+            [`${ANNOTATION}scheme`]: 'internal',
+            [`${ANNOTATION}nlb-target-type`]: 'ip',
+            [`${ANNOTATION}healthcheck-interval`]: '5',
+            [`${ANNOTATION}healthcheck-timeout`]: '2',
+            [`${ANNOTATION}healthcheck-healthy-threshold`]: '2',
+            [`${ANNOTATION}healthcheck-unhealthy-threshold`]: '2',
+          },
+        },
+        spec: {
+          type: 'LoadBalancer',
+          selector: { app: 'web' },
+          ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+          loadBalancerSourceRanges: [`${bastionIp}/32`],
+        },
+      },
+    });
+    lb = await serviceLoadBalancer(env, service(), 120_000);
+  }, 400_000);
+
+  afterAll(async () => {
+    await ns?.remove();
+    if (ns) await waitFor(async () => (await env.core.listNamespacedPod({ namespace: ns.name })).items.length === 0, { description: 'test pods gone', timeoutMs: 60_000 }).catch(() => undefined);
+    await deleteNodes(env.core, [node]);
+    await cluster?.stop();
+    await cluster?.sweep();
+    env?.close();
+  }, 180_000);
+
+  it('the bastion (in loadBalancerSourceRanges) is answered; the node, another source in the VPC, is dropped (a timeout, not a refusal)', async () => {
+    const answer = await waitFor(
+      async () => {
+        const response = await httpThroughLoadBalancer(env, service(), { path: '/hostname', timeoutMs: 3000 }).catch(() => undefined);
+        return response?.status === 200 && response.body;
+      },
+      { description: 'the bastion answered through the NLB', timeoutMs: 90_000 },
+    );
+    expect(answer).toMatch(/^web-/);
+    await waitFor(async () => (await targetStates()).join() === 'healthy', { description: 'the pod target healthy', timeoutMs: 60_000 });
+    [nlbAddress = ''] = await resolveInVpc(env, lb.dnsName);
+    expect(await curlFrom('node')).toBe(28);
+    expect(await curlFrom('bastion')).toBe(0);
+  });
+
+  it('widening loadBalancerSourceRanges lets the node in', async () => {
+    await env.core.patchNamespacedService(
+      { namespace: ns.name, name: 'guarded', body: { spec: { loadBalancerSourceRanges: [`${bastionIp}/32`, `${nodeIp}/32`] } } },
+      mergePatch,
+    );
+    // The node's pod is the target: the flow is DNATed back into the node's own subnet (routed, not bridged).
+    await waitFor(async () => (await curlFrom('node')) === 0, { description: 'the node answered through the NLB once its address is a source range', timeoutMs: 60_000 });
+    expect(await curlFrom('bastion')).toBe(0);
+  });
+
+  it('the node group\'s backend rule revoked by hand: traffic and health checks stop reaching the pod; the next resync restores both', async () => {
+    const [backend] =
+      (
+        await env.aws.ec2.send(
+          new DescribeSecurityGroupsCommand({
+            Filters: [
+              { Name: `tag:${Tags.cluster}`, Values: [cluster.name] },
+              { Name: 'tag:elbv2.k8s.aws/resource', Values: ['backend-sg'] },
+            ],
+          }),
+        )
+      ).SecurityGroups ?? [];
+    await waitFor(async () => (await targetStates()).join() === 'healthy', { description: 'the pod target healthy', timeoutMs: 60_000 });
+    await env.aws.ec2.send(
+      new RevokeSecurityGroupIngressCommand({
+        GroupId: env.network.nodeSecurityGroupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: backend!.GroupId!, Description: NODE_RULE_DESCRIPTION }] }],
+      }),
+    );
+    // The checks fail (the pod's group no longer lets the NLB in), so the target turns unhealthy as AWS reports it.
+    await waitFor(async () => (await targetStates()).join() === 'unhealthy Target.FailedHealthChecks', { description: 'the pod target unhealthy', timeoutMs: 60_000 });
+    // Fail-open sends the flows to it anyway; its group drops them.
+    expect(await curlFrom('bastion')).toBe(28);
+    expect(await curlFrom('node')).toBe(28);
+
+    await cluster.manager.service!.resync();
+    await waitFor(async () => (await targetStates()).join() === 'healthy', { description: 'the pod target healthy again after the resync', timeoutMs: 60_000 });
+    await waitFor(async () => (await curlFrom('bastion')) === 0 && (await curlFrom('node')) === 0, { description: 'both answered again', timeoutMs: 30_000 });
+  });
+});
