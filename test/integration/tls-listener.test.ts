@@ -121,6 +121,8 @@ describe('TLS listeners: terminated by the NLB data plane with the ACM certifica
   let tlsListenerArn = '';
 
   it('ssl-cert + ssl-ports: port 443 answers HTTPS verified against the CA (a pod name), port 80 stays plain TCP, converged with 0 writes per resync', async () => {
+    await cluster.manager.idle();
+    const beforeCreate = cluster.manager.aws.calls.snapshot();
     await createService('tls', { [TlsAnnotations.certificates]: imported.arn, [TlsAnnotations.ports]: 'https' });
     const lb = await waitForLoadBalancer(env, ns.name, 'tls', (observed) => observed.listeners.length === 2);
     const listeners = await listenersOf(lb.arn);
@@ -138,6 +140,10 @@ describe('TLS listeners: terminated by the NLB data plane with the ACM certifica
     expect(podNames).toContain(plain);
 
     await cluster.manager.idle();
+    const created = callsBetween(beforeCreate, cluster.manager.aws.calls.snapshot());
+    const count = (calls: Record<string, number>) => Object.values(calls).reduce((sum, n) => sum + n, 0);
+    // What a 2-port Service with one TLS listener cost to converge (reported, not asserted: it depends on health timing).
+    process.stderr.write(`[tls-listener] creation: ${count(created)} AWS calls, ${count(writesSince(beforeCreate))} writes: ${JSON.stringify(writesSince(beforeCreate))}\n`);
     const before = cluster.manager.aws.calls.snapshot();
     await cluster.manager.service!.resync();
     await cluster.manager.idle();
