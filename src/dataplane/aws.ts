@@ -100,7 +100,7 @@ export async function readLoadBalancerDetails(elbv2: ElasticLoadBalancingV2Clien
           const forward = listener.DefaultActions?.find((action) => action.Type === 'forward');
           const targetGroupArn = forward?.TargetGroupArn ?? forward?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn;
           const state: ListenerState = { arn: listener.ListenerArn, port: listener.Port, protocol: listener.Protocol, ...(targetGroupArn ? { targetGroupArn } : {}) };
-          if (listener.Protocol === 'TLS') return [readTlsListener(elbv2, state, listener.AlpnPolicy?.[0])];
+          if (listener.Protocol === 'TLS') return [readTlsListener(elbv2, { ...state, ...(listener.SslPolicy ? { sslPolicy: listener.SslPolicy } : {}) }, listener.AlpnPolicy?.[0])];
           // tcp.idle_timeout.seconds: a TCP listener's own idle timeout (UDP's is fixed).
           if (listener.Protocol !== 'TCP' && listener.Protocol !== 'TCP_UDP') return [Promise.resolve(state)];
           return [

@@ -44,6 +44,8 @@ export interface ListenerState {
   certificates?: string[];
   /** A TLS listener's ALPN policy (`None` or absent: no ALPN). */
   alpnPolicy?: string;
+  /** A TLS listener's security policy (ELBSecurityPolicy-…). */
+  sslPolicy?: string;
 }
 
 export interface LoadBalancerState {
@@ -113,6 +115,8 @@ export interface ForwardedTls {
   backendTls: boolean;
   /** The protocols ALPN offers, in ELBv2's order of preference for the listener's policy; empty: no ALPN. */
   alpnProtocols: string[];
+  /** The lowest TLS version the security policy accepts, where it is above Node's default (TLS 1.2). */
+  minVersion?: 'TLSv1.3';
 }
 
 /** Listeners the userspace proxy serves (PPv2, TLS termination); nftables forwards the others. */
@@ -235,6 +239,8 @@ const forwardedTls = (listener: ListenerState, group: TargetGroupState): Forward
   certificateArns: listener.certificates ?? [],
   backendTls: group.protocol === 'TLS',
   alpnProtocols: ALPN_PROTOCOLS[listener.alpnPolicy ?? ''] ?? [],
+  // TLS 1.3-only policies (ELBSecurityPolicy-TLS13-1-3-…); ciphers and older versions follow Node's defaults.
+  ...(/TLS13-1-3/.test(listener.sslPolicy ?? '') ? { minVersion: 'TLSv1.3' as const } : {}),
 });
 
 export function desiredDataPlane(

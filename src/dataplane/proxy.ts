@@ -33,7 +33,7 @@ interface Served {
 }
 
 const keyOf = (listener: Pick<ForwardedListener, 'address' | 'port'>): string => `${listener.address}:${listener.port}`;
-const kindOf = (listener: ForwardedListener): string => (listener.tls ? `tls ${listener.tls.alpnProtocols.join(',')}` : 'tcp');
+const kindOf = (listener: ForwardedListener): string => (listener.tls ? `tls ${listener.tls.minVersion ?? ''} ${listener.tls.alpnProtocols.join(',')}`.trimEnd() : 'tcp');
 
 const pipeBoth = (a: Socket, b: Socket, idleMs: number): void => {
   a.pipe(b);
@@ -84,7 +84,8 @@ export function startProxies(log: (line: string) => void, store: CertificateStor
     const certificates: Certificate[] = [];
     for (const arn of listener.tls?.certificateArns ?? []) {
       const material = await store.get(arn);
-      if (material) certificates.push({ arn, material, context: createSecureContext(material), x509: new X509Certificate(material.cert) });
+      const minVersion = listener.tls?.minVersion ? { minVersion: listener.tls.minVersion } : {};
+      if (material) certificates.push({ arn, material, context: createSecureContext({ ...material, ...minVersion }), x509: new X509Certificate(material.cert) });
       else if (certificates.length === 0) return undefined;
     }
     return certificates.length > 0 ? certificates : undefined;
@@ -98,6 +99,7 @@ export function startProxies(log: (line: string) => void, store: CertificateStor
     const server = createTlsServer({
       ...entry.certificates[0]!.material,
       ...alpn,
+      ...(tls.minVersion ? { minVersion: tls.minVersion } : {}),
       SNICallback: (servername, done) => done(null, certificateFor(entry.certificates, servername)?.context),
     });
     return server.on('secureConnection', handle(entry)).on('tlsClientError', () => undefined);

@@ -107,6 +107,15 @@ describe('TLS listeners in the userspace proxy', () => {
     expect((await ping(port, a.caPem, 'a.example', ['http/1.1', 'h2'])).protocol).toBe('h2');
   });
 
+  it('a TLS 1.3-only policy refuses a TLS 1.2 client', async () => {
+    const port = await freePort();
+    await proxies.update([listener(port, { tls: { certificateArns: ['cert-a'], backendTls: false, alpnProtocols: [], minVersion: 'TLSv1.3' } })]);
+    const old = tlsConnect({ host: '127.0.0.1', port, ca: a.caPem, servername: 'a.example', maxVersion: 'TLSv1.2' });
+    const [error] = (await once(old, 'error')) as [Error];
+    expect(error.message).toMatch(/version|alert/i);
+    expect((await ping(port, a.caPem, 'a.example')).answer).toBe('pong from plain');
+  });
+
   it('a TLS target group: re-encrypted to the target without verifying it, the PPv2 header before its handshake', async () => {
     const port = await freePort();
     await proxies.update([listener(port, { targets: [{ address: '127.0.0.1', port: tlsPort }], tls: { certificateArns: ['cert-a'], backendTls: true, alpnProtocols: [] } })]);

@@ -33,6 +33,12 @@ describe('TLS listeners in the data plane model', () => {
     expect(forwarded).toMatchObject({ protocol: 'tcp', port: 443, address: '10.0.64.200', targets: [{ address: '10.0.64.10', port: 30443 }], tls });
   });
 
+  it('a TLS 1.3-only security policy raises the lowest version; others keep Node\'s default (TLS 1.2)', () => {
+    const tls = (sslPolicy: string) =>
+      plane([{ arn: 'l-443', port: 443, protocol: 'TLS', targetGroupArn: 'tg-TCP', certificates: ['cert-a'], sslPolicy }], [group('TCP')]).listeners[0]!.tls!.minVersion;
+    expect([tls('ELBSecurityPolicy-TLS13-1-3-2021-06'), tls('ELBSecurityPolicy-TLS13-1-2-2021-06'), tls('ELBSecurityPolicy-2016-08')]).toEqual(['TLSv1.3', undefined, undefined]);
+  });
+
   it('TLS listeners are the userspace proxy\'s, never nftables\'; a TCP listener of the same NLB stays in the kernel', () => {
     const listeners = plane(
       [
