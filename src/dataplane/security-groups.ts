@@ -100,17 +100,36 @@ export function normalizeCidrs(cidrs: Iterable<string>): string[] {
   return kept.map(([start, size]) => `${toAddress(start)}/${32 - Math.log2(size)}`);
 }
 
-/** Group ID → the private addresses of the interfaces in it. */
-export function groupMembers(facts: SecurityFacts): Map<string, string[]> {
-  const members = new Map<string, string[]>();
-  for (const eni of facts.interfaces) {
-    for (const group of eni.groups) members.set(group, [...(members.get(group) ?? []), ...eni.addresses]);
+interface FactsIndex {
+  /** Group ID → the private addresses of the interfaces in it. */
+  members: Map<string, string[]>;
+  /** Private address → the groups of the interface holding it. */
+  groupsByAddress: Map<string, string[]>;
+}
+
+// One index per read (facts are replaced, never changed): every lookup of an apply is a map hit.
+const indexes = new WeakMap<SecurityFacts, FactsIndex>();
+
+function indexOf(facts: SecurityFacts): FactsIndex {
+  let index = indexes.get(facts);
+  if (!index) {
+    index = { members: new Map(), groupsByAddress: new Map() };
+    for (const eni of facts.interfaces) {
+      for (const group of eni.groups) {
+        const members = index.members.get(group) ?? [];
+        members.push(...eni.addresses);
+        index.members.set(group, members);
+      }
+      for (const address of eni.addresses) if (!index.groupsByAddress.has(address)) index.groupsByAddress.set(address, eni.groups);
+    }
+    indexes.set(facts, index);
   }
-  return members;
+  return index;
 }
 
 /** The sources `groups`' inbound rules let in on protocol/port, as CIDRs (a source group → its members' /32s). */
-export function allowedSources(groups: readonly string[], protocol: Protocol, port: number, facts: SecurityFacts, members = groupMembers(facts)): string[] {
+export function allowedSources(groups: readonly string[], protocol: Protocol, port: number, facts: SecurityFacts): string[] {
+  const { members } = indexOf(facts);
   const sources: string[] = [];
   for (const group of groups) {
     for (const rule of facts.rules.get(group) ?? []) {
@@ -128,7 +147,7 @@ export function allowedSources(groups: readonly string[], protocol: Protocol, po
  * holds it (a target outside the VPC model: not filtered).
  */
 export function interfaceGroups(address: string, facts: SecurityFacts): string[] | undefined {
-  return facts.interfaces.find((eni) => eni.addresses.includes(address))?.groups;
+  return indexOf(facts).groupsByAddress.get(address);
 }
 
 /**
@@ -142,13 +161,12 @@ export function targetAllows(
   protocol: Protocol,
   port: number,
   facts: SecurityFacts,
-  members = groupMembers(facts),
 ): { fromLoadBalancer: boolean; sources: string[] } {
   const nlb = new Set(loadBalancerGroups);
   const fromLoadBalancer = groups.some((group) =>
     (facts.rules.get(group) ?? []).some((rule) => ruleCovers(rule, protocol, port) && rule.groups.some((source) => nlb.has(source))),
   );
-  return { fromLoadBalancer, sources: fromLoadBalancer ? ['0.0.0.0/0'] : allowedSources(groups, protocol, port, facts, members) };
+  return { fromLoadBalancer, sources: fromLoadBalancer ? ['0.0.0.0/0'] : allowedSources(groups, protocol, port, facts) };
 }
 
 /** One guarded listener address: new flows to address/protocol/port are let in only from `sources`. */
@@ -167,14 +185,13 @@ export function frontendFilters(
   addresses: ReadonlyMap<string, readonly { address: string }[]>,
   facts: SecurityFacts,
 ): FrontendFilter[] {
-  const members = groupMembers(facts);
   const filters: FrontendFilter[] = [];
   for (const lb of loadBalancers) {
     const groups = lb.securityGroups ?? [];
     if (groups.length === 0) continue;
     for (const listener of lb.listeners) {
       for (const protocol of LISTENER_PROTOCOLS[listener.protocol] ?? []) {
-        const sources = allowedSources(groups, protocol, listener.port, facts, members);
+        const sources = allowedSources(groups, protocol, listener.port, facts);
         for (const { address } of addresses.get(lb.arn) ?? []) filters.push({ address, protocol, port: listener.port, sources });
       }
     }
@@ -209,14 +226,13 @@ export interface ForwardingFacts {
  * or nothing); a rule referencing the NLB's groups lets everything through.
  */
 export function backendFilters(listeners: readonly ForwardingFacts[], loadBalancers: readonly LoadBalancerState[], facts: SecurityFacts): BackendFilter[] {
-  const members = groupMembers(facts);
   const groupsOf = new Map(loadBalancers.map((lb) => [lb.arn, lb.securityGroups ?? []]));
   const filters: BackendFilter[] = [];
   for (const listener of listeners) {
     for (const target of listener.targets) {
       const groups = interfaceGroups(target.address, facts);
       if (!groups) continue;
-      const allowed = targetAllows(groups, groupsOf.get(listener.loadBalancerArn) ?? [], listener.protocol, target.port, facts, members);
+      const allowed = targetAllows(groups, groupsOf.get(listener.loadBalancerArn) ?? [], listener.protocol, target.port, facts);
       const sources =
         allowed.fromLoadBalancer || !listener.preserveClientIp
           ? allowed.sources.some((cidr) => cidrContains(cidr, listener.address))
@@ -239,12 +255,11 @@ export interface LocalConnection {
 
 /** The connections of `wanted` that the targets' groups refuse (TCP: checks and proxied flows are TCP). */
 export function blockedLocalConnections(wanted: readonly LocalConnection[], loadBalancers: readonly LoadBalancerState[], facts: SecurityFacts): LocalConnection[] {
-  const members = groupMembers(facts);
   const groupsOf = new Map(loadBalancers.map((lb) => [lb.arn, lb.securityGroups ?? []]));
   return wanted.filter((connection) => {
     const groups = interfaceGroups(connection.targetAddress, facts);
     if (!groups) return false;
-    const allowed = targetAllows(groups, groupsOf.get(connection.loadBalancerArn) ?? [], 'tcp', connection.port, facts, members);
+    const allowed = targetAllows(groups, groupsOf.get(connection.loadBalancerArn) ?? [], 'tcp', connection.port, facts);
     return !allowed.sources.some((cidr) => cidrContains(cidr, connection.source));
   });
 }
