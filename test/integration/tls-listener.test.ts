@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeListenerCertificatesCommand, DescribeListenersCommand, DescribeTargetGroupsCommand, type Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeListenerCertificatesCommand, DescribeListenersCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, type Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callsBetween, isMutating } from '../../src/cloud/calls.ts';
@@ -178,13 +178,34 @@ describe('TLS listeners: terminated by the NLB data plane with the ACM certifica
     ]);
   });
 
-  it('backend-protocol ssl: the target group is TLS and the NLB re-encrypts to the pods\' HTTPS (their certificate not verified)', async () => {
-    await createService('backend', { [TlsAnnotations.certificates]: imported.arn, [TlsAnnotations.backendProtocol]: 'ssl', [TlsAnnotations.alpnPolicy]: 'HTTP1Only' }, [https], 'tlsweb');
+  it('backend-protocol ssl: the target group is TLS, HTTPS health checks pass, and the NLB re-encrypts to the pods\' HTTPS (their certificate not verified)', async () => {
+    await createService(
+      'backend',
+      {
+        [TlsAnnotations.certificates]: imported.arn,
+        [TlsAnnotations.backendProtocol]: 'ssl',
+        [TlsAnnotations.alpnPolicy]: 'HTTP1Only',
+        'service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol': 'HTTPS',
+        'service.beta.kubernetes.io/aws-load-balancer-healthcheck-path': '/healthz',
+      },
+      [https],
+      'tlsweb',
+    );
     const lb = await waitForLoadBalancer(env, ns.name, 'backend', (observed) => observed.listeners.length === 1);
     expect(lb.listeners[0]!.protocol).toBe('TLS');
     const groups = await env.aws.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [lb.listeners[0]!.targetGroupArn] }));
     expect(groups.TargetGroups?.[0]?.Protocol).toBe('TLS');
     expect((await listenersOf(lb.arn))[0]?.AlpnPolicy).toEqual(['HTTP1Only']);
+    expect(groups.TargetGroups?.[0]?.HealthCheckProtocol).toBe('HTTPS');
+    // The data plane's HTTPS checks (through the nodes' kube-proxy to the pods' HTTPS) make both nodes healthy.
+    await waitFor(
+      async () => {
+        const health = await env.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: lb.listeners[0]!.targetGroupArn }));
+        const states = (health.TargetHealthDescriptions ?? []).map((d) => d.TargetHealth?.State);
+        return states.length === 2 && states.every((state) => state === 'healthy');
+      },
+      { description: 'both node targets of the TLS group healthy by HTTPS checks', timeoutMs: 90_000 },
+    );
     // Plaintext to an HTTPS server would be answered 400; a pod name means the NLB spoke TLS to it.
     expect(tlsPodNames).toContain(await podThroughTls('backend', tlsPodNames));
   });
