@@ -116,7 +116,8 @@ async function describeEach<T>(how: {
   }
 }
 
-async function readListeners(client: ElasticLoadBalancingV2Client, loadBalancers: LoadBalancer[]): Promise<ActualListener[]> {
+/** The listeners of these load balancers, a TLS one with its certificates (exported for its unit table). */
+export async function readListeners(client: ElasticLoadBalancingV2Client, loadBalancers: LoadBalancer[]): Promise<ActualListener[]> {
   const listeners: ActualListener[] = [];
   for (const lb of loadBalancers) {
     const page = await client.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
