@@ -1,6 +1,6 @@
 // @peculiar/x509 resolves its ASN.1 helpers through tsyringe, which needs the Reflect metadata polyfill.
 import 'reflect-metadata';
-import { generateKeyPairSync, KeyObject, randomBytes, webcrypto } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, KeyObject, randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as never);
@@ -55,8 +55,14 @@ async function createCa(): Promise<{ pem: KeyPairPem; cert: x509.X509Certificate
   return { pem: { cert: cert.toString('pem'), key: keyPem(keys.privateKey) }, cert, keys };
 }
 
+/** What signs: the CA's certificate, and its key pair (only the private key signs; the public one names it). */
+interface SigningCa {
+  cert: x509.X509Certificate;
+  keys: { publicKey: CryptoKey; privateKey: CryptoKey };
+}
+
 async function issue(
-  ca: { cert: x509.X509Certificate; keys: CryptoKeyPair },
+  ca: SigningCa,
   subject: string,
   usage: 'server' | 'client',
   altNames: { dns: string[]; ip: string[] } = { dns: [], ip: [] },
@@ -87,6 +93,27 @@ async function issue(
     extensions,
   });
   return { cert: cert.toString('pem'), key: keyPem(keys.privateKey) };
+}
+
+/** The CA as written to the state folder (PEM certificate and PKCS#8 key), ready to sign again. */
+async function loadCa(ca: KeyPairPem): Promise<SigningCa> {
+  const cert = new x509.X509Certificate(ca.cert);
+  const der = createPrivateKey(ca.key).export({ type: 'pkcs8', format: 'der' });
+  return {
+    cert,
+    keys: {
+      publicKey: await cert.publicKey.export(algorithm, ['verify']),
+      privateKey: await webcrypto.subtle.importKey('pkcs8', der, algorithm, false, ['sign']),
+    },
+  };
+}
+
+/**
+ * A client certificate issued later by the environment's CA, for identities made while it runs (a networked
+ * node's `CN=system:node:<name>, O=system:nodes`, kube-proxy's `CN=system:kube-proxy`).
+ */
+export async function issueClientCertificate(ca: KeyPairPem, subject: string): Promise<KeyPairPem> {
+  return issue(await loadCa(ca), subject, 'client');
 }
 
 /** A fresh throwaway PKI for one local cluster: nothing here is meant to leave the machine. */

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IPAM_NODE_LABEL } from '../../src/core/ipam/keys.ts';
 import { instanceIdOf } from '../../src/core/nodes.ts';
 import { NETWORK_NODE_LABEL, NETWORK_NODE_VALUE } from '../../src/devenv/vpc/keys.ts';
-import { bastionNs, envIdOf, namespacePrefix, netnsPath, nodeNs, routerNs } from '../../src/devenv/vpc/names.ts';
+import { bastionNs, envIdOf, namespacePrefix, netnsPath, nodeNs, routerNs, vpcStatePaths } from '../../src/devenv/vpc/names.ts';
 import { connect, forwardToVpc, httpGetInVpc, isPodReady, vpcExec, waitFor, type TestEnvironment } from '../../src/testing/index.ts';
 
 // The local VPC (ADR 0011) of an environment of its own (state folder and ports, as devenv-cli.test.ts does):
@@ -220,16 +220,18 @@ describe('the local VPC: namespaces, the door, and a clean down', () => {
     }
   });
 
-  it('a deleted Node loses its namespace', async () => {
+  it('a deleted Node loses its namespace and its identity', async () => {
     const second = 'vpcnet-node-2';
     await cluster.core.createNode({
       body: {
         metadata: { name: second, labels: { 'kubernetes.io/hostname': second, [NETWORK_NODE_LABEL]: NETWORK_NODE_VALUE, [IPAM_NODE_LABEL]: 'enabled', 'node.kubernetes.io/instance-type': 'm5.large' } },
       },
     });
-    await waitFor(() => existsSync(netnsPath(nodeNs(second, id))), { description: `namespace ${nodeNs(second, id)}`, timeoutMs: 60_000 });
+    // Its agent's identity (system:node:<name>) is issued with the node and removed with it.
+    const identity = vpcStatePaths(stateDir).nodeKubeconfig(second);
+    await waitFor(() => existsSync(netnsPath(nodeNs(second, id))) && existsSync(identity), { description: `namespace ${nodeNs(second, id)} and ${identity}`, timeoutMs: 60_000 });
     await cluster.core.deleteNode({ name: second });
-    await waitFor(() => !existsSync(netnsPath(nodeNs(second, id))), { description: `namespace ${nodeNs(second, id)} removed`, timeoutMs: 60_000 });
+    await waitFor(() => !existsSync(netnsPath(nodeNs(second, id))) && !existsSync(identity), { description: `namespace ${nodeNs(second, id)} and ${identity} removed`, timeoutMs: 60_000 });
   });
 
   it('up after the vpc supervisor was killed starts clean: what ran in the old namespaces is gone', () => {

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { V1Pod, V1Service } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bastionNs, netnsPath, podNs } from '../../src/devenv/vpc/names.ts';
+import { bastionNs, netnsPath, podNs, vpcStatePaths } from '../../src/devenv/vpc/names.ts';
 import { connect, createNetworkedNode, createTestNamespace, deleteNodes, isPodReady, uniqueName, waitFor, waitForNetworkedNode, type TestEnvironment } from '../../src/testing/index.ts';
 import { startTestCluster, type TestCluster } from './support/controller.ts';
 
@@ -228,5 +228,36 @@ describe('pods on networked nodes answer in the local VPC', () => {
     // Nothing answers at the old address (unless the pool already handed it to a new pod).
     if (!answer.startsWith('ERR')) expect(answer).not.toBe(`200 ${victim!.metadata!.name}`);
     await readyPods('web', 4);
+  });
+
+  it("a node agent acts as its node (system:node:<name>): refused another node's status and its pods' (403); kube-proxy reads Services and may not write Nodes", async () => {
+    const as = (path: string): CoreV1Api => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(path);
+      return kc.makeApiClient(CoreV1Api);
+    };
+    const codeOf = (call: Promise<unknown>): Promise<number> =>
+      call.then(
+        () => 200,
+        (error: unknown) => (error as { code?: number }).code ?? -1,
+      );
+    const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    const [mine, other] = nodes as [string, string];
+    const agent = as(vpcStatePaths().nodeKubeconfig(mine));
+    // An empty merge patch changes nothing: only who may write is tested. The own node's passes, so the
+    // credential works and the 403s are the Node authorizer and NodeRestriction at work (admin would pass all).
+    expect(await codeOf(agent.patchNodeStatus({ name: mine, body: {} }, mergePatch))).toBe(200);
+    expect(await codeOf(agent.patchNodeStatus({ name: other, body: {} }, mergePatch))).toBe(403);
+    const pods = await readyPods('web', 4);
+    const onMine = pods.find((p) => p.spec?.nodeName === mine);
+    const onOther = pods.find((p) => p.spec?.nodeName === other);
+    expect(onMine && onOther, 'web pods on both nodes').toBeTruthy();
+    const podStatus = (pod: V1Pod) => agent.patchNamespacedPodStatus({ namespace: ns.name, name: pod.metadata!.name!, body: {} }, mergePatch);
+    expect(await codeOf(podStatus(onMine!))).toBe(200);
+    expect(await codeOf(podStatus(onOther!))).toBe(403);
+
+    const kubeProxy = as(vpcStatePaths().kubeProxyKubeconfig);
+    expect(await codeOf(kubeProxy.listNamespacedService({ namespace: ns.name }))).toBe(200);
+    expect(await codeOf(kubeProxy.patchNodeStatus({ name: mine, body: {} }, mergePatch))).toBe(403);
   });
 });

@@ -16,7 +16,8 @@ const args: AgentArgs = {
   kubeProxy: '/bin/kube-proxy',
   agnhost: '/bin/agnhost',
   podserver: '/bin/podserver',
-  kubeconfig: '/s/kwok.kubeconfig',
+  kubeconfig: '/s/vpc/nodes/a/kubeconfig',
+  kubeProxyKubeconfig: '/s/vpc/kube-proxy.kubeconfig',
   stateDir: '/s/vpc/nodes/ip-10-0-1-5',
   leaseSeconds: 40,
 };

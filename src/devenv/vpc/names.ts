@@ -97,5 +97,9 @@ export const vpcStatePaths = (stateRoot: string = statePaths.root) => {
     doorSocket: join(root, 'door.sock'),
     /** Per-node files (kubeconfig, pids) of node agents. */
     nodeDir: (nodeName: string): string => join(root, 'nodes', nodeName),
+    /** The node agent's own identity (system:node:<name>), removed with the node. */
+    nodeKubeconfig: (nodeName: string): string => join(root, 'nodes', nodeName, 'kubeconfig'),
+    /** kube-proxy's identity (system:kube-proxy), shared by every node's kube-proxy. */
+    kubeProxyKubeconfig: join(root, 'kube-proxy.kubeconfig'),
   } as const;
 };

@@ -31,6 +31,7 @@ import { superviseInNamespace, type SupervisedProcess } from './agent-process.ts
 import { vpcResolver } from './fabric-commands.ts';
 import { addBastion, addNode, addSubnetBridge, createRouter, removeNode, teardownAll } from './fabric.ts';
 import { NETWORKED_NODES_SELECTOR } from './keys.ts';
+import { removeKubeconfig, writeKubeProxyKubeconfig, writeNodeKubeconfig } from './identities.ts';
 import { bastionNs, nodeNs, routerNs, subnetBridge, vpcStatePaths } from './names.ts';
 import { nlbPaths } from '../../dataplane/paths.ts';
 import { keepHostsFile } from './hosts.ts';
@@ -100,6 +101,8 @@ async function startNode(name: string, instanceId: string): Promise<void> {
   await addNode({ router, ns, nodeName: name, address: address.ip, subnetIndex: bridge.index, subnetCidr: bridge.cidr });
   const stateDir = paths.nodeDir(name);
   mkdirSync(stateDir, { recursive: true });
+  // The node's own identity, so the Node authorizer and NodeRestriction hold its agent to its own objects.
+  await writeNodeKubeconfig(paths.nodeKubeconfig(name), name);
   const argv = agentArgv({
     node: name,
     ip: address.ip,
@@ -108,9 +111,10 @@ async function startNode(name: string, instanceId: string): Promise<void> {
     kubeProxy: flags['kube-proxy']!,
     agnhost: flags.agnhost!,
     podserver: flags.podserver!,
-    // The admin kubeconfig points at https://127.0.0.1:<apiserver port>, which inside the node's namespace is
-    // the agent's relay to the host's apiserver.
-    kubeconfig: statePaths.kubeconfig,
+    // Both point at https://127.0.0.1:<apiserver port>, which inside the node's namespace is the agent's relay
+    // to the host's apiserver.
+    kubeconfig: paths.nodeKubeconfig(name),
+    kubeProxyKubeconfig: paths.kubeProxyKubeconfig,
     stateDir,
     leaseSeconds: NODE_LEASE_SECONDS,
   });
@@ -125,6 +129,7 @@ async function stopNode(name: string): Promise<void> {
   running.delete(name);
   await node.agent.stop();
   await removeNode(node.ns);
+  removeKubeconfig(paths.nodeKubeconfig(name));
   log(`node ${name}: agent stopped, namespace ${node.ns} and its pods' removed`);
 }
 
@@ -204,6 +209,7 @@ async function main(): Promise<void> {
   const leftovers = await teardownAll();
   if (leftovers.length > 0) log(`removed namespaces left by an earlier run: ${leftovers.join(' ')}`);
   mkdirSync(paths.root, { recursive: true });
+  await writeKubeProxyKubeconfig(paths.kubeProxyKubeconfig);
 
   await createRouter(router);
   for (const subnet of await describeVpcSubnets(clients.ec2, aws.vpcId)) await addBridge(subnet);

@@ -38,7 +38,7 @@ export async function runAgent(args: AgentArgs, log: (line: string) => void): Pr
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
-  const kubeProxy = startKubeProxy({ binary: args.kubeProxy, kubeconfig: args.kubeconfig, nodeName: args.node, nodeIp: args.ip }, log);
+  const kubeProxy = startKubeProxy({ binary: args.kubeProxy, kubeconfig: args.kubeProxyKubeconfig, nodeName: args.node, nodeIp: args.ip }, log);
   const pods = startPodManager(kc, core, {
     core,
     nodeName: args.node,

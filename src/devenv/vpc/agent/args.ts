@@ -16,8 +16,10 @@ export interface AgentArgs {
   kubeProxy: string;
   agnhost: string;
   podserver: string;
-  /** Kubeconfig for the agent and its kube-proxy (server https://127.0.0.1:<apiserverPort>, the relay). */
+  /** The agent's kubeconfig, as the node (system:node:<node>; server https://127.0.0.1:<apiserverPort>, the relay). */
   kubeconfig: string;
+  /** kube-proxy's kubeconfig (system:kube-proxy), same server. */
+  kubeProxyKubeconfig: string;
   /** Per-node state: containers' logs. */
   stateDir: string;
   /** Node Lease duration; renewed every quarter of it (kubelet's default 40 s → every 10 s). */
@@ -25,7 +27,7 @@ export interface AgentArgs {
 }
 
 export const AGENT_USAGE =
-  'node-agent.ts --node NAME --ip IPV4 --apiserver-socket PATH --apiserver-port PORT --kube-proxy PATH --agnhost PATH --podserver PATH --kubeconfig PATH --state-dir DIR [--lease-seconds 40]';
+  'node-agent.ts --node NAME --ip IPV4 --apiserver-socket PATH --apiserver-port PORT --kube-proxy PATH --agnhost PATH --podserver PATH --kubeconfig PATH --kube-proxy-kubeconfig PATH --state-dir DIR [--lease-seconds 40]';
 
 const FLAGS = {
   '--node': 'node',
@@ -36,6 +38,7 @@ const FLAGS = {
   '--agnhost': 'agnhost',
   '--podserver': 'podserver',
   '--kubeconfig': 'kubeconfig',
+  '--kube-proxy-kubeconfig': 'kubeProxyKubeconfig',
   '--state-dir': 'stateDir',
   '--lease-seconds': 'leaseSeconds',
 } as const satisfies Record<string, keyof AgentArgs>;
@@ -72,6 +75,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentArgs {
     agnhost: raw.agnhost!,
     podserver: raw.podserver!,
     kubeconfig: raw.kubeconfig!,
+    kubeProxyKubeconfig: raw.kubeProxyKubeconfig!,
     stateDir: raw.stateDir!,
     leaseSeconds: raw.leaseSeconds === undefined ? 40 : integer('--lease-seconds', raw.leaseSeconds, 4, 3600),
   };
