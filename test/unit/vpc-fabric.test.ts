@@ -13,6 +13,7 @@ import {
 } from '../../src/devenv/vpc/fabric-commands.ts';
 import { classifyNs, envIdOf, nodeNs, nodeUplinkPeer, podHostVeth, podNs } from '../../src/devenv/vpc/names.ts';
 import { parseTarget } from '../../src/devenv/vpc/relay.ts';
+import { runCommand } from '../../src/devenv/vpc/fabric.ts';
 
 // Which commands each step of the VPC's fabric runs, and in which namespace: every `ip` names its namespace
 // (`-n`), every sysctl runs under nsenter --net, so nothing can land in the caller's (the host's) namespace.
@@ -43,7 +44,7 @@ describe('fabric commands', () => {
       'ip -n N addr add 10.0.32.7/20 dev eth0',
       'ip -n N link set eth0 up',
       'ip -n N route add default via 10.0.32.1 dev eth0',
-      'nsenter --net=/run/netns/N -- sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.eth0.proxy_arp=1 net.ipv4.neigh.eth0.proxy_delay=0 net.ipv4.conf.all.route_localnet=1',
+      'nsenter --net=/run/netns/N -- sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.eth0.proxy_arp=1 net.ipv4.neigh.eth0.proxy_delay=0 net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.default.proxy_arp=1',
     ]],
     ['bastion', bastionCommands({ router: 'R', ns: 'B', address: '10.0.0.9', subnetIndex: 0, subnetCidr: '10.0.0.0/24' }), [
       'ip netns add B',
@@ -55,20 +56,32 @@ describe('fabric commands', () => {
       'ip -n B link set eth0 up',
       'ip -n B route add default via 10.0.0.1 dev eth0',
     ]],
-    ['pod', podCommands('N', 'P', { uid: 'u-1', namespace: 'shop', name: 'web-1' }, '10.0.32.50'), [
-      'ip netns add P',
-      'ip -n P link set lo up',
-      `ip -n N link add ${ENI} type veth peer name eth0 netns P`,
-      'ip -n P addr add 10.0.32.50/32 dev eth0',
-      'ip -n P link set eth0 up',
-      'ip -n P route add 169.254.1.1 dev eth0 scope link',
-      'ip -n P route add default via 169.254.1.1 dev eth0',
-      `nsenter --net=/run/netns/N -- sysctl -q -w net.ipv4.conf.${ENI}.proxy_arp=1 net.ipv4.neigh.${ENI}.proxy_delay=0`,
-      `ip -n N link set ${ENI} up`,
-      `ip -n N route add 10.0.32.50/32 dev ${ENI}`,
-    ]],
   ])('%s', (_step, commands, expected) => {
     expect(sh(commands)).toEqual(expected);
+  });
+
+  // The same network as one command per change (ip netns add; pod: lo up, /32 on eth0, eth0 up, the gateway's
+  // link route, default route; node: the veth pair, proxy ARP without delay, veth up, the /32 route), in 3
+  // processes: the node's proxy_arp comes from its conf.default (above), proxy_delay from `ip ntable`.
+  it('a pod: its namespace, then one ip batch in the node and one in the pod', () => {
+    expect(podCommands('N', 'P', { uid: 'u-1', namespace: 'shop', name: 'web-1' }, '10.0.32.50')).toEqual([
+      ['ip', 'netns', 'add', 'P'],
+      {
+        argv: ['ip', '-n', 'N', '-batch', '-'],
+        input: [`link add ${ENI} type veth peer name eth0 netns P`, `ntable change name arp_cache dev ${ENI} proxy_delay 0`, `link set ${ENI} up`, `route add 10.0.32.50/32 dev ${ENI}`, ''].join('\n'),
+      },
+      {
+        argv: ['ip', '-n', 'P', '-batch', '-'],
+        input: ['link set lo up', 'addr add 10.0.32.50/32 dev eth0', 'link set eth0 up', 'route add 169.254.1.1 dev eth0 scope link', 'route add default via 169.254.1.1 dev eth0', ''].join('\n'),
+      },
+    ]);
+  });
+
+  it('runs a batch with its lines on stdin, and names the command and its lines when it fails', async () => {
+    expect(await runCommand({ argv: ['cat'], input: 'link set lo up\n' })).toBe('link set lo up\n');
+    await expect(runCommand({ argv: ['sh', '-c', 'cat >/dev/null; echo "Command failed -:1" >&2; exit 1'], input: 'route add x\n' })).rejects.toThrow(
+      'sh -c cat >/dev/null; echo "Command failed -:1" >&2; exit 1 <<< "route add x\\n" failed: Command failed -:1',
+    );
   });
 
   it('refuses a pod address that is not IPv4, naming it', () => {

@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import {
   type Command,
   type NodeHost,
+  type Step,
   type PodKey,
   bastionCommands,
   deleteNamespaceCommand,
+  isBatch,
   listNamespacesCommand,
   listPidsCommand,
   nodeCommands,
@@ -27,23 +29,26 @@ import { envId, namespacePrefix, netnsEtcDir, podNs, vpcStatePaths } from './nam
 
 export type { PodKey, NodeHost } from './fabric-commands.ts';
 
-/** Runs one command; the error names the command and carries its stderr. */
-export const runCommand = (command: Command): Promise<string> =>
+/** Runs one command (an `ip` batch gets its lines on stdin); the error names the command and carries its stderr. */
+export const runCommand = (step: Step): Promise<string> =>
   new Promise((resolve, reject) => {
+    const command: Command = isBatch(step) ? step.argv : step;
     const [file, ...args] = command;
     if (file === undefined) throw new Error('empty command');
-    execFile(file, args, { encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command.join(' ')} failed: ${stderr.trim() || error.message}`));
+    const child = execFile(file, args, { encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) => {
+      const what = isBatch(step) ? `${command.join(' ')} <<< ${JSON.stringify(step.input)}` : command.join(' ');
+      if (error) reject(new Error(`${what} failed: ${stderr.trim() || error.message}`));
       else resolve(stdout);
     });
+    child.stdin?.end(isBatch(step) ? step.input : undefined);
   });
 
-const runAll = async (commands: readonly Command[]): Promise<void> => {
-  for (const command of commands) await runCommand(command);
+const runAll = async (steps: readonly Step[]): Promise<void> => {
+  for (const step of steps) await runCommand(step);
 };
 
 /** Runs a step; when it fails halfway, deletes the namespace it was making so a retry starts clean. */
-const runOrUndo = async (ns: string, commands: readonly Command[]): Promise<void> => {
+const runOrUndo = async (ns: string, commands: readonly Step[]): Promise<void> => {
   try {
     await runAll(commands);
   } catch (error) {

@@ -12,7 +12,7 @@ import { startKubeProxy } from './kube-proxy.ts';
 import { createLimiter } from './limiter.ts';
 import { startPodManager } from './pods.ts';
 
-/** Pod namespaces set up at once per node (each is ~9 short `ip`/`sysctl` processes). */
+/** Pod namespaces set up at once per node (each is 3 short `ip` processes, fabric-commands.podCommands). */
 const SETUP_CONCURRENCY = 4;
 
 export interface RunningAgent {
