@@ -5,6 +5,7 @@ import {
   nodeCommands,
   parseNamespaceList,
   podCommands,
+  podDefaultsCommand,
   routerCommands,
   subnetCommands,
   subnetGateway,
@@ -75,6 +76,10 @@ describe('fabric commands', () => {
         input: ['link set lo up', 'addr add 10.0.32.50/32 dev eth0', 'link set eth0 up', 'route add 169.254.1.1 dev eth0 scope link', 'route add default via 169.254.1.1 dev eth0', ''].join('\n'),
       },
     ]);
+  });
+
+  it("a node's pod defaults alone (the agent reapplies them at its start)", () => {
+    expect(podDefaultsCommand('N').join(' ')).toBe('nsenter --net=/run/netns/N -- sysctl -q -w net.ipv4.conf.default.proxy_arp=1');
   });
 
   it('runs a batch with its lines on stdin, and names the command and its lines when it fails', async () => {

@@ -182,6 +182,12 @@ export const nodeCommands = (node: NodeHost): Command[] => [
   ),
 ];
 
+/**
+ * The node-side setting podCommands relies on, alone: the node agent applies it at its start too, so a node
+ * namespace made by an older supervisor (one running since before pods relied on it) still gets it.
+ */
+export const podDefaultsCommand = (nodeNs: string): Command => sysctl(nodeNs, 'net.ipv4.conf.default.proxy_arp=1');
+
 /** The bastion: a plain host in a public subnet (no forwarding). */
 export const bastionCommands = (bastion: Omit<SubnetHost, 'peer'>): Command[] =>
   subnetHostCommands({ ...bastion, peer: BASTION_UPLINK_PEER });

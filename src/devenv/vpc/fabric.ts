@@ -21,6 +21,7 @@ import {
   nodeCommands,
   parseNamespaceList,
   podCommands,
+  podDefaultsCommand,
   routerCommands,
   subnetCommands,
   teardownOrder,
@@ -137,6 +138,9 @@ export const podAddresses = (): string[] =>
       return []; // removed while we read
     }
   });
+
+/** What the node's namespace must hold before its pods are made (podDefaultsCommand); idempotent. */
+export const ensurePodDefaults = (nodeNs: string): Promise<void> => runAll([podDefaultsCommand(nodeNs)]);
 
 /** A pod's namespace and its veth to the node, with the node's /32 route to it (see podCommands). */
 export const addPod = async (nodeNs: string, pod: PodKey, podIp: string): Promise<string> => {

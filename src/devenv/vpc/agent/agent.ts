@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { serveTcpToUnix } from '../relay.ts';
+import { ensurePodDefaults } from '../fabric.ts';
 import { nodeNs } from '../names.ts';
 import type { AgentArgs } from './args.ts';
 import { startHeartbeat } from './heartbeat.ts';
@@ -39,6 +40,7 @@ export async function runAgent(args: AgentArgs, log: (line: string) => void): Pr
     }
   }
   const kubeProxy = startKubeProxy({ binary: args.kubeProxy, kubeconfig: args.kubeProxyKubeconfig, nodeName: args.node, nodeIp: args.ip }, log);
+  await ensurePodDefaults(nodeNs(args.node));
   const pods = startPodManager(kc, core, {
     core,
     nodeName: args.node,
