@@ -26,10 +26,13 @@ describe('node agent arguments', () => {
   it('round-trips through the argv the supervisor builds', () => {
     expect(parseAgentArgs(agentArgv(args))).toEqual(args);
   });
-  it('takes --flag=value and defaults the lease to 40 s', () => {
+  it("takes --flag=value and defaults the lease to 40 s and kube-proxy's kubeconfig to the agent's", () => {
     const argv = agentArgv(args).filter((_, i, all) => all[i] !== '--lease-seconds' && all[i - 1] !== '--lease-seconds');
     expect(parseAgentArgs(['--node=a', ...argv.slice(2)]).node).toBe('a');
     expect(parseAgentArgs(argv).leaseSeconds).toBe(40);
+    // An older supervisor's command line (no kube-proxy identity): kube-proxy uses the agent's kubeconfig.
+    const older = agentArgv(args).filter((_, i, all) => all[i] !== '--kube-proxy-kubeconfig' && all[i - 1] !== '--kube-proxy-kubeconfig');
+    expect(parseAgentArgs(older).kubeProxyKubeconfig).toBe(args.kubeconfig);
   });
   it.each([
     [['--ip', '10.0.0.300'], /--ip="10.0.0.300" is not an IPv4 address/],

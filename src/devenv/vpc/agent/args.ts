@@ -18,7 +18,10 @@ export interface AgentArgs {
   podserver: string;
   /** The agent's kubeconfig, as the node (system:node:<node>; server https://127.0.0.1:<apiserverPort>, the relay). */
   kubeconfig: string;
-  /** kube-proxy's kubeconfig (system:kube-proxy), same server. */
+  /**
+   * kube-proxy's kubeconfig (system:kube-proxy), same server. Optional on the command line: a vpc supervisor
+   * started before identities existed passes none (and an admin --kubeconfig), and its agents must still start.
+   */
   kubeProxyKubeconfig: string;
   /** Per-node state: containers' logs. */
   stateDir: string;
@@ -27,7 +30,7 @@ export interface AgentArgs {
 }
 
 export const AGENT_USAGE =
-  'node-agent.ts --node NAME --ip IPV4 --apiserver-socket PATH --apiserver-port PORT --kube-proxy PATH --agnhost PATH --podserver PATH --kubeconfig PATH --kube-proxy-kubeconfig PATH --state-dir DIR [--lease-seconds 40]';
+  'node-agent.ts --node NAME --ip IPV4 --apiserver-socket PATH --apiserver-port PORT --kube-proxy PATH --agnhost PATH --podserver PATH --kubeconfig PATH [--kube-proxy-kubeconfig PATH] --state-dir DIR [--lease-seconds 40]';
 
 const FLAGS = {
   '--node': 'node',
@@ -58,7 +61,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentArgs {
     raw[FLAGS[flag]] = value;
   }
   for (const [flag, key] of Object.entries(FLAGS)) {
-    if (key !== 'leaseSeconds' && raw[key] === undefined) throw new Error(`node agent: ${flag} is required; usage: ${AGENT_USAGE}`);
+    if (key !== 'leaseSeconds' && key !== 'kubeProxyKubeconfig' && raw[key] === undefined) throw new Error(`node agent: ${flag} is required; usage: ${AGENT_USAGE}`);
   }
   const integer = (flag: string, value: string, min: number, max: number) => {
     const n = Number(value);
@@ -75,7 +78,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentArgs {
     agnhost: raw.agnhost!,
     podserver: raw.podserver!,
     kubeconfig: raw.kubeconfig!,
-    kubeProxyKubeconfig: raw.kubeProxyKubeconfig!,
+    kubeProxyKubeconfig: raw.kubeProxyKubeconfig ?? raw.kubeconfig!,
     stateDir: raw.stateDir!,
     leaseSeconds: raw.leaseSeconds === undefined ? 40 : integer('--lease-seconds', raw.leaseSeconds, 4, 3600),
   };
