@@ -21,6 +21,7 @@ export { vpcExec, nodeExec, forwardToVpc, httpGetInVpc, type ExecResult, type Fo
 export {
   expectEveryTargetServes,
   httpThroughLoadBalancer,
+  keptConnection,
   measureAvailability,
   resolveInVpc,
   serviceLoadBalancer,

@@ -198,3 +198,54 @@ export async function udpThroughLoadBalancer(env: TestEnvironment, service: Serv
     );
   });
 }
+
+/**
+ * A client in the bastion holding ONE TCP connection to host:port (HTTP keep-alive): each line written to it
+ * sends `GET <line>` on that same connection and prints the answer (or `ERR ...` when the connection broke).
+ */
+export function keptConnection(env: TestEnvironment, host: string, port = 80): { get: (path: string) => Promise<string>; close: () => void } {
+  const script = `
+    const http = require('node:http');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    let socketSeen;
+    require('node:readline').createInterface({ input: process.stdin }).on('line', (path) => {
+      const req = http.get({ host: process.argv[1], port: Number(process.argv[2]), path, agent, timeout: 5000 }, (res) => {
+        let body = ''; res.on('data', (c) => (body += c));
+        res.on('end', () => {
+          const same = socketSeen === undefined || socketSeen === req.socket;
+          socketSeen = req.socket;
+          console.log((same ? '' : 'NEWCONN ') + body.trim());
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (e) => console.log('ERR ' + e.message));
+    });`;
+  const [file, ...args] = bastionExecArgv(env.stateDir, [process.execPath, '-e', script, host, String(port)]);
+  const child = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiters: ((line: string) => void)[] = [];
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      const waiter = waiters.shift();
+      if (waiter) waiter(line);
+      else lines.push(line);
+    }
+  });
+  return {
+    get: (path) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`kept connection: no answer to ${path}`)), 10_000);
+        waiters.push((line) => {
+          clearTimeout(timer);
+          resolve(line);
+        });
+        child.stdin.write(`${path}\n`);
+      }),
+    close: () => child.kill(),
+  };
+}

@@ -1,4 +1,4 @@
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,11 +12,9 @@ import {
 import type { V1Container, V1Pod, V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IPAM_NODE_LABEL } from '../../src/core/ipam/keys.ts';
-import { bastionExecArgv } from '../../src/devenv/vpc/door.ts';
 import { NETWORK_NODE_LABEL, NETWORK_NODE_VALUE } from '../../src/devenv/vpc/keys.ts';
 import { netnsPath, routerNs } from '../../src/devenv/vpc/names.ts';
-import { statePaths } from '../../src/devenv/paths.ts';
-import { connect, createTestNamespace, deleteNodes, isPodReady, uniqueName, vpcExec, waitFor, type TestEnvironment } from '../../src/testing/index.ts';
+import { connect, createTestNamespace, deleteNodes, isPodReady, keptConnection, uniqueName, vpcExec, waitFor, type TestEnvironment } from '../../src/testing/index.ts';
 import { startTestCluster, type TestCluster } from './support/controller.ts';
 
 const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
@@ -26,57 +24,6 @@ const ANNOTATION = 'service.beta.kubernetes.io/aws-load-balancer-';
 async function curlFromBastion(host: string, path: string, count: number): Promise<string[]> {
   const result = await vpcExec(['sh', '-c', `for i in $(seq ${count}); do curl -s -m 5 "http://${host}${path}" || printf ERR; echo; done`], { timeoutMs: 120_000 });
   return result.stdout.trim().split('\n');
-}
-
-/**
- * A client in the bastion holding ONE TCP connection to host:80 (HTTP keep-alive): each line written to it
- * sends `GET <line>` on that same connection and prints the answer (or `ERR ...` when the connection broke).
- */
-function keptConnection(host: string): { get: (path: string) => Promise<string>; close: () => void } {
-  const script = `
-    const http = require('node:http');
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    let socketSeen;
-    require('node:readline').createInterface({ input: process.stdin }).on('line', (path) => {
-      const req = http.get({ host: process.argv[1], port: 80, path, agent, timeout: 5000 }, (res) => {
-        let body = ''; res.on('data', (c) => (body += c));
-        res.on('end', () => {
-          const same = socketSeen === undefined || socketSeen === req.socket;
-          socketSeen = req.socket;
-          console.log((same ? '' : 'NEWCONN ') + body.trim());
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (e) => console.log('ERR ' + e.message));
-    });`;
-  const [file, ...args] = bastionExecArgv(statePaths.root, [process.execPath, '-e', script, host]);
-  const child: ChildProcessWithoutNullStreams = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const waiters: ((line: string) => void)[] = [];
-  let buffered = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      const waiter = waiters.shift();
-      if (waiter) waiter(line);
-      else lines.push(line);
-    }
-  });
-  return {
-    get: (path) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`kept connection: no answer to ${path}`)), 10_000);
-        waiters.push((line) => {
-          clearTimeout(timer);
-          resolve(line);
-        });
-        child.stdin.write(`${path}\n`);
-      }),
-    close: () => child.kill(),
-  };
 }
 
 /** Seconds left of the router's conntrack entries of flows from `source` to port `port`. */
@@ -330,7 +277,7 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
   it('idle timeouts: TCP flows idle out after 350 s or the listener attribute, UDP after 120 s (conntrack in the router)', async () => {
     await readyPods(4);
     await hostnamesThrough(ipName, 4);
-    const first = keptConnection(ipName);
+    const first = keptConnection(env, ipName);
     try {
       expect(await first.get('/hostname')).toMatch(/^web-/);
       // The kernel's default for an established TCP flow is 5 days: ≤ 350 s proves the listener's timeout applies.
@@ -362,7 +309,7 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
   it('deregistration: an open connection to a deregistered target keeps working while new connections avoid it', async () => {
     const pods = await readyPods(4);
     await hostnamesThrough(ipName, 4);
-    const connection = keptConnection(ipName);
+    const connection = keptConnection(env, ipName);
     try {
       const target = await connection.get('/hostname');
       expect(target).toMatch(/^web-/);
@@ -401,7 +348,7 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
       [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
     );
     await hostnamesThrough(termName, 4);
-    const connection = keptConnection(termName);
+    const connection = keptConnection(env, termName);
     try {
       const target = await connection.get('/hostname');
       writeFileSync(join(unreadyDir, target), '');

@@ -11,6 +11,7 @@ import {
   deleteNodes,
   httpThroughLoadBalancer,
   isPodReady,
+  keptConnection,
   nodeExec,
   resolveInVpc,
   serviceLoadBalancer,
@@ -148,6 +149,23 @@ describe('NLB security groups in the data plane: source ranges and backend rules
     // The node's pod is the target: the flow is DNATed back into the node's own subnet (routed, not bridged).
     await waitFor(async () => (await curlFrom('node')) === 0, { description: 'the node answered through the NLB once its address is a source range', timeoutMs: 60_000 });
     expect(await curlFrom('bastion')).toBe(0);
+  });
+
+  it('an open connection outlives the rule that let it in (tracked, as EC2 does); new ones from its source are dropped', async () => {
+    const kept = keptConnection(env, nlbAddress);
+    try {
+      expect(await kept.get('/hostname')).toMatch(/^web-/);
+      const setRanges = (ranges: string[]) =>
+        env.core.patchNamespacedService({ namespace: ns.name, name: 'guarded', body: { spec: { loadBalancerSourceRanges: ranges } } }, mergePatch);
+      await setRanges([`${nodeIp}/32`]);
+      await waitFor(async () => (await curlFrom('bastion')) === 28, { description: 'new connections from the bastion dropped', timeoutMs: 60_000 });
+      // Same connection (no NEWCONN mark): the frontend judges only a flow's first packet.
+      expect(await kept.get('/hostname')).toMatch(/^web-/);
+      await setRanges([`${bastionIp}/32`, `${nodeIp}/32`]);
+      await waitFor(async () => (await curlFrom('bastion')) === 0, { description: 'the bastion let in again', timeoutMs: 60_000 });
+    } finally {
+      kept.close();
+    }
   });
 
   it('the node group\'s backend rule revoked by hand: traffic and health checks stop reaching the pod; the next resync restores both', async () => {
