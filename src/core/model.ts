@@ -20,6 +20,7 @@ import { ipAddressTypeOf, requireIpv6Subnets, subnetMappingsOf, type IpAddressTy
 import { targetGroupAttributesOf } from './target-group-attributes.ts';
 import { HEALTH_CHECK_LIMITS, healthCheckPathProblem, successCodesProblem, timeoutProblem } from './validation/health-check.ts';
 import { labelSelectorProblem } from './validation/labels.ts';
+import { quicListenersProblem } from './validation/quic.ts';
 import { tagsProblem } from './validation/tags.ts';
 import { buildSecurityGroups, type DesiredSecurityGroups } from './security-groups.ts';
 import { tlsConfigOf, tlsOfPort, type ListenerTls } from './tls.ts';
@@ -474,6 +475,8 @@ export function buildModel(input: ModelInput): ModelResult {
   }
 
   const securityGroups = buildSecurityGroups({ service, clusterName, additionalTags, listeners, targetGroups });
+  const quicPorts = annotations?.[Annotations.quicEnabledPorts] ?? '';
+  reject(Annotations.quicEnabledPorts, quicListenersProblem({ listeners, securityGroups: securityGroups !== undefined, dualstack: ipAddressType === 'dualstack', quicPorts }));
   return {
     stack: {
       stackId,

@@ -152,8 +152,12 @@ export const TCP_IDLE_SECONDS = 350;
 export const UDP_IDLE_SECONDS = 120;
 const TCP_IDLE_RANGE = [60, 6000] as const;
 
-/** The transport protocols of an NLB listener's protocol (TLS is TCP, terminated in userspace). */
-const PROTOCOLS: Record<string, Protocol[]> = { TCP: ['tcp'], UDP: ['udp'], TCP_UDP: ['tcp', 'udp'], TLS: ['tcp'] };
+/**
+ * The transport protocols of an NLB listener's protocol (TLS is TCP, terminated in userspace). QUIC is forwarded
+ * as the UDP it rides on, by flow hash: AWS routes QUIC by connection ID, which survives a client's address change;
+ * here a migrated connection may land on another target.
+ */
+const PROTOCOLS: Record<string, Protocol[]> = { TCP: ['tcp'], UDP: ['udp'], TCP_UDP: ['tcp', 'udp'], TLS: ['tcp'], QUIC: ['udp'], TCP_QUIC: ['tcp', 'udp'] };
 
 /** States of a registered target that may take new flows (draining and not-registered ones may not). */
 const takesNewFlows = (target: RegisteredTarget): boolean =>
@@ -201,10 +205,10 @@ export const crossZoneEnabled = (group: TargetGroupState, loadBalancer: LoadBala
 
 /**
  * `preserve_client_ip.enabled` if set; else AWS's default: off for ip targets over TCP/TLS, on otherwise.
- * UDP and TCP_UDP groups always preserve it (AWS refuses to turn it off for them).
+ * UDP, TCP_UDP, QUIC and TCP_QUIC groups always preserve it (AWS refuses to turn it off for them).
  */
 export const preservesClientIp = (group: TargetGroupState): boolean => {
-  if (group.protocol === 'UDP' || group.protocol === 'TCP_UDP') return true;
+  if (['UDP', 'TCP_UDP', 'QUIC', 'TCP_QUIC'].includes(group.protocol)) return true;
   const set = group.attributes['preserve_client_ip.enabled'];
   if (set !== undefined) return isTrue(set);
   return !(group.targetType === 'ip' && (group.protocol === 'TCP' || group.protocol === 'TLS'));

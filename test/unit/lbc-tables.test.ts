@@ -289,18 +289,21 @@ describe('pkg/service/model_build_listener_test.go', () => {
     ],
   };
   // buildListenerConfig's cases give the QUIC port set; buildListenerSpec turns UDP into QUIC for the listed ports.
+  // Without security groups: AWS refuses QUIC listeners on an NLB with them, which we check before any write and
+  // the LBC leaves to AWS (docs/lbc-parity.md).
+  const noGroups = { [Annotations.disableNlbSecurityGroup]: 'true' };
   it.each<[string, string, Record<number, string>]>([
     ['Test_defaultModelBuilderTask_buildListenerConfig "Service with QUIC enabled port"', '80', { 80: 'QUIC', 83: 'TCP' }],
     ['Test_defaultModelBuilderTask_buildListenerConfig "Service with QUIC enabled port, not a part of service"', '500', { 80: 'UDP', 83: 'TCP' }],
     ['model_build_listener.go buildListenerSpec: a port named by its name', 'quic', { 80: 'QUIC', 83: 'TCP' }],
   ])('%s', (_name, quicPorts, want) => {
-    const stack = model(service({ [Annotations.quicEnabledPorts]: quicPorts }, udpAndTcp));
+    const stack = model(service({ ...noGroups, [Annotations.quicEnabledPorts]: quicPorts }, udpAndTcp));
     expect(Object.fromEntries(stack.listeners.map((l) => [l.port, l.protocol]))).toEqual(want);
     expect(Object.fromEntries(stack.targetGroups.map((tg) => [Number(tg.resourceId.split(':')[1]), tg.protocol]))).toEqual(want);
   });
 
   it('model_build_listener.go buildListenerSpec: "Unsupported QUIC upgrade for protocol TCP"', () => {
-    const error = userError(() => model(service({ [Annotations.quicEnabledPorts]: '83' }, udpAndTcp)));
+    const error = userError(() => model(service({ ...noGroups, [Annotations.quicEnabledPorts]: '83' }, udpAndTcp)));
     expect(error.field).toBe(`annotation ${Annotations.quicEnabledPorts}`);
     expect(error.message).toContain('Unsupported QUIC upgrade for protocol TCP');
   });
@@ -310,7 +313,18 @@ describe('pkg/service/model_build_listener_test.go', () => {
       { name: 'dns-tcp', port: 53, protocol: 'TCP', nodePort: 30053 },
       { name: 'dns', port: 53, protocol: 'UDP', nodePort: 30053 },
     ];
-    expect(model(service({ [Annotations.quicEnabledPorts]: '53' }, { ports })).listeners.map((l) => l.protocol)).toEqual(['TCP_QUIC']);
+    expect(model(service({ ...noGroups, [Annotations.quicEnabledPorts]: '53' }, { ports })).listeners.map((l) => l.protocol)).toEqual(['TCP_QUIC']);
+  });
+
+  // Ours, not the LBC's: where AWS takes a QUIC listener (CreateListener's prerequisites), refused before any write.
+  it.each<[string, Record<string, string>, Partial<NonNullable<V1Service['spec']>>, string]>([
+    ['with security groups (the default)', { [Annotations.quicEnabledPorts]: '80' }, udpAndTcp, 'not allowed on a load balancer with security groups'],
+    ['two QUIC listeners', { ...noGroups, [Annotations.quicEnabledPorts]: '80,81' }, { ports: [{ port: 80, protocol: 'UDP', nodePort: 31080 }, { port: 81, protocol: 'UDP', nodePort: 31081 }] }, 'only one QUIC or TCP_QUIC listener'],
+    ['beside a UDP listener', { ...noGroups, [Annotations.quicEnabledPorts]: '80' }, { ports: [{ port: 80, protocol: 'UDP', nodePort: 31080 }, { port: 81, protocol: 'UDP', nodePort: 31081 }] }, 'not allowed beside UDP or TCP_UDP listeners (port 81)'],
+  ])('QUIC where AWS refuses it: %s', (_name, annotations, spec, problem) => {
+    const error = userError(() => model(service(annotations, spec)));
+    expect(error.field).toBe(`annotation ${Annotations.quicEnabledPorts}`);
+    expect(error.message).toContain(problem);
   });
 });
 

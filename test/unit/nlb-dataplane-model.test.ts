@@ -111,6 +111,8 @@ describe('NLB data plane model', () => {
     ['instance TCP with the attribute off', { attributes: { 'preserve_client_ip.enabled': 'false' } }, false],
     ['UDP: always on', { targetType: 'ip', protocol: 'UDP', attributes: { 'preserve_client_ip.enabled': 'false' } }, true],
     ['TCP_UDP: always on', { targetType: 'ip', protocol: 'TCP_UDP' }, true],
+    ['QUIC: always on', { targetType: 'ip', protocol: 'QUIC', attributes: { 'preserve_client_ip.enabled': 'false' } }, true],
+    ['TCP_QUIC: always on', { targetType: 'ip', protocol: 'TCP_QUIC' }, true],
   ])('preserve client IP: %s', (_name, overrides, expected) => {
     expect(preservesClientIp(group(overrides))).toBe(expected);
   });
@@ -155,6 +157,15 @@ describe('NLB data plane model', () => {
     expect(desired.listeners.map((l) => [l.protocol, l.idleTimeoutSeconds, l.preserveClientIp])).toEqual([
       ['tcp', 600, true],
       ['udp', 120, true],
+    ]);
+  });
+
+  it('QUIC is forwarded as UDP, TCP_QUIC as TCP and UDP', () => {
+    const lb = loadBalancer({ listeners: [{ arn: 'l-1', port: 443, protocol: 'TCP_QUIC', targetGroupArn: 'tg-1' }] });
+    const desired = desiredDataPlane([lb], [group({ protocol: 'TCP_QUIC' })], new Map([[lb.arn, addresses.get(lb.arn)!.slice(0, 1)]]), facts, (arn) => all(group({ arn })));
+    expect(desired.listeners.map((l) => [l.protocol, l.port, l.preserveClientIp])).toEqual([
+      ['tcp', 443, true],
+      ['udp', 443, true],
     ]);
   });
 
