@@ -21,6 +21,7 @@ import { serveTcpToUnix } from '../devenv/vpc/relay.ts';
 import { syncElbAddresses } from './addresses.ts';
 import { routeBridgedFlows } from './bridge-netfilter.ts';
 import { certificateStore } from './certificates.ts';
+import { coalescing } from './coalesce.ts';
 import { serveDns } from './dns-server.ts';
 import { startHealthChecks, type CheckedGroup } from './health/checker.ts';
 import { desiredDataPlane, inUserspace, resolveTarget, type NetworkFacts, type TargetGroupState, type UsedGroup } from './model.ts';
@@ -59,9 +60,8 @@ function isSimulated(address: string): boolean {
   return !realHosts.set.has(address);
 }
 
-let applying: Promise<void> = Promise.resolve();
-/** Applies after the one running, so two never interleave (health changes arrive while a read applies). */
-const applySerially = (): Promise<void> => (applying = applying.then(apply, apply));
+/** Applies after the one running, so two never interleave; requests while one waits share it (coalesce.ts). */
+const applySerially = coalescing(apply);
 
 const health = startHealthChecks({
   // Checks leave from the group's NLB's address in the target's zone, as AWS's nodes check from their own (the
