@@ -1,10 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
-import { DEMO_IMAGE } from '../../src/cli/demo.ts';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Annotations } from '../../src/core/annotations.ts';
 import { resolve } from 'node:path';
 import { bastionNs, envIdOf, netnsPath } from '../../src/devenv/vpc/names.ts';
-import { isPodReady, resolveInVpc, serviceLoadBalancer, waitFor, waitForLoadBalancer } from '../../src/testing/index.ts';
+import {
+  agnhostDeployment,
+  FAST_HEALTH_CHECK_ANNOTATIONS,
+  loadBalancerServiceBody,
+  resolveInVpc,
+  serviceLoadBalancer,
+  waitForLoadBalancer,
+  waitForReadyPods,
+} from '../../src/testing/index.ts';
 import { latencyFigures, round } from '../lib/measure.ts';
 import { defineScenario } from '../lib/types.ts';
 import { createNetworkedNodes } from './vpc-pods.ts';
@@ -58,48 +65,17 @@ export default defineScenario({
     const { env, namespace } = ctx;
     await createNetworkedNodes(ctx, size.nodes);
     await ctx.startController({ controllers: ['service', 'ipam'] });
-    await env.apps.createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: size.pods,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: {
-              nodeSelector: ctx.nodeLabels,
-              terminationGracePeriodSeconds: 0,
-              containers: [{ name: 'agnhost', image: DEMO_IMAGE, args: ['netexec', '--http-port=8080'], ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1 } }],
-            },
-          },
-        },
-      },
-    });
-    const pods = await waitFor(
-      async () => {
-        const list = (await env.core.listNamespacedPod({ namespace, labelSelector: 'app=web' })).items;
-        return list.length === size.pods && list.every(isPodReady) && list;
-      },
-      { description: `${size.pods} ready pods`, timeoutMs: 180_000 },
-    );
-    const annotations = (targetType: string) => ({
-      [Annotations.targetType]: targetType,
-      [Annotations.healthCheckInterval]: '5',
-      [Annotations.healthCheckTimeout]: '5',
-      [Annotations.healthCheckHealthyThreshold]: '2',
-    });
-    await env.core.createNamespacedService({
-      namespace,
-      body: { metadata: { name: 'web', annotations: annotations('instance') }, spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] } },
-    });
+    await env.apps.createNamespacedDeployment({ namespace, body: agnhostDeployment('web', { replicas: size.pods, nodeSelector: ctx.nodeLabels, terminationGracePeriodSeconds: 0 }) });
+    const pods = await waitForReadyPods(env.core, namespace, 'app=web', size.pods);
+    const annotations = (targetType: string) => ({ [Annotations.targetType]: targetType, ...FAST_HEALTH_CHECK_ANNOTATIONS });
+    await env.core.createNamespacedService({ namespace, body: loadBalancerServiceBody('web', { annotations: annotations('instance') }) });
     const service = { namespace, name: 'web' };
     const allHealthy = (type: string) =>
       waitForLoadBalancer(env, namespace, 'web', (lb) => lb.listeners.length === 1 && lb.listeners[0]!.targetType === type && lb.listeners[0]!.targets.length > 0 && lb.listeners[0]!.targets.every((t) => t.health === 'healthy'), { timeoutMs: 180_000 });
     await allHealthy('instance');
     const lb = await serviceLoadBalancer(env, service);
     const lbUrls = async () => (await resolveInVpc(env, lb.dnsName)).map((address) => `http://${address}/hostname`);
-    const podUrls = (pods as V1Pod[]).map((p) => `http://${p.status!.podIP}:8080/hostname`);
+    const podUrls = pods.map((p) => `http://${p.status!.podIP}:8080/hostname`);
 
     const direct = timeRequests(env.stateDir, podUrls, size.requests);
     const instance = timeRequests(env.stateDir, await lbUrls(), size.requests);

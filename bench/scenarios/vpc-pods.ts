@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
-import { DEMO_IMAGE, NETWORK_NODE_LABEL } from '../../src/cli/demo.ts';
 import { ENIPOOL_GROUP, ENIPOOL_PLURAL, ENIPOOL_VERSION, type EniPool } from '../../src/controllers/ipam/crd.ts';
-import { IPAM_NODE_LABEL } from '../../src/core/ipam/keys.ts';
-import { INSTANCE_ID_ANNOTATION, INSTANCE_TYPE_LABEL, ZONE_LABEL } from '../../src/core/nodes.ts';
+import { INSTANCE_ID_ANNOTATION, ZONE_LABEL } from '../../src/core/nodes.ts';
 import { namespacePids } from '../../src/devenv/vpc/fabric.ts';
 import { nodeNs, podNs } from '../../src/devenv/vpc/names.ts';
-import { deleteNodes, isNodeReady, isPodReady, waitFor } from '../../src/testing/index.ts';
+import { agnhostDeployment, createNetworkedNode, deleteNodes, isPodReady, waitFor, waitForNetworkedNodes } from '../../src/testing/index.ts';
 import { watchNamespaced } from '../lib/kube.ts';
 import { latencyFigures, mapLimit, percentile, round } from '../lib/measure.ts';
 import { defineScenario, type BenchContext } from '../lib/types.ts';
@@ -58,22 +56,15 @@ export async function createNetworkedNodes(ctx: BenchContext, count: number): Pr
       }),
     );
     const instanceId = result.Instances![0]!.InstanceId!;
-    await env.core.createNode({
-      body: {
-        metadata: {
-          name,
-          labels: { 'kubernetes.io/hostname': name, ...ctx.nodeLabels, [NETWORK_NODE_LABEL]: 'vpc', [IPAM_NODE_LABEL]: 'enabled', [ZONE_LABEL]: subnet.zone, [INSTANCE_TYPE_LABEL]: INSTANCE_TYPE },
-          annotations: { [INSTANCE_ID_ANNOTATION]: instanceId },
-        },
-        spec: { providerID: `aws:///${subnet.zone}/${instanceId}` },
-        status: { allocatable: { cpu: '16', memory: '64Gi', pods: '234' }, capacity: { cpu: '16', memory: '64Gi', pods: '234' } },
-      },
+    await createNetworkedNode(env.core, name, {
+      labels: { ...ctx.nodeLabels, [ZONE_LABEL]: subnet.zone },
+      annotations: { [INSTANCE_ID_ANNOTATION]: instanceId },
+      instanceType: INSTANCE_TYPE,
+      providerID: `aws:///${subnet.zone}/${instanceId}`,
+      capacity: { cpu: '16', memory: '64Gi', pods: '234' },
     });
   });
-  await waitFor(async () => (await Promise.all(names.map((name) => env.core.readNode({ name })))).every(isNodeReady), {
-    description: `${count} networked nodes Ready (their agents run)`,
-    timeoutMs: 180_000,
-  });
+  await waitForNetworkedNodes(env.core, names, 180_000);
   return names;
 }
 
@@ -108,32 +99,7 @@ export default defineScenario({
     try {
       await pods.synced;
       const t0 = performance.now();
-      await env.apps.createNamespacedDeployment({
-        namespace,
-        body: {
-          metadata: { name: 'vpc' },
-          spec: {
-            replicas: size.pods,
-            selector: { matchLabels: { app: 'vpc' } },
-            template: {
-              metadata: { labels: { app: 'vpc' } },
-              spec: {
-                nodeSelector: ctx.nodeLabels,
-                terminationGracePeriodSeconds: 0,
-                containers: [
-                  {
-                    name: 'agnhost',
-                    image: DEMO_IMAGE,
-                    args: ['netexec', '--http-port=8080', '--udp-port=8081'],
-                    ports: [{ name: 'http', containerPort: 8080 }],
-                    readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1 },
-                  },
-                ],
-              },
-            },
-          },
-        },
-      });
+      await env.apps.createNamespacedDeployment({ namespace, body: agnhostDeployment('vpc', { replicas: size.pods, nodeSelector: ctx.nodeLabels, udp: true, terminationGracePeriodSeconds: 0 }) });
       await waitFor(() => [...seen.values()].filter((e) => e.ready !== undefined).length >= size.pods, {
         description: `${size.pods} pods Ready`,
         timeoutMs: 900_000,

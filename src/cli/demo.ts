@@ -1,8 +1,9 @@
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Annotations } from '../core/annotations.ts';
-import { IPAM_NODE_LABEL } from '../core/ipam/keys.ts';
 import { statePaths } from '../devenv/paths.ts';
 import { isConflict, isNotFound } from '../kube/objects.ts';
+import { AGNHOST_IMAGE, agnhostDeployment, FAST_HEALTH_CHECK_ANNOTATIONS, loadBalancerServiceBody } from '../testing/agnhost.ts';
+import { createNetworkedNode } from '../testing/kube.ts';
 import { waitFor } from '../testing/wait.ts';
 import { describeService, renderServiceTree } from './describe.ts';
 import { inspector } from './inspector.ts';
@@ -12,7 +13,7 @@ export const DEMO_NODES = ['demo-node-1', 'demo-node-2'];
 /** Networked nodes (docs/pods.md): the vpc component runs them in namespaces of the local VPC, not kwok. */
 export const NETWORK_NODE_LABEL = 'cloud-provider-localstack.io/network';
 /** The Kubernetes e2e image: its pods run the real agnhost (built from the Kubernetes module). */
-export const DEMO_IMAGE = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
+export const DEMO_IMAGE = AGNHOST_IMAGE;
 
 const ignoreExisting = (error: unknown) => {
   if (!isConflict(error)) throw error;
@@ -31,68 +32,14 @@ export async function runDemo(log: (line: string) => void): Promise<string> {
   const apps = kubeconfig.makeApiClient(AppsV1Api);
   log(`demo: namespace ${DEMO_NAMESPACE}, nodes ${DEMO_NODES.join(', ')}, Deployment and LoadBalancer Service web`);
   await core.createNamespace({ body: { metadata: { name: DEMO_NAMESPACE } } }).catch(ignoreExisting);
-  for (const name of DEMO_NODES) {
-    await core
-      .createNode({
-        body: {
-          metadata: {
-            name,
-            labels: { 'kubernetes.io/hostname': name, [IPAM_NODE_LABEL]: 'enabled', [NETWORK_NODE_LABEL]: 'vpc', 'node.kubernetes.io/instance-type': 'm5.large' },
-          },
-          status: { allocatable: { cpu: '2', memory: '8Gi', pods: '29' }, capacity: { cpu: '2', memory: '8Gi', pods: '29' } },
-        },
-      })
-      .catch(ignoreExisting);
-  }
+  for (const name of DEMO_NODES) await createNetworkedNode(core, name).catch(ignoreExisting);
   await apps
-    .createNamespacedDeployment({
-      namespace: DEMO_NAMESPACE,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: {
-              nodeSelector: { [NETWORK_NODE_LABEL]: 'vpc' },
-              containers: [
-                {
-                  name: 'web',
-                  image: DEMO_IMAGE,
-                  args: ['netexec', '--http-port=8080', '--udp-port=8081'],
-                  ports: [
-                    { containerPort: 8080, name: 'http' },
-                    { containerPort: 8081, name: 'udp', protocol: 'UDP' },
-                  ],
-                  readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2 },
-                },
-              ],
-            },
-          },
-        },
-      },
-    })
+    .createNamespacedDeployment({ namespace: DEMO_NAMESPACE, body: agnhostDeployment('web', { replicas: 2, nodeSelector: { [NETWORK_NODE_LABEL]: 'vpc' }, udp: true }) })
     .catch(ignoreExisting);
-  await core
-    .createNamespacedService({
-      namespace: DEMO_NAMESPACE,
-      body: {
-        metadata: {
-          name: 'web',
-          annotations: {
-            [Annotations.targetType]: 'instance',
-            // The NLB's real health checks every 5 s, healthy after 2: the demo (and a flip) serves in ~10 s
-            // instead of the 30 s of the defaults.
-            [Annotations.healthCheckInterval]: '5',
-            [Annotations.healthCheckTimeout]: '5',
-            [Annotations.healthCheckHealthyThreshold]: '2',
-          },
-        },
-        spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
-      },
-    })
-    .catch(ignoreExisting);
+  // The NLB's real health checks every 5 s, healthy after 2: the demo (and a flip) serves in ~10 s instead of
+  // the 30 s of the defaults.
+  const annotations = { [Annotations.targetType]: 'instance', ...FAST_HEALTH_CHECK_ANNOTATIONS };
+  await core.createNamespacedService({ namespace: DEMO_NAMESPACE, body: loadBalancerServiceBody('web', { annotations }) }).catch(ignoreExisting);
   await waitFor(
     async () => {
       const service = await core.readNamespacedService({ namespace: DEMO_NAMESPACE, name: 'web' });

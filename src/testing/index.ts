@@ -4,7 +4,30 @@
  */
 export { waitFor, type WaitOptions } from './wait.ts';
 export { connect, type TestEnvironment } from './environment.ts';
-export { createTestNamespace, createKwokNode, createNetworkedNode, deleteNodes, isNodeReady, isPodReady, uniqueName, waitForNetworkedNode } from './kube.ts';
+export {
+  createTestNamespace,
+  createKwokNode,
+  createNetworkedNode,
+  deleteNodes,
+  isNodeReady,
+  isPodReady,
+  uniqueName,
+  waitForNetworkedNode,
+  waitForNetworkedNodes,
+  waitForReadyPods,
+  type NetworkedNodeOptions,
+} from './kube.ts';
+export {
+  AGNHOST_HTTP_READY,
+  AGNHOST_IMAGE,
+  agnhostDeployment,
+  FAST_HEALTH_CHECK_ANNOTATIONS,
+  HTTP_SERVICE_PORT,
+  loadBalancerServiceBody,
+  readinessSwitch,
+  type AgnhostOptions,
+  type ReadinessSwitch,
+} from './agnhost.ts';
 export {
   describeLoadBalancer,
   findLoadBalancerByDnsName,

@@ -52,13 +52,26 @@ export const isNodeReady = (node: V1Node): boolean =>
 export const isPodReady = (pod: V1Pod): boolean =>
   pod.status?.phase === 'Running' && (pod.status.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false);
 
+export interface NetworkedNodeOptions {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** `node.kubernetes.io/instance-type` (default m5.large): the node controller launches that type. */
+  instanceType?: string;
+  /** Set when the caller launched the instance itself (then no node controller needs to run). */
+  providerID?: string;
+  /** Allocatable = capacity (default 2 CPUs, 8Gi, 29 pods: an m5.large's ENI-pool addresses). */
+  capacity?: { cpu: string; memory: string; pods: string };
+}
+
 /**
  * Creates a networked Node (labels `cloud-provider-localstack.io/network=vpc` and `…/ipam=enabled`): the local
  * VPC gives it a namespace at its EC2 instance's address and runs its node agent there, kube-proxy included, and
  * its pods are real processes at their ENI-pool addresses (docs/pods.md). It needs the node and ipam controllers
- * running (the instance, the pods' addresses); wait for it with `waitForNetworkedNode`.
+ * running (the instance, the pods' addresses) unless `providerID` names an instance; wait for it with
+ * `waitForNetworkedNode`.
  */
-export async function createNetworkedNode(core: CoreV1Api, name: string, options: { labels?: Record<string, string>; instanceType?: string } = {}): Promise<V1Node> {
+export async function createNetworkedNode(core: CoreV1Api, name: string, options: NetworkedNodeOptions = {}): Promise<V1Node> {
+  const capacity = options.capacity ?? { cpu: '2', memory: '8Gi', pods: '29' };
   return core.createNode({
     body: {
       metadata: {
@@ -70,8 +83,10 @@ export async function createNetworkedNode(core: CoreV1Api, name: string, options
           'node.kubernetes.io/instance-type': options.instanceType ?? 'm5.large',
           ...options.labels,
         },
+        ...(options.annotations ? { annotations: options.annotations } : {}),
       },
-      status: { allocatable: { cpu: '2', memory: '8Gi', pods: '29' }, capacity: { cpu: '2', memory: '8Gi', pods: '29' } },
+      ...(options.providerID ? { spec: { providerID: options.providerID } } : {}),
+      status: { allocatable: capacity, capacity },
     },
   });
 }
@@ -84,5 +99,24 @@ export async function waitForNetworkedNode(core: CoreV1Api, name: string, timeou
       return isNodeReady(node) && node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
     },
     { description: `networked node ${name} Ready in the VPC (its agent runs)`, timeoutMs },
+  );
+}
+
+/** `waitForNetworkedNode` for several nodes at once (their agents start in parallel): their InternalIPs, in order. */
+export async function waitForNetworkedNodes(core: CoreV1Api, names: string[], timeoutMs = 120_000): Promise<string[]> {
+  return Promise.all(names.map((name) => waitForNetworkedNode(core, name, timeoutMs)));
+}
+
+/**
+ * Waits until exactly `count` pods match `labelSelector` (those being deleted not counted) and all are Ready,
+ * and returns them.
+ */
+export async function waitForReadyPods(core: CoreV1Api, namespace: string, labelSelector: string, count: number, timeoutMs = 180_000): Promise<V1Pod[]> {
+  return waitFor(
+    async () => {
+      const pods = (await core.listNamespacedPod({ namespace, labelSelector })).items.filter((pod) => !pod.metadata?.deletionTimestamp);
+      return pods.length === count && pods.every(isPodReady) && pods;
+    },
+    { description: `${count} ready pods ${labelSelector} in ${namespace}`, timeoutMs },
   );
 }

@@ -1,7 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
@@ -11,13 +8,24 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { V1Container, V1Pod, V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IPAM_NODE_LABEL } from '../../src/core/ipam/keys.ts';
-import { NETWORK_NODE_LABEL, NETWORK_NODE_VALUE } from '../../src/devenv/vpc/keys.ts';
 import { netnsPath, routerNs } from '../../src/devenv/vpc/names.ts';
-import { connect, createTestNamespace, deleteNodes, isPodReady, keptConnection, uniqueName, vpcExec, waitFor, type TestEnvironment } from '../../src/testing/index.ts';
+import {
+  agnhostDeployment,
+  connect,
+  createNetworkedNode,
+  createTestNamespace,
+  deleteNodes,
+  keptConnection,
+  readinessSwitch,
+  uniqueName,
+  vpcExec,
+  waitFor,
+  waitForReadyPods,
+  type ReadinessSwitch,
+  type TestEnvironment,
+} from '../../src/testing/index.ts';
 import { startTestCluster, type TestCluster } from './support/controller.ts';
 
-const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
 const ANNOTATION = 'service.beta.kubernetes.io/aws-load-balancer-';
 
 /** `count` GETs of http://host/path from the bastion (curl, a new connection each), one body per line. */
@@ -44,18 +52,11 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
   let ns: { name: string; remove: () => Promise<void> };
   const nodes = [uniqueName('nlb-node'), uniqueName('nlb-node')];
   const testLabel = { 'cloud-provider-localstack/test-node': 'nlb-dataplane' };
-  // The readiness probe: unready while a file named after the pod exists here (the probe runs in the pod's UTS ns).
-  const unreadyDir = join(tmpdir(), uniqueName('cpl-nlb-unready'));
+  // Readiness the tests turn off per pod (a deregistered target).
+  let readiness: ReadinessSwitch;
   let bastionIp = '';
 
-  const readyPods = (count: number): Promise<V1Pod[]> =>
-    waitFor(
-      async () => {
-        const list = (await env.core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=web' })).items.filter((p) => !p.metadata?.deletionTimestamp);
-        return list.length === count && list.every(isPodReady) && list;
-      },
-      { description: `${count} ready web pods`, timeoutMs: 180_000 },
-    );
+  const readyPods = (count: number): Promise<V1Pod[]> => waitForReadyPods(env.core, ns.name, 'app=web', count);
 
   const loadBalancerService = async (name: string, annotations: Record<string, string>, ports: NonNullable<V1Service['spec']>['ports']): Promise<string> => {
     await env.core.createNamespacedService({
@@ -117,31 +118,11 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
 
   beforeAll(async () => {
     env = connect();
-    mkdirSync(unreadyDir, { recursive: true });
+    readiness = readinessSwitch('cpl-nlb-unready');
     ns = await createTestNamespace(env.core, 'nlb-dp');
-    for (const name of nodes) {
-      await env.core.createNode({
-        body: {
-          metadata: {
-            name,
-            labels: { 'kubernetes.io/hostname': name, ...testLabel, [NETWORK_NODE_LABEL]: NETWORK_NODE_VALUE, [IPAM_NODE_LABEL]: 'enabled', 'node.kubernetes.io/instance-type': 'm5.large' },
-          },
-          status: { allocatable: { cpu: '2', memory: '8Gi', pods: '29' }, capacity: { cpu: '2', memory: '8Gi', pods: '29' } },
-        },
-      });
-    }
+    for (const name of nodes) await createNetworkedNode(env.core, name, { labels: testLabel });
     cluster = await startTestCluster(env, { controllers: ['service', 'node', 'ipam'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=nlb-dataplane' });
-    await createDeployment('web', 4, {
-      name: 'agnhost',
-      image: AGNHOST,
-      args: ['netexec', '--http-port=8080', '--udp-port=8081'],
-      ports: [
-        { name: 'http', containerPort: 8080 },
-        { name: 'udp', containerPort: 8081, protocol: 'UDP' },
-      ],
-      startupProbe: { tcpSocket: { port: 'http' }, periodSeconds: 1, failureThreshold: 30 },
-      readinessProbe: { exec: { command: ['sh', '-c', `test ! -e ${unreadyDir}/$(hostname)`] }, periodSeconds: 1 },
-    });
+    await env.apps.createNamespacedDeployment({ namespace: ns.name, body: agnhostDeployment('web', { replicas: 4, nodeSelector: testLabel, udp: true, ...readiness.probes }) });
     bastionIp = (await vpcExec(['sh', '-c', "ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1"])).stdout.trim();
     const http = { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' };
     [instanceName, ipName, snatName] = await Promise.all([
@@ -167,7 +148,7 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
     await deleteNodes(env.core, nodes);
     await cluster?.stop();
     await cluster?.sweep();
-    rmSync(unreadyDir, { recursive: true, force: true });
+    readiness?.remove();
     env?.close();
   }, 180_000);
 
@@ -314,7 +295,7 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
       const target = await connection.get('/hostname');
       expect(target).toMatch(/^web-/);
       // Make that pod unready: its endpoint turns not-ready and the controller deregisters its address.
-      writeFileSync(join(unreadyDir, target), '');
+      readiness.unready(target);
       const pod = pods.find((p) => p.metadata!.name === target)!;
       const groupArn = await tcpTargetGroupOf(ipName);
       await waitFor(
@@ -331,8 +312,7 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
       expect(await connection.get('/clientip')).toMatch(new RegExp(`^${bastionIp.replaceAll('.', '\\.')}:`));
     } finally {
       connection.close();
-      rmSync(unreadyDir, { recursive: true, force: true });
-      mkdirSync(unreadyDir, { recursive: true });
+      readiness.readyAll();
     }
   });
 
@@ -351,7 +331,7 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
     const connection = keptConnection(env, termName);
     try {
       const target = await connection.get('/hostname');
-      writeFileSync(join(unreadyDir, target), '');
+      readiness.unready(target);
       const pod = pods.find((p) => p.metadata!.name === target)!;
       const groupArn = await tcpTargetGroupOf(termName);
       await waitFor(
@@ -375,8 +355,7 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
       expect(after).toMatch(/^(ERR|NEWCONN) /);
     } finally {
       connection.close();
-      rmSync(unreadyDir, { recursive: true, force: true });
-      mkdirSync(unreadyDir, { recursive: true });
+      readiness.readyAll();
     }
   });
 });

@@ -4,23 +4,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callsBetween } from '../../src/cloud/calls.ts';
 import { Annotations } from '../../src/core/annotations.ts';
 import {
+  agnhostDeployment,
   connect,
   createNetworkedNode,
   createTestNamespace,
   deleteNodes,
   expectEveryTargetServes,
-  isPodReady,
+  FAST_HEALTH_CHECK_ANNOTATIONS,
+  loadBalancerServiceBody,
   measureAvailability,
   serviceLoadBalancer,
   uniqueName,
-  waitFor,
   waitForLoadBalancer,
-  waitForNetworkedNode,
+  waitForNetworkedNodes,
+  waitForReadyPods,
   type TestEnvironment,
 } from '../../src/testing/index.ts';
 import { startTestCluster, type TestCluster } from './support/controller.ts';
 
-const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 // The seed's picture under load: a Service flipped instance → ip → instance while a client in the VPC sends
@@ -41,57 +42,16 @@ describe('target-type flip under continuous traffic', () => {
     service.namespace = ns.name;
     for (const name of nodes) await createNetworkedNode(env.core, name, { labels: testLabel });
     cluster = await startTestCluster(env, { controllers: ['service', 'node', 'ipam'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=nlb-flip' });
-    for (const name of nodes) await waitForNetworkedNode(env.core, name);
-    await env.apps.createNamespacedDeployment({
-      namespace: ns.name,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 3,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: {
-              nodeSelector: testLabel,
-              containers: [
-                {
-                  name: 'agnhost',
-                  image: AGNHOST,
-                  args: ['netexec', '--http-port=8080'],
-                  ports: [{ name: 'http', containerPort: 8080 }],
-                  readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1 },
-                },
-              ],
-            },
-          },
-        },
-      },
-    });
-    podNames = await waitFor(
-      async () => {
-        const pods = (await env.core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=web' })).items;
-        return pods.length === 3 && pods.every(isPodReady) && pods.map((p) => p.metadata!.name!).sort();
-      },
-      { description: 'three ready web pods', timeoutMs: 120_000 },
-    );
-    await env.core.createNamespacedService({
-      namespace: ns.name,
-      body: {
-        metadata: {
-          name: 'web',
-          annotations: {
-            [Annotations.targetType]: 'instance',
-            // Checks every 5 s, healthy after 2: a new group serves within ~10 s (AWS's defaults take 30 s or more).
-            [Annotations.healthCheckInterval]: '5',
-            [Annotations.healthCheckTimeout]: '5',
-            [Annotations.healthCheckHealthyThreshold]: '2',
-            [Annotations.healthCheckUnhealthyThreshold]: '2',
-            [Annotations.targetGroupAttributes]: 'deregistration_delay.timeout_seconds=5',
-          },
-        },
-        spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
-      },
-    });
+    await waitForNetworkedNodes(env.core, nodes);
+    await env.apps.createNamespacedDeployment({ namespace: ns.name, body: agnhostDeployment('web', { replicas: 3, nodeSelector: testLabel }) });
+    podNames = (await waitForReadyPods(env.core, ns.name, 'app=web', 3, 120_000)).map((p) => p.metadata!.name!).sort();
+    // Checks every 5 s, healthy after 2: a new group serves within ~10 s (AWS's defaults take 30 s or more).
+    const annotations = {
+      [Annotations.targetType]: 'instance',
+      ...FAST_HEALTH_CHECK_ANNOTATIONS,
+      [Annotations.targetGroupAttributes]: 'deregistration_delay.timeout_seconds=5',
+    };
+    await env.core.createNamespacedService({ namespace: ns.name, body: loadBalancerServiceBody('web', { annotations }) });
     await waitForLoadBalancer(env, ns.name, 'web', (lb) => lb.listeners[0]?.targets.some((t) => t.health === 'healthy') ?? false, { timeoutMs: 120_000 });
   }, 400_000);
 

@@ -8,26 +8,26 @@
  */
 import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { V1Pod } from '@kubernetes/client-node';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  agnhostDeployment,
   connect,
   createNetworkedNode,
   createTestNamespace,
   deleteNodes,
   isPodReady,
+  loadBalancerServiceBody,
+  readinessSwitch,
   uniqueName,
   vpcExec,
   waitFor,
-  waitForNetworkedNode,
+  waitForNetworkedNodes,
+  type ReadinessSwitch,
   type TestEnvironment,
 } from '../../src/testing/index.ts';
 import { instanceIdOf } from '../../src/core/nodes.ts';
 import { startTestCluster, type TestCluster } from './support/controller.ts';
 
-const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
 const ANNOTATION = 'service.beta.kubernetes.io/aws-load-balancer-';
 
 describe('NLB health checks through the VPC', () => {
@@ -36,8 +36,8 @@ describe('NLB health checks through the VPC', () => {
   let ns: { name: string; remove: () => Promise<void> };
   const nodes = [uniqueName('hc-node'), uniqueName('hc-node')];
   const testLabel = { 'cloud-provider-localstack/test-node': 'nlb-health' };
-  // Readiness: unready while a file named after the pod exists here (the probe runs in the pod's UTS ns).
-  const unreadyDir = join(tmpdir(), uniqueName('cpl-hc-unready'));
+  // Readiness the test turns off for one pod.
+  let readiness: ReadinessSwitch;
   const instanceOf = new Map<string, string>(); // node name → instance id (the target's id)
   let dnsName = '';
   let groupArn = '';
@@ -78,40 +78,14 @@ describe('NLB health checks through the VPC', () => {
 
   beforeAll(async () => {
     env = connect();
-    mkdirSync(unreadyDir, { recursive: true });
+    readiness = readinessSwitch('cpl-hc-unready');
     ns = await createTestNamespace(env.core, 'nlb-health');
     for (const name of nodes) await createNetworkedNode(env.core, name, { labels: testLabel });
     cluster = await startTestCluster(env, { controllers: ['service', 'node', 'ipam'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=nlb-health' });
+    await waitForNetworkedNodes(env.core, nodes);
     for (const [index, node] of nodes.entries()) {
-      await waitForNetworkedNode(env.core, node);
-      const labels = { app: 'web', pin: String(index) };
-      await env.apps.createNamespacedDeployment({
-        namespace: ns.name,
-        body: {
-          metadata: { name: `web-${index}` },
-          spec: {
-            replicas: 1,
-            selector: { matchLabels: labels },
-            template: {
-              metadata: { labels },
-              spec: {
-                nodeName: node,
-                terminationGracePeriodSeconds: 1,
-                containers: [
-                  {
-                    name: 'agnhost',
-                    image: AGNHOST,
-                    args: ['netexec', '--http-port=8080'],
-                    ports: [{ name: 'http', containerPort: 8080 }],
-                    startupProbe: { tcpSocket: { port: 'http' }, periodSeconds: 1, failureThreshold: 30 },
-                    readinessProbe: { exec: { command: ['sh', '-c', `test ! -e ${unreadyDir}/$(hostname)`] }, periodSeconds: 1 },
-                  },
-                ],
-              },
-            },
-          },
-        },
-      });
+      const body = agnhostDeployment(`web-${index}`, { labels: { app: 'web', pin: String(index) }, nodeName: node, ...readiness.probes });
+      await env.apps.createNamespacedDeployment({ namespace: ns.name, body });
     }
     for (const node of nodes) await podOn(node);
     for (const node of nodes) {
@@ -119,18 +93,17 @@ describe('NLB health checks through the VPC', () => {
     }
     await env.core.createNamespacedService({
       namespace: ns.name,
-      body: {
-        metadata: {
-          name: 'local',
-          annotations: {
-            [`${ANNOTATION}scheme`]: 'internal',
-            [`${ANNOTATION}nlb-target-type`]: 'instance',
-            // One client's cached DNS answer (one LB address) reaches both nodes, whatever their zones.
-            [`${ANNOTATION}attributes`]: 'load_balancing.cross_zone.enabled=true',
-          },
+      body: loadBalancerServiceBody('local', {
+        annotations: {
+          [`${ANNOTATION}scheme`]: 'internal',
+          [`${ANNOTATION}nlb-target-type`]: 'instance',
+          // One client's cached DNS answer (one LB address) reaches both nodes, whatever their zones.
+          [`${ANNOTATION}attributes`]: 'load_balancing.cross_zone.enabled=true',
         },
-        spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Local', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
-      },
+        selector: { app: 'web' },
+        ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+        spec: { externalTrafficPolicy: 'Local' },
+      }),
     });
     dnsName = await waitFor(async () => (await env.core.readNamespacedService({ name: 'local', namespace: ns.name })).status?.loadBalancer?.ingress?.[0]?.hostname, {
       description: 'Service local gets its NLB',
@@ -144,7 +117,7 @@ describe('NLB health checks through the VPC', () => {
     await deleteNodes(env.core, nodes);
     await cluster?.stop();
     await cluster?.sweep();
-    rmSync(unreadyDir, { recursive: true, force: true });
+    readiness?.remove();
     env?.close();
   }, 180_000);
 
@@ -169,12 +142,12 @@ describe('NLB health checks through the VPC', () => {
 
   it("a pod failing readiness takes its node out of rotation by the NLB's health check (Target.FailedHealthChecks), and back when it recovers", async () => {
     const [failing, serving] = [await podOn(nodes[0]!), await podOn(nodes[1]!)];
-    writeFileSync(join(unreadyDir, failing.metadata!.name!), '');
+    readiness.unready(failing.metadata!.name!);
     await waitForStates({ [nodes[0]!]: 'unhealthy/Target.FailedHealthChecks', [nodes[1]!]: 'healthy' }, `${nodes[0]} unhealthy by its failed checks`);
     // Out of rotation: every new connection goes to the node still healthy.
     expect(new Set(await hostnamesThrough(20))).toEqual(new Set([serving.metadata!.name!]));
 
-    rmSync(join(unreadyDir, failing.metadata!.name!));
+    readiness.ready(failing.metadata!.name!);
     await waitForStates({ [nodes[0]!]: 'healthy', [nodes[1]!]: 'healthy' }, `${nodes[0]} healthy again`);
     await waitFor(async () => new Set(await hostnamesThrough(20)).size === 2, { description: 'both pods answer through the NLB again', timeoutMs: 60_000 });
   }, 300_000);

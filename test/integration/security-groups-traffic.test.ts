@@ -5,13 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tags } from '../../src/core/annotations.ts';
 import { NODE_RULE_DESCRIPTION } from '../../src/core/security-groups.ts';
 import {
+  agnhostDeployment,
   connect,
   createNetworkedNode,
   createTestNamespace,
   deleteNodes,
+  FAST_HEALTH_CHECK_ANNOTATIONS,
   httpThroughLoadBalancer,
-  isPodReady,
   keptConnection,
+  loadBalancerServiceBody,
   nodeExec,
   resolveInVpc,
   serviceLoadBalancer,
@@ -19,12 +21,12 @@ import {
   vpcExec,
   waitFor,
   waitForNetworkedNode,
+  waitForReadyPods,
   type ServiceLoadBalancer,
   type TestEnvironment,
 } from '../../src/testing/index.ts';
 import { startTestCluster, type TestCluster } from './support/controller.ts';
 
-const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
 const ANNOTATION = 'service.beta.kubernetes.io/aws-load-balancer-';
 
 // The NLB data plane enforces security groups (ADR 0014): the Service's managed group (loadBalancerSourceRanges)
@@ -68,51 +70,19 @@ describe('NLB security groups in the data plane: source ranges and backend rules
       resyncPeriodMs: 3_600_000,
     });
     nodeIp = await waitForNetworkedNode(env.core, node);
-    await env.apps.createNamespacedDeployment({
-      namespace: ns.name,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: {
-              nodeSelector: testLabel,
-              terminationGracePeriodSeconds: 1,
-              containers: [{ name: 'agnhost', image: AGNHOST, args: ['netexec', '--http-port=8080'], ports: [{ name: 'http', containerPort: 8080 }] }],
-            },
-          },
-        },
-      },
-    });
-    await waitFor(async () => (await env.core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=web' })).items.some(isPodReady), {
-      description: 'the web pod ready',
-      timeoutMs: 180_000,
-    });
+    await env.apps.createNamespacedDeployment({ namespace: ns.name, body: agnhostDeployment('web', { nodeSelector: testLabel }) });
+    await waitForReadyPods(env.core, ns.name, 'app=web', 1);
     bastionIp = (await vpcExec(['sh', '-c', "ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1"])).stdout.trim();
     // ip targets over TCP: the client IP is not preserved, so the node can be a client of its own pod.
     await env.core.createNamespacedService({
       namespace: ns.name,
-      body: {
-        metadata: {
-          name: 'guarded',
-          annotations: {
-            [`${ANNOTATION}scheme`]: 'internal',
-            [`${ANNOTATION}nlb-target-type`]: 'ip',
-            [`${ANNOTATION}healthcheck-interval`]: '5',
-            [`${ANNOTATION}healthcheck-timeout`]: '2',
-            [`${ANNOTATION}healthcheck-healthy-threshold`]: '2',
-            [`${ANNOTATION}healthcheck-unhealthy-threshold`]: '2',
-          },
-        },
-        spec: {
-          type: 'LoadBalancer',
-          selector: { app: 'web' },
-          ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
-          loadBalancerSourceRanges: [`${bastionIp}/32`],
-        },
-      },
+      body: loadBalancerServiceBody('guarded', {
+        // A 2 s timeout: a dropped check fails fast, so the revoked rule shows as unhealthy sooner.
+        annotations: { [`${ANNOTATION}scheme`]: 'internal', [`${ANNOTATION}nlb-target-type`]: 'ip', ...FAST_HEALTH_CHECK_ANNOTATIONS, [`${ANNOTATION}healthcheck-timeout`]: '2' },
+        selector: { app: 'web' },
+        ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+        spec: { loadBalancerSourceRanges: [`${bastionIp}/32`] },
+      }),
     });
     lb = await serviceLoadBalancer(env, service(), 120_000);
   }, 400_000);

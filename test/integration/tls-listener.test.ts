@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callsBetween, isMutating } from '../../src/cloud/calls.ts';
 import { TlsAnnotations } from '../../src/core/tls.ts';
 import {
+  agnhostDeployment,
   connect,
   createNetworkedNode,
   createTestCertificate,
@@ -15,18 +16,16 @@ import {
   httpThroughLoadBalancer,
   httpsThroughLoadBalancer,
   importTestCertificate,
-  isPodReady,
   uniqueName,
   waitFor,
   waitForLoadBalancer,
-  waitForNetworkedNode,
+  waitForNetworkedNodes,
+  waitForReadyPods,
   type TestCertificate,
   type TestEnvironment,
 } from '../../src/testing/index.ts';
 import { startTestCluster, waitForEvent, type TestCluster } from './support/controller.ts';
 import { ourResources } from './support/resources.ts';
-
-const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
 
 // TLS listeners end to end (issue 12, ADR 0015): a Service with ssl-cert gets a TLS listener whose certificate
 // the NLB's data plane serves with the key imported into the emulator's ACM, so curl --cacert from the VPC's
@@ -56,30 +55,13 @@ describe('TLS listeners: terminated by the NLB data plane with the ACM certifica
   const listenersOf = async (lbArn: string): Promise<Listener[]> => (await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners ?? [];
   const writesSince = (before: Record<string, number>) =>
     Object.fromEntries(Object.entries(callsBetween(before, cluster.manager.aws.calls.snapshot())).filter(([key]) => isMutating(key.slice(key.indexOf(':') + 1))));
-  /** A Deployment of `replicas` agnhost pods on this file's nodes, labelled app=<name>, ready when 8080 accepts. */
-  const createDeployment = (name: string, replicas: number, args: string[]) =>
+  /** A Deployment of `replicas` agnhost pods on this file's nodes, labelled app=<name>, ready when 8080 accepts (HTTP or HTTPS). */
+  const createDeployment = (name: string, replicas: number, args: string[] = []) =>
     env.apps.createNamespacedDeployment({
       namespace: ns.name,
-      body: {
-        metadata: { name },
-        spec: {
-          replicas,
-          selector: { matchLabels: { app: name } },
-          template: {
-            metadata: { labels: { app: name } },
-            spec: { nodeSelector: testLabel, terminationGracePeriodSeconds: 1, containers: [{ name: 'agnhost', image: AGNHOST, args, readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }] },
-          },
-        },
-      },
+      body: agnhostDeployment(name, { replicas, nodeSelector: testLabel, args, readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }),
     });
-  const readyPods = (app: string, count: number) =>
-    waitFor(
-      async () => {
-        const pods = (await env.core.listNamespacedPod({ namespace: ns.name, labelSelector: `app=${app}` })).items;
-        return pods.length === count && pods.every(isPodReady) && pods.map((p) => p.metadata!.name!);
-      },
-      { description: `${count} ready ${app} pods`, timeoutMs: 180_000 },
-    );
+  const readyPods = async (app: string, count: number) => (await waitForReadyPods(env.core, ns.name, `app=${app}`, count)).map((p) => p.metadata!.name!);
   /** HTTPS through the NLB until it answers with a pod name (the data plane applies a change within seconds). */
   const podThroughTls = (name: string, pods = podNames) =>
     waitFor(
@@ -97,13 +79,13 @@ describe('TLS listeners: terminated by the NLB data plane with the ACM certifica
     imported = await importTestCertificate(env, certificate);
     cluster = await startTestCluster(env, { controllers: ['service', 'node', 'ipam'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=tls-listener' });
     for (const name of nodes) await createNetworkedNode(env.core, name, { labels: testLabel });
-    for (const name of nodes) await waitForNetworkedNode(env.core, name);
+    await waitForNetworkedNodes(env.core, nodes);
     // The HTTPS pods (backend-protocol ssl) serve a certificate of their own from files (a pod's process shares the host's files).
     const backend = createTestCertificate(env.aws.settings.region, ['tlsweb.internal']);
     writeFileSync(join(backendDir, 'tls.crt'), backend.certificatePem);
     writeFileSync(join(backendDir, 'tls.key'), backend.privateKeyPem);
-    await createDeployment('web', 2, ['netexec', '--http-port=8080']);
-    await createDeployment('tlsweb', 2, ['netexec', '--http-port=8080', `--tls-cert-file=${join(backendDir, 'tls.crt')}`, `--tls-private-key-file=${join(backendDir, 'tls.key')}`]);
+    await createDeployment('web', 2);
+    await createDeployment('tlsweb', 2, [`--tls-cert-file=${join(backendDir, 'tls.crt')}`, `--tls-private-key-file=${join(backendDir, 'tls.key')}`]);
     podNames = await readyPods('web', 2);
     tlsPodNames = await readyPods('tlsweb', 2);
   }, 400_000);

@@ -1,14 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bastionNs, netnsPath, podNs, vpcStatePaths } from '../../src/devenv/vpc/names.ts';
-import { connect, createNetworkedNode, createTestNamespace, deleteNodes, isPodReady, uniqueName, waitFor, waitForNetworkedNode, type TestEnvironment } from '../../src/testing/index.ts';
+import {
+  agnhostDeployment,
+  connect,
+  createNetworkedNode,
+  createTestNamespace,
+  deleteNodes,
+  readinessSwitch,
+  uniqueName,
+  waitFor,
+  waitForNetworkedNodes,
+  waitForReadyPods,
+  type ReadinessSwitch,
+  type TestEnvironment,
+} from '../../src/testing/index.ts';
 import { startTestCluster, type TestCluster } from './support/controller.ts';
-
-const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
 
 /**
  * Runs a script with this Node inside the bastion's network namespace (a host in the VPC's first public
@@ -61,21 +70,11 @@ describe('pods on networked nodes answer in the local VPC', () => {
   let ns: { name: string; remove: () => Promise<void> };
   const nodes = [uniqueName('vpc-node'), uniqueName('vpc-node')];
   const testLabel = { 'cloud-provider-localstack/test-node': 'vpc-pods' };
-  // The readiness probe of `web` pods: unready while a file named after the pod exists here. The probe runs
-  // inside the pod's UTS namespace, so `hostname` is the pod's name.
-  const unreadyDir = join(tmpdir(), uniqueName('cpl-vpc-unready'));
+  // Readiness the test turns off for one pod.
+  let readiness: ReadinessSwitch;
   const nodeIps = new Map<string, string>();
 
-  const podsOf = async (app: string): Promise<V1Pod[]> =>
-    (await env.core.listNamespacedPod({ namespace: ns.name, labelSelector: `app=${app}` })).items.filter((p) => !p.metadata?.deletionTimestamp);
-  const readyPods = (app: string, count: number) =>
-    waitFor(
-      async () => {
-        const list = await podsOf(app);
-        return list.length === count && list.every(isPodReady) && list;
-      },
-      { description: `${count} ready ${app} pods`, timeoutMs: 120_000 },
-    );
+  const readyPods = (app: string, count: number) => waitForReadyPods(env.core, ns.name, `app=${app}`, count, 120_000);
   const readyEndpoints = async (service: string): Promise<string[]> =>
     (await env.discovery.listNamespacedEndpointSlice({ namespace: ns.name, labelSelector: `kubernetes.io/service-name=${service}` })).items
       .flatMap((slice) => slice.endpoints ?? [])
@@ -98,53 +97,32 @@ describe('pods on networked nodes answer in the local VPC', () => {
         },
       },
     });
-  const deployment = (name: string, replicas: number, extra: Partial<V1Pod['spec']> & object = {}) =>
+  // All three kinds of probe, against the real process.
+  const deployment = (name: string, replicas: number, nodeName?: string) =>
     env.apps.createNamespacedDeployment({
       namespace: ns.name,
-      body: {
-        metadata: { name },
-        spec: {
-          replicas,
-          selector: { matchLabels: { app: name } },
-          template: {
-            metadata: { labels: { app: name } },
-            spec: {
-              nodeSelector: testLabel,
-              terminationGracePeriodSeconds: 1,
-              containers: [
-                {
-                  name: 'agnhost',
-                  image: AGNHOST,
-                  args: ['netexec', '--http-port=8080', '--udp-port=8081'],
-                  ports: [
-                    { name: 'http', containerPort: 8080 },
-                    { name: 'udp', containerPort: 8081, protocol: 'UDP' },
-                  ],
-                  // All three kinds of probe, against the real process.
-                  startupProbe: { tcpSocket: { port: 'http' }, periodSeconds: 1, failureThreshold: 30 },
-                  livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2 },
-                  readinessProbe: { exec: { command: ['sh', '-c', `test ! -e ${unreadyDir}/$(hostname)`] }, periodSeconds: 1 },
-                },
-              ],
-              ...extra,
-            },
-          },
-        },
-      },
+      body: agnhostDeployment(name, {
+        replicas,
+        nodeSelector: testLabel,
+        nodeName,
+        udp: true,
+        ...readiness.probes,
+        livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2 },
+      }),
     });
 
   beforeAll(async () => {
     env = connect();
-    mkdirSync(unreadyDir, { recursive: true });
+    readiness = readinessSwitch('cpl-vpc-unready');
     ns = await createTestNamespace(env.core, 'vpc-pods');
     for (const name of nodes) await createNetworkedNode(env.core, name, { labels: testLabel });
     // The node controller gives each node an instance (the vpc component builds its namespace from it), the
     // ENI pool gives pods their addresses.
     cluster = await startTestCluster(env, { controllers: ['node', 'ipam'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=vpc-pods' });
-    for (const name of nodes) nodeIps.set(name, await waitForNetworkedNode(env.core, name));
+    for (const [index, ip] of (await waitForNetworkedNodes(env.core, nodes)).entries()) nodeIps.set(nodes[index]!, ip);
     await deployment('web', 4);
     // eTP=Local's backends: on the first node only, so the second has no local endpoint.
-    await deployment('local', 1, { nodeName: nodes[0]! });
+    await deployment('local', 1, nodes[0]!);
   }, 240_000);
 
   afterAll(async () => {
@@ -153,7 +131,7 @@ describe('pods on networked nodes answer in the local VPC', () => {
     await deleteNodes(env.core, nodes);
     await cluster?.stop();
     await cluster?.sweep();
-    rmSync(unreadyDir, { recursive: true, force: true });
+    readiness?.remove();
     env?.close();
   });
 
@@ -203,13 +181,13 @@ describe('pods on networked nodes answer in the local VPC', () => {
     const victim = pods[0]!;
     const ip = victim.status!.podIP!;
     await waitFor(async () => (await readyEndpoints('web')).includes(ip), { description: `${ip} ready in the slice` });
-    writeFileSync(join(unreadyDir, victim.metadata!.name!), '');
+    readiness.unready(victim.metadata!.name!);
     await waitFor(async () => !(await readyEndpoints('web')).includes(ip), { description: `${ip} out of the ready endpoints` });
     const unready = await env.core.readNamespacedPod({ namespace: ns.name, name: victim.metadata!.name! });
     expect(unready.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
     // The process itself still answers: only readiness changed.
     expect(httpGets(ip, 8080, '/hostname')).toEqual([`200 ${victim.metadata!.name}`]);
-    rmSync(join(unreadyDir, victim.metadata!.name!));
+    readiness.ready(victim.metadata!.name!);
     await waitFor(async () => (await readyEndpoints('web')).includes(ip), { description: `${ip} back in the ready endpoints` });
   });
 
