@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 import threading
 import urllib.parse
 import uuid
@@ -115,6 +116,19 @@ def _named_arns(response: Any) -> list[str]:
     return sorted({value for value in values if isinstance(value, str) and value.startswith("arn:aws:elasticloadbalancing:")})
 
 
+# A create names the new resource only in its answer: without it the data plane would list every NLB again.
+CREATED_ARN = re.compile(r"<(?:LoadBalancerArn|TargetGroupArn)>(arn:aws:elasticloadbalancing:[^<]+)</")
+CREATES = {"CreateLoadBalancer", "CreateTargetGroup"}
+
+
+def _created_arns(answer: Any) -> list[str]:
+    """The ARNs a create's answer holds (moto answers a body, or (status, headers, body))."""
+    body = answer[-1] if isinstance(answer, tuple) else answer
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    return CREATED_ARN.findall(body) if isinstance(body, str) else []
+
+
 def install() -> None:
     """Counts mutating requests at moto's one action dispatch and serves /_cpl/* before moto's routing (idempotent)."""
     if getattr(BaseResponse, "_cpl_patched", False):
@@ -122,15 +136,18 @@ def install() -> None:
     original_call_action = BaseResponse.call_action
 
     def call_action(self: Any) -> Any:
+        answer = None
         try:
-            return original_call_action(self)
+            answer = original_call_action(self)
+            return answer
         finally:
             try:
                 action = self._get_action()
             except Exception:  # noqa: BLE001 (an unparsable request changed nothing worth counting)
                 action = None
             if is_mutating(self.service_name, action):
-                counter.bump(self.service_name, action, _named_arns(self))
+                created = _created_arns(answer) if action in CREATES and answer is not None else []
+                counter.bump(self.service_name, action, sorted(set(_named_arns(self)) | set(created)))
 
     original_app_call = DomainDispatcherApplication.__call__
 

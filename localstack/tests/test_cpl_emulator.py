@@ -133,6 +133,15 @@ class TargetHealthTest(unittest.TestCase):
         self.assertEqual(changes(found["version"] + 1)["changes"], [])
         self.assertFalse(changes(-control.CHANGE_LOG_SIZE - 5)["complete"])
 
+    def test_a_create_names_what_it_created(self) -> None:
+        _, before = wsgi("GET", "/_cpl/version")
+        subnets = self.elbv2.describe_load_balancers(LoadBalancerArns=[self.lb])["LoadBalancers"][0]["AvailabilityZones"]
+        lb = self.elbv2.create_load_balancer(Name="created", Type="network", Subnets=[z["SubnetId"] for z in subnets])["LoadBalancers"][0]["LoadBalancerArn"]
+        environ = {"PATH_INFO": "/_cpl/changes", "QUERY_STRING": f"since={before['version']}", "REQUEST_METHOD": "GET", "CONTENT_LENGTH": "0", "wsgi.input": io.BytesIO(b"")}
+        answer = control.handle(environ, lambda status, headers: None)
+        assert answer is not None
+        self.assertEqual([(c["action"], c["arns"]) for c in json.loads(b"".join(answer))["changes"]], [("CreateLoadBalancer", [lb])])
+
     def test_changes_list_security_group_calls(self) -> None:
         # The NLB data plane re-reads the VPC's groups and interfaces after any EC2 change (ADR 0014): every
         # security-group mutation must be in the log, and SetSecurityGroups must name its NLB.

@@ -10,7 +10,7 @@ export interface Change {
 }
 
 export interface Reread {
-  /** List the NLBs again: one may have been created (no ARN names it before it exists). */
+  /** List the NLBs again: one may have been created and the change does not name it. */
   discover: boolean;
   loadBalancers: Set<string>;
   targetGroups: Set<string>;
@@ -23,6 +23,8 @@ export const loadBalancerOfListener = (listenerArn: string): string =>
   listenerArn.replace(':listener/', ':loadbalancer/').replace(/\/[^/]+$/, '');
 
 const CREATES = new Set(['CreateLoadBalancer', 'CreateTargetGroup']);
+/** The plugin names what a create made (from its answer); one that does not makes us list every NLB again. */
+const namesCreated = (change: Change): boolean => change.arns.some((arn) => arn.includes(':loadbalancer/') || arn.includes(':targetgroup/'));
 
 export function rereadFor(changes: readonly Change[]): Reread {
   const reread: Reread = { discover: false, loadBalancers: new Set(), targetGroups: new Set(), instances: false };
@@ -31,7 +33,7 @@ export function rereadFor(changes: readonly Change[]): Reread {
       reread.instances = true;
       continue;
     }
-    if (change.arns.length === 0 || CREATES.has(change.action ?? '')) reread.discover = true;
+    if (change.arns.length === 0 || (CREATES.has(change.action ?? '') && !namesCreated(change))) reread.discover = true;
     for (const arn of change.arns) {
       if (arn.includes(':loadbalancer/')) reread.loadBalancers.add(arn);
       else if (arn.includes(':targetgroup/')) reread.targetGroups.add(arn);

@@ -82,10 +82,10 @@ export function createObserved(clients: AwsClients, vpcId: string) {
     /** Re-reads what `changes` named. */
     async changed(changes: readonly Change[]): Promise<void> {
       const reread = rereadFor(changes);
-      // A provisioning NLB turns active without a request: list again while one is.
-      const provisioning = [...loadBalancers.values()].some((lb) => lb.state === 'provisioning');
+      // A provisioning NLB turns active without a request: read it again while it is.
+      for (const lb of loadBalancers.values()) if (lb.state === 'provisioning') reread.loadBalancers.add(lb.arn);
       let lbSetChanged = false;
-      if (reread.discover || provisioning) {
+      if (reread.discover) {
         const listed = await describeLoadBalancers(clients.elbv2);
         const listedArns = new Set(listed.map((lb) => lb.arn));
         for (const arn of [...loadBalancers.keys()]) {

@@ -146,7 +146,9 @@ describe('what a change re-reads', () => {
     ['RegisterTargets: the group', [change('RegisterTargets', [tg])], { discover: false, loadBalancers: [], targetGroups: [tg], instances: false }],
     ['CreateListener: its NLB and group', [change('CreateListener', [lb, tg])], { discover: false, loadBalancers: [lb], targetGroups: [tg], instances: false }],
     ['DeleteListener: the NLB its ARN names', [change('DeleteListener', [listenerArn])], { discover: false, loadBalancers: [lb], targetGroups: [], instances: false }],
-    ['CreateLoadBalancer: list the NLBs again', [change('CreateLoadBalancer', [])], { discover: true, loadBalancers: [], targetGroups: [], instances: false }],
+    ['CreateLoadBalancer without its ARN (an older plugin): list the NLBs again', [change('CreateLoadBalancer', [])], { discover: true, loadBalancers: [], targetGroups: [], instances: false }],
+    ['CreateLoadBalancer naming what it created: just that NLB', [change('CreateLoadBalancer', [lb])], { discover: false, loadBalancers: [lb], targetGroups: [], instances: false }],
+    ['CreateTargetGroup naming what it created: that group', [change('CreateTargetGroup', [tg])], { discover: false, loadBalancers: [], targetGroups: [tg], instances: false }],
     ['an EC2 change: instance addresses', [change('RunInstances', [], 'ec2')], { discover: false, loadBalancers: [], targetGroups: [], instances: true }],
   ])('%s', (_name, changes, expected) => {
     const reread = rereadFor(changes);
