@@ -26,7 +26,7 @@ export interface DescribedService {
     securityGroups: { id: string; role: 'managed' | 'backend' | 'named'; ingress?: string[] }[];
     listeners: { port: number; protocol: string; targetGroup?: { arn: string; name: string; targetType: string; protocol: string; port: number; healthCheck: string; targets: DescribedTarget[] } }[];
   }[];
-  /** Rules of ours from the backend group on the nodes' groups (`<group> tcp 30080`). */
+  /** Rules of ours on the nodes' groups: from the backend group (`<group> tcp 30080`) or a CIDR (`<group> tcp 30080 from 10.0.0.0/24`). */
   nodeRules: string[];
   waiting: string[];
 }
@@ -96,7 +96,7 @@ export async function describeService(manager: Manager, key: string): Promise<De
     })),
     nodeRules: (actual.securityGroups?.nodeRules ?? [])
       .filter((r) => actual.securityGroups?.nodeGroupIds.includes(r.groupId))
-      .map((r) => `${r.groupId} ${describePortRange(r)}`),
+      .map((r) => `${r.groupId} ${describePortRange(r)}${r.cidr ? ` from ${r.cidr}` : ''}`),
     waiting: planned.plan.waiting,
   };
 }
@@ -111,7 +111,7 @@ export function renderServiceTree(d: DescribedService): string {
     lines.push(`${pad}DNS ${lb.dnsName}`);
     const groups = lb.securityGroups.map((g) => `${g.id} (${g.role}${g.ingress ? `: ${g.ingress.join(', ') || 'no ingress'}` : ''})`);
     lines.push(`${pad}security groups ${groups.join(', ') || 'none'}`);
-    if (d.nodeRules.length > 0) lines.push(`${pad}node rules from the backend group: ${d.nodeRules.join(', ')}`);
+    if (d.nodeRules.length > 0) lines.push(`${pad}node rules (from the backend group, or the CIDR named): ${d.nodeRules.join(', ')}`);
     lb.listeners.forEach((l, j) => {
       const lastL = j === lb.listeners.length - 1;
       const pad2 = pad + (lastL ? '   ' : '│  ');

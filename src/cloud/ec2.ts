@@ -17,6 +17,7 @@ export class NetworkCloud {
   private readonly clusterName: string;
   private vpcId: string | undefined;
   private subnetCache: { at: number; subnets: SubnetInfo[] } | undefined;
+  private cidrCache: { at: number; cidrs: string[] } | undefined;
 
   constructor(client: EC2Client, clusterName: string, vpcId?: string) {
     this.client = client;
@@ -33,6 +34,16 @@ export class NetworkCloud {
     if (ids.length > 1) throw new Error(`several VPCs are tagged kubernetes.io/cluster/${this.clusterName} (${ids.join(', ')}); pass --vpc-id`);
     this.vpcId = ids[0]!;
     return this.vpcId;
+  }
+
+  /** The VPC's associated IPv4 CIDRs (the LBC's VPCInfo.AssociatedIPv4CIDRs), cached as the subnets are. */
+  async vpcCidrs(): Promise<string[]> {
+    if (this.cidrCache && Date.now() - this.cidrCache.at < SUBNET_CACHE_MS) return this.cidrCache.cidrs;
+    const result = await this.client.send(new DescribeVpcsCommand({ VpcIds: [await this.vpc()] }));
+    const associations = (result.Vpcs ?? []).flatMap((v) => v.CidrBlockAssociationSet ?? []);
+    const cidrs = associations.filter((a) => a.CidrBlockState?.State === 'associated' && a.CidrBlock).map((a) => a.CidrBlock!);
+    this.cidrCache = { at: Date.now(), cidrs };
+    return cidrs;
   }
 
   async subnets(): Promise<SubnetInfo[]> {

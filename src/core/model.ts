@@ -22,7 +22,8 @@ import { HEALTH_CHECK_LIMITS, healthCheckPathProblem, successCodesProblem, timeo
 import { labelSelectorProblem } from './validation/labels.ts';
 import { quicListenersProblem } from './validation/quic.ts';
 import { tagsProblem } from './validation/tags.ts';
-import { buildSecurityGroups, type DesiredSecurityGroups } from './security-groups.ts';
+import { legacyNodeRules, legacyNodeRulesIfValid } from './legacy-node-rules.ts';
+import { buildSecurityGroups, type DesiredSecurityGroups, type PortRule } from './security-groups.ts';
 import { tlsConfigOf, tlsOfPort, type ListenerTls } from './tls.ts';
 
 /**
@@ -103,6 +104,8 @@ export interface DesiredStack {
   targetType: TargetType;
   /** The NLB's security groups (core/security-groups.ts); absent when the Service turns them off. */
   securityGroups?: DesiredSecurityGroups;
+  /** CIDR rules the nodes' group needs if the NLB has no security groups (legacy-node-rules.ts). */
+  legacyNodeRules?: PortRule[];
 }
 
 export interface NodeInfo {
@@ -137,6 +140,8 @@ export interface ModelInput {
   /** The pod's VPC address from the ENI pool (`vpc.amazonaws.com/pod-ips`), if it has one. */
   podVpcIp: (namespace: string, podName: string) => string | undefined;
   subnets: SubnetInfo[];
+  /** The VPC's IPv4 CIDRs: the default source of node rules for an internal NLB without security groups. */
+  vpcCidrs?: string[];
   /** The controller's flags (controller-defaults.ts); the LBC's defaults when absent. */
   defaults?: ControllerDefaults;
 }
@@ -475,6 +480,9 @@ export function buildModel(input: ModelInput): ModelResult {
   }
 
   const securityGroups = buildSecurityGroups({ service, clusterName, additionalTags, listeners, targetGroups });
+  const legacyInput = { service, targetGroups, scheme, subnetCidrs: chosenSubnets.flatMap((s) => s.cidrBlock ?? []), vpcCidrs: input.vpcCidrs ?? [] };
+  // Needed without groups (a bad source range is an error); with groups only if the NLB was made without them.
+  const legacyRules = securityGroups ? legacyNodeRulesIfValid(legacyInput) : legacyNodeRules(legacyInput);
   const quicPorts = annotations?.[Annotations.quicEnabledPorts] ?? '';
   reject(Annotations.quicEnabledPorts, quicListenersProblem({ listeners, securityGroups: securityGroups !== undefined, dualstack: ipAddressType === 'dualstack', quicPorts }));
   return {
@@ -482,6 +490,7 @@ export function buildModel(input: ModelInput): ModelResult {
       stackId,
       targetType,
       ...(securityGroups ? { securityGroups } : {}),
+      ...(legacyRules.length > 0 ? { legacyNodeRules: legacyRules } : {}),
       loadBalancer: {
         name: explicitName ?? resourceName(namespace, name, clusterName, uid, scheme),
         scheme,

@@ -5,6 +5,9 @@ import type { PortRule } from './security-groups.ts';
  * computeRestrictedIngressPermissionsPerSG): on each node group, ONE rule per protocol from the backend group,
  * spanning the lowest to the highest port any Service of the cluster needs there. One rule per port would reach
  * EC2's 60 inbound rules per group at the 60th NodePort (a 200-Service burst stopped there).
+ * CIDR rules (NLBs without security groups, legacy-node-rules.ts) stay one per port and CIDR, unmerged, as the
+ * LBC keeps them (its permsFromIPRangeRulesPerSG): a range from 0.0.0.0/0 would open every port in between to
+ * the world, not just to NLBs carrying the backend group.
  */
 
 /** Ports of one protocol, as a security-group rule holds them. */
@@ -14,9 +17,10 @@ export interface PortRange {
   toPort: number;
 }
 
-/** A rule of ours on a node group: a port range from the backend group. */
+/** A rule of ours on a node group: a port range from the backend group, or (with `cidr`) one port from a CIDR. */
 export interface NodeRule extends PortRange {
   groupId: string;
+  cidr?: string;
 }
 
 /** A port one Service needs open on one node group. */
@@ -31,12 +35,17 @@ export interface NodeRulePlan {
 }
 
 const pairKey = (groupId: string, protocol: string) => `${groupId}/${protocol}`;
-export const nodeRuleKey = (r: NodeRule) => `${pairKey(r.groupId, r.protocol)}:${r.fromPort}-${r.toPort}`;
+export const nodeRuleKey = (r: NodeRule) => `${pairKey(r.groupId, r.protocol)}:${r.fromPort}-${r.toPort}${r.cidr ? `<${r.cidr}` : ''}`;
 
-/** The one rule per node group and protocol that covers every port needed there. */
+/** The one rule per node group and protocol that covers every port needed there from the backend group; CIDR rules as they are. */
 export function aggregateNodeRules(needs: readonly NodeNeed[]): NodeRule[] {
   const spans = new Map<string, NodeRule>();
   for (const { groupId, rule } of needs) {
+    if (rule.cidr) {
+      const cidrRule = { groupId, protocol: rule.protocol, fromPort: rule.port, toPort: rule.port, cidr: rule.cidr };
+      spans.set(nodeRuleKey(cidrRule), cidrRule);
+      continue;
+    }
     const key = pairKey(groupId, rule.protocol);
     const span = spans.get(key);
     if (span) spans.set(key, { ...span, fromPort: Math.min(span.fromPort, rule.port), toPort: Math.max(span.toPort, rule.port) });
@@ -58,13 +67,14 @@ export function planNodeRules(wanted: readonly NodeNeed[], othersNeed: readonly 
     const have = new Set(actual.map(nodeRuleKey));
     return { authorize: desired.filter((r) => !have.has(nodeRuleKey(r))), revoke: actual.filter((r) => !want.has(nodeRuleKey(r))) };
   }
-  const covered = (need: NodeNeed) => actual.some((r) => r.groupId === need.groupId && r.protocol === need.rule.protocol && r.fromPort <= need.rule.port && need.rule.port <= r.toPort);
+  const covered = (need: NodeNeed) =>
+    actual.some((r) => r.groupId === need.groupId && r.protocol === need.rule.protocol && r.cidr === need.rule.cidr && r.fromPort <= need.rule.port && need.rule.port <= r.toPort);
   const uncovered = wanted.filter((need) => !covered(need));
   if (uncovered.length === 0) return { authorize: [], revoke: [] };
-  // Widen: the span of what is uncovered and what already stands on the same group and protocol.
-  const pairs = new Set(uncovered.map((n) => pairKey(n.groupId, n.rule.protocol)));
+  // Widen: the span of what is uncovered and what already stands on the same group and protocol (CIDR rules are not spans).
+  const pairs = new Set(uncovered.filter((n) => !n.rule.cidr).map((n) => pairKey(n.groupId, n.rule.protocol)));
   const standing = actual
-    .filter((r) => pairs.has(pairKey(r.groupId, r.protocol)))
+    .filter((r) => !r.cidr && pairs.has(pairKey(r.groupId, r.protocol)))
     .flatMap((r): NodeNeed[] => [r.fromPort, r.toPort].map((port) => ({ groupId: r.groupId, rule: { protocol: r.protocol, port } })));
   return { authorize: aggregateNodeRules([...uncovered, ...standing]), revoke: [] };
 }

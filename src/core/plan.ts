@@ -181,7 +181,7 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
     creates.push({ kind: 'DeleteLoadBalancer', arn: lb.arn, reason: lb.scheme !== desired.loadBalancer.scheme ? `scheme changed to ${desired.loadBalancer.scheme}` : 'duplicate of ours' });
   }
   const lbRef: Ref = kept ? { arn: kept.arn } : { key: 'lb' };
-  const groups = actual.securityGroups ? planSecurityGroups(desired.securityGroups, actual.securityGroups, kept ? (kept.securityGroups ?? []) : undefined) : undefined;
+  const groups = actual.securityGroups ? planSecurityGroups(desired.securityGroups, actual.securityGroups, kept ? (kept.securityGroups ?? []) : undefined, desired.legacyNodeRules) : undefined;
   if (!kept) {
     const securityGroups = groups?.loadBalancerGroups?.length ? { securityGroups: groups.loadBalancerGroups } : {};
     creates.push({ kind: 'CreateLoadBalancer', key: 'lb', spec: desired.loadBalancer, ...securityGroups });

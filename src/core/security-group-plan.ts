@@ -1,5 +1,5 @@
 import { planNodeRules, type NodeNeed, type NodeRule, type PortRange } from './node-rules.ts';
-import { ingressKey, type IngressRule, type SecurityGroupSpec } from './security-groups.ts';
+import { ingressKey, type IngressRule, type PortRule, type SecurityGroupSpec } from './security-groups.ts';
 import type { DesiredSecurityGroups } from './security-groups.ts';
 
 /**
@@ -13,12 +13,19 @@ export type GroupRef = { id: string } | { key: string };
 export const MANAGED_KEY = 'sg:managed';
 export const BACKEND_KEY = 'sg:backend';
 
+/** One port from one CIDR: a node rule of an NLB without security groups (legacy-node-rules.ts). */
+export interface CidrRange extends PortRange {
+  cidr: string;
+}
+
 export type SecurityGroupAction =
   | { kind: 'CreateSecurityGroup'; key: string; spec: SecurityGroupSpec }
   | { kind: 'AuthorizeIngress'; group: GroupRef; rules: IngressRule[] }
   | { kind: 'RevokeIngress'; groupId: string; rules: IngressRule[] }
   | { kind: 'AuthorizeNodeRules'; groupId: string; source: GroupRef; rules: PortRange[] }
   | { kind: 'RevokeNodeRules'; groupId: string; sourceId: string; rules: PortRange[] }
+  | { kind: 'AuthorizeNodeCidrRules'; groupId: string; rules: CidrRange[] }
+  | { kind: 'RevokeNodeCidrRules'; groupId: string; rules: CidrRange[] }
   | { kind: 'DeleteSecurityGroup'; groupId: string; name: string; reason: string };
 
 export const SECURITY_GROUP_ACTION_KINDS: ReadonlySet<string> = new Set<SecurityGroupAction['kind']>([
@@ -27,6 +34,8 @@ export const SECURITY_GROUP_ACTION_KINDS: ReadonlySet<string> = new Set<Security
   'RevokeIngress',
   'AuthorizeNodeRules',
   'RevokeNodeRules',
+  'AuthorizeNodeCidrRules',
+  'RevokeNodeCidrRules',
   'DeleteSecurityGroup',
 ]);
 
@@ -45,7 +54,7 @@ export interface ActualSecurityGroups {
   namedIds: string[];
   /** The groups of this Service's targets (instance: the primary ENI's; ip: the pod ENI's). */
   nodeGroupIds: string[];
-  /** Every rule of ours from the backend group (our description), on any group. */
+  /** Every rule of ours (our description): from the backend group on any group, from CIDRs on node groups. */
   nodeRules: NodeRule[];
   /**
    * Ports the cluster's other Services need on node groups; undefined when some are not known yet (after a
@@ -71,9 +80,10 @@ export interface SecurityGroupPlan {
 
 /**
  * Plans the security groups. `lbGroups` is the kept load balancer's groups (undefined when a new one is made):
- * an NLB created without security groups can never get any, so it stays without (AWS and the LBC).
+ * an NLB created without security groups can never get any, so it stays without (AWS and the LBC), and its
+ * nodes' group then lets `legacyRules` in (CIDR sources, legacy-node-rules.ts).
  */
-export function planSecurityGroups(desired: DesiredSecurityGroups | undefined, actual: ActualSecurityGroups, lbGroups: string[] | undefined): SecurityGroupPlan {
+export function planSecurityGroups(desired: DesiredSecurityGroups | undefined, actual: ActualSecurityGroups, lbGroups: string[] | undefined, legacyRules: PortRule[] = []): SecurityGroupPlan {
   const result: SecurityGroupPlan = { before: [], nodeRules: [], last: [] };
   const effective = lbGroups !== undefined && lbGroups.length === 0 ? undefined : desired;
   const carried = new Set(lbGroups ?? []);
@@ -118,12 +128,29 @@ export function planSecurityGroups(desired: DesiredSecurityGroups | undefined, a
     else if (!sameIds(groups, lbGroups)) result.setGroups = groups;
   }
 
-  // Node rules: one range per node group and protocol over every Service's ports (node-rules.ts).
-  const wanted: NodeNeed[] = backendRef && effective ? actual.nodeGroupIds.flatMap((groupId) => effective.nodeRules.map((rule) => ({ groupId, rule }))) : [];
-  const nodeRules = planNodeRules(wanted, actual.backendId ? actual.othersNeed : [], actual.nodeRules);
-  for (const [groupId, rules] of byGroup(nodeRules.authorize)) result.nodeRules.push({ kind: 'AuthorizeNodeRules', groupId, source: backendRef!, rules });
-  for (const [groupId, rules] of byGroup(nodeRules.revoke)) result.last.unshift({ kind: 'RevokeNodeRules', groupId, sourceId: actual.backendId!, rules });
+  // Node rules: one range per node group and protocol over every Service's ports from the backend group, and
+  // the CIDR rules of NLBs without groups, one per port (node-rules.ts).
+  const rules = effective ? (backendRef ? effective.nodeRules : []) : legacyRules;
+  const wanted: NodeNeed[] = actual.nodeGroupIds.flatMap((groupId) => rules.map((rule) => ({ groupId, rule })));
+  const nodeRules = planNodeRules(wanted, actual.othersNeed, actual.nodeRules);
+  result.nodeRules.push(...nodeRuleActions('Authorize', nodeRules.authorize, backendRef));
+  result.last.unshift(...nodeRuleActions('Revoke', nodeRules.revoke, actual.backendId ? { id: actual.backendId } : undefined));
   return result;
+}
+
+/** Node rule changes as actions, per node group: from the backend group (`source`) or from CIDRs. */
+function nodeRuleActions(verb: 'Authorize' | 'Revoke', rules: NodeRule[], source: GroupRef | undefined): SecurityGroupAction[] {
+  const actions: SecurityGroupAction[] = [];
+  const fromGroup = rules.filter((r) => !r.cidr);
+  if (fromGroup.length > 0 && !source) throw new Error(`node rules from the backend group planned without it: ${fromGroup.map(describePortRange).join(', ')}`);
+  for (const [groupId, ranges] of byGroup(fromGroup)) {
+    if (verb === 'Authorize') actions.push({ kind: 'AuthorizeNodeRules', groupId, source: source!, rules: ranges });
+    else actions.push({ kind: 'RevokeNodeRules', groupId, sourceId: (source as { id: string }).id, rules: ranges });
+  }
+  const cidrRanges = new Map<string, CidrRange[]>();
+  for (const { groupId, cidr, ...range } of rules) if (cidr) cidrRanges.set(groupId, [...(cidrRanges.get(groupId) ?? []), { ...range, cidr }]);
+  for (const [groupId, ranges] of cidrRanges) actions.push({ kind: `${verb}NodeCidrRules`, groupId, rules: ranges });
+  return actions;
 }
 
 /**
@@ -132,12 +159,15 @@ export function planSecurityGroups(desired: DesiredSecurityGroups | undefined, a
  */
 export function planSecurityGroupDeletion(actual: ActualSecurityGroups, backendStillNeeded: boolean): SecurityGroupAction[] {
   const actions: SecurityGroupAction[] = [];
-  if (actual.backendId) {
-    // What the others need, narrowed to their span (or, not all known yet, nothing changed); none when the backend group goes.
-    const nodeRules = backendStillNeeded ? (actual.othersNeed ? planNodeRules([], actual.othersNeed, actual.nodeRules) : undefined) : { authorize: [], revoke: actual.nodeRules };
-    for (const [groupId, rules] of byGroup(nodeRules?.authorize ?? [])) actions.push({ kind: 'AuthorizeNodeRules', groupId, source: { id: actual.backendId }, rules });
-    for (const [groupId, rules] of byGroup(nodeRules?.revoke ?? [])) actions.push({ kind: 'RevokeNodeRules', groupId, sourceId: actual.backendId, rules });
-  }
+  // What the others need, narrowed to their span (or, not all known yet, nothing changed); none from the
+  // backend group when it goes.
+  const nodeRules = actual.othersNeed ? planNodeRules([], actual.othersNeed, actual.nodeRules) : { authorize: [], revoke: [] };
+  const backendGoes = !backendStillNeeded && actual.backendId !== undefined;
+  const fromGroup = (r: NodeRule) => !r.cidr;
+  const authorize = backendGoes ? nodeRules.authorize.filter((r) => !fromGroup(r)) : nodeRules.authorize;
+  const revoke = backendGoes ? [...nodeRules.revoke.filter((r) => !fromGroup(r)), ...actual.nodeRules.filter(fromGroup)] : nodeRules.revoke;
+  const backend = actual.backendId ? { id: actual.backendId } : undefined;
+  actions.push(...nodeRuleActions('Authorize', authorize, backend), ...nodeRuleActions('Revoke', revoke, backend));
   for (const group of actual.managed) actions.push({ kind: 'DeleteSecurityGroup', groupId: group.id, name: group.name, reason: 'Service deleted or no longer a LoadBalancer' });
   if (!backendStillNeeded && actual.backendId) {
     actions.push({ kind: 'DeleteSecurityGroup', groupId: actual.backendId, name: 'backend', reason: 'no Service of ours needs the backend group' });
@@ -172,6 +202,10 @@ export function describeSecurityGroupAction(action: SecurityGroupAction): string
       return `allow ${ports(action.rules)} from ${ref(action.source)} into node group ${action.groupId}`;
     case 'RevokeNodeRules':
       return `revoke ${ports(action.rules)} from ${action.sourceId} on node group ${action.groupId}`;
+    case 'AuthorizeNodeCidrRules':
+      return `allow ${ingress(action.rules)} into node group ${action.groupId}`;
+    case 'RevokeNodeCidrRules':
+      return `revoke ${ingress(action.rules)} on node group ${action.groupId}`;
     case 'DeleteSecurityGroup':
       return `delete security group ${action.name} ${action.groupId} (${action.reason})`;
   }

@@ -29,10 +29,11 @@ export interface IngressRule {
   cidr: string;
 }
 
-/** One rule on a node group, from the backend group: a traffic or health-check port. */
+/** One rule on a node group: a traffic or health-check port, from the backend group, or from `cidr` (an NLB without groups). */
 export interface PortRule {
   protocol: 'tcp' | 'udp';
   port: number;
+  cidr?: string;
 }
 
 export interface SecurityGroupSpec {
@@ -53,7 +54,7 @@ export interface DesiredSecurityGroups {
 }
 
 export const ingressKey = (r: IngressRule) => `${r.protocol}:${r.fromPort}-${r.toPort}:${r.cidr}`;
-export const portRuleKey = (r: PortRule) => `${r.protocol}:${r.port}`;
+export const portRuleKey = (r: PortRule) => `${r.protocol}:${r.port}${r.cidr ? `<${r.cidr}` : ''}`;
 
 const sha10 = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 10);
 const alnum = (s: string) => s.replace(/[^a-zA-Z0-9]/g, '');
@@ -72,7 +73,7 @@ export function backendGroup(clusterName: string, tags: Record<string, string> =
   };
 }
 
-function boolAnnotation(service: V1Service, key: string): boolean | undefined {
+export function boolAnnotation(service: V1Service, key: string): boolean | undefined {
   const raw = service.metadata?.annotations?.[key];
   if (raw === undefined) return undefined;
   const value = goBool(raw.trim());
@@ -91,16 +92,31 @@ export function wantsBackendGroup(service: V1Service): boolean {
   return boolAnnotation(service, Annotations.manageBackendSecurityGroupRules) === true;
 }
 
+/**
+ * Whether the Service may need node rules: from the backend group, or from CIDRs when its NLB has no groups
+ * (unless manage-backend-security-group-rules is false there). Until such a Service has been observed,
+ * node rules are only widened.
+ */
+export function mayNeedNodeRules(service: V1Service): boolean {
+  if (wantsBackendGroup(service)) return true;
+  return boolAnnotation(service, Annotations.disableNlbSecurityGroup) === true && boolAnnotation(service, Annotations.manageBackendSecurityGroupRules) !== false;
+}
+
 /** The Service's source CIDRs (loadBalancerSourceRanges, else the annotation, else everyone), each checked. */
 export function sourceCidrs(service: V1Service, dualstack: boolean): string[] {
+  return declaredSourceRanges(service, dualstack) ?? (dualstack ? ['0.0.0.0/0', '::/0'] : ['0.0.0.0/0']);
+}
+
+/** loadBalancerSourceRanges, else the annotation, each checked (IPv6 only when allowed); undefined when neither is set. */
+export function declaredSourceRanges(service: V1Service, ipv6: boolean): string[] | undefined {
   const fromSpec = service.spec?.loadBalancerSourceRanges?.filter((r) => r.trim() !== '');
   const field = fromSpec?.length ? 'spec.loadBalancerSourceRanges' : `annotation ${Annotations.sourceRanges}`;
   const ranges = fromSpec?.length ? fromSpec.map((r) => r.trim()) : list(service.metadata?.annotations, Annotations.sourceRanges);
-  if (!ranges) return dualstack ? ['0.0.0.0/0', '::/0'] : ['0.0.0.0/0'];
+  if (!ranges) return undefined;
   for (const cidr of ranges) {
     const family = cidrFamily(cidr);
     if (!family) throw new UserError(field, cidr, 'is not a CIDR (e.g. 203.0.113.0/24 or 2001:db8::/32)');
-    if (family === 6 && !dualstack) throw new UserError(field, cidr, `an IPv6 range needs ${Annotations.ipAddressType}: dualstack`);
+    if (family === 6 && !ipv6) throw new UserError(field, cidr, `an IPv6 range needs ${Annotations.ipAddressType}: dualstack`);
   }
   return [...new Set(ranges)];
 }

@@ -121,6 +121,53 @@ describe('security groups in the plan', () => {
     expect(result.conflicts).toEqual(['conflicting security groups configuration: the NLB has security groups (sg-m, sg-b), which cannot be removed; security groups stay as they are']);
   });
 
+  describe('an NLB without groups: CIDR node rules (legacy-node-rules.ts)', () => {
+    const legacy = [{ protocol: 'tcp' as const, port: 30080, cidr: '0.0.0.0/0' }];
+    const withLegacy = (securityGroups?: DesiredSecurityGroups): DesiredStack => ({ ...desired(securityGroups), legacyNodeRules: legacy });
+    const cidrRule = { groupId: 'sg-node', protocol: 'tcp' as const, fromPort: 30080, toPort: 30080, cidr: '0.0.0.0/0' };
+
+    it('disable-nlb-sg, a new NLB: its CIDR rules on the node group after the target group, before the listener', () => {
+      const result = plan(withLegacy(), { loadBalancers: [], listeners: [], targetGroups: [], securityGroups: noGroups });
+      expect(result.actions.map((a) => a.kind)).toEqual(['CreateLoadBalancer', 'CreateTargetGroup', 'RegisterTargets', 'AuthorizeNodeCidrRules', 'CreateListener']);
+      expect(result.actions[3]).toEqual({ kind: 'AuthorizeNodeCidrRules', groupId: 'sg-node', rules: [{ protocol: 'tcp', fromPort: 30080, toPort: 30080, cidr: '0.0.0.0/0' }] });
+      expect(describeAction(result.actions[3]!)).toBe('allow tcp 30080 from 0.0.0.0/0 into node group sg-node');
+    });
+
+    it('an NLB made without groups while the Service wants them: the CIDR rules, no backend rule', () => {
+      const actual = converged({ ...noGroups, backendId: 'sg-b' }, []);
+      expect(plan(withLegacy(groups()), actual).actions).toEqual([{ kind: 'AuthorizeNodeCidrRules', groupId: 'sg-node', rules: [{ protocol: 'tcp', fromPort: 30080, toPort: 30080, cidr: '0.0.0.0/0' }] }]);
+    });
+
+    it('converged: no action; a changed source: the new rule in, then the old one out (last)', () => {
+      expect(plan(withLegacy(), converged({ ...noGroups, nodeRules: [cidrRule] }, [])).actions).toEqual([]);
+      const moved = { ...desired(), legacyNodeRules: [{ protocol: 'tcp' as const, port: 30080, cidr: '10.0.1.0/24' }] };
+      expect(plan(moved, converged({ ...noGroups, nodeRules: [cidrRule] }, [])).actions).toEqual([
+        { kind: 'AuthorizeNodeCidrRules', groupId: 'sg-node', rules: [{ protocol: 'tcp', fromPort: 30080, toPort: 30080, cidr: '10.0.1.0/24' }] },
+        { kind: 'RevokeNodeCidrRules', groupId: 'sg-node', rules: [{ protocol: 'tcp', fromPort: 30080, toPort: 30080, cidr: '0.0.0.0/0' }] },
+      ]);
+    });
+
+    it('disable-nlb-sg on an NLB that has groups (the conflict): no CIDR rule', () => {
+      expect(plan(withLegacy(), converged(existing)).actions).toEqual([]);
+    });
+
+    it('deleted: its CIDR rules revoked when the others are known, the backend rules another Service needs kept; nothing while unknown', () => {
+      const other = { groupId: 'sg-node', rule: { protocol: 'tcp' as const, port: 30080 } };
+      const actual = converged({ ...existing, nodeRules: [...existing.nodeRules, cidrRule], othersNeed: [other] });
+      expect(planDeletion(actual, true).actions.slice(2, 3)).toEqual([{ kind: 'RevokeNodeCidrRules', groupId: 'sg-node', rules: [{ protocol: 'tcp', fromPort: 30080, toPort: 30080, cidr: '0.0.0.0/0' }] }]);
+      const { othersNeed: _unknown, ...notKnown } = actual.securityGroups!;
+      expect(planDeletion({ ...actual, securityGroups: notKnown }, true).actions.map((a) => a.kind)).toEqual(['DeleteLoadBalancer', 'DeleteTargetGroup', 'DeleteSecurityGroup']);
+    });
+
+    it('the backend group going: its rules revoked, the CIDR rules another Service without groups needs kept', () => {
+      const other = { groupId: 'sg-node', rule: { protocol: 'tcp' as const, port: 30080, cidr: '0.0.0.0/0' } };
+      const actual = converged({ ...existing, nodeRules: [...existing.nodeRules, cidrRule], othersNeed: [other] });
+      expect(planDeletion(actual, false).actions.filter((a) => a.kind.includes('NodeRules') || a.kind.includes('NodeCidrRules'))).toEqual([
+        { kind: 'RevokeNodeRules', groupId: 'sg-node', sourceId: 'sg-b', rules: [{ protocol: 'tcp', fromPort: 30080, toPort: 30080 }] },
+      ]);
+    });
+  });
+
   it('groups not read (actual.securityGroups undefined): no security-group action', () => {
     const { securityGroups: _notRead, ...actual } = converged(existing);
     expect(plan(desired(groups()), actual).actions).toEqual([]);

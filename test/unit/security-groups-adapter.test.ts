@@ -47,6 +47,17 @@ describe('SecurityGroupCloud.apply: the request of each action kind', () => {
       { kind: 'RevokeNodeRules', groupId: 'sg-node', sourceId: 'sg-b', rules: [{ protocol: 'udp', fromPort: 30053, toPort: 30100 }] },
       [['RevokeSecurityGroupIngress', { GroupId: 'sg-node', IpPermissions: [{ IpProtocol: 'udp', FromPort: 30053, ToPort: 30100, UserIdGroupPairs: [{ GroupId: 'sg-b', Description: NODE_RULE_DESCRIPTION }] }] }]],
     ],
+    [
+      { kind: 'AuthorizeNodeCidrRules', groupId: 'sg-node', rules: [{ protocol: 'tcp', fromPort: 30080, toPort: 30080, cidr: '10.0.1.0/24' }, { protocol: 'udp', fromPort: 30053, toPort: 30053, cidr: '2001:db8::/32' }] },
+      [['AuthorizeSecurityGroupIngress', { GroupId: 'sg-node', IpPermissions: [
+        { IpProtocol: 'tcp', FromPort: 30080, ToPort: 30080, IpRanges: [{ CidrIp: '10.0.1.0/24', Description: NODE_RULE_DESCRIPTION }] },
+        { IpProtocol: 'udp', FromPort: 30053, ToPort: 30053, Ipv6Ranges: [{ CidrIpv6: '2001:db8::/32', Description: NODE_RULE_DESCRIPTION }] },
+      ] }]],
+    ],
+    [
+      { kind: 'RevokeNodeCidrRules', groupId: 'sg-node', rules: [{ protocol: 'tcp', fromPort: 30080, toPort: 30080, cidr: '0.0.0.0/0' }] },
+      [['RevokeSecurityGroupIngress', { GroupId: 'sg-node', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 30080, ToPort: 30080, IpRanges: [{ CidrIp: '0.0.0.0/0', Description: NODE_RULE_DESCRIPTION }] }] }]],
+    ],
     [{ kind: 'DeleteSecurityGroup', groupId: 'sg-m', name: 'k8s-ns-web', reason: 'test' }, [['DeleteSecurityGroup', { GroupId: 'sg-m' }]]],
   ];
 
@@ -81,13 +92,13 @@ describe('SecurityGroupCloud.apply: the request of each action kind', () => {
     const missing = Object.assign(new Error('gone'), { name: 'InvalidPermission.NotFound' });
     ec2.on(AuthorizeSecurityGroupIngressCommand).rejects(duplicate);
     ec2.on(RevokeSecurityGroupIngressCommand).rejects(missing);
-    await new SecurityGroupCloud(new EC2Client({}), 'c1').apply('vpc-1', [cases[3]![0], cases[4]![0]], new Map());
-    expect(requests().map(([op]) => op)).toEqual(['AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress']);
+    await new SecurityGroupCloud(new EC2Client({}), 'c1').apply('vpc-1', [cases[3]![0], cases[4]![0], cases[5]![0], cases[6]![0]], new Map());
+    expect(requests().map(([op]) => op)).toEqual(['AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress', 'AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress']);
   });
 
   it('a group still in use (DependencyViolation) is retried, then the error surfaces', { timeout: 20_000 }, async () => {
     ec2.on(DeleteSecurityGroupCommand).rejectsOnce(Object.assign(new Error('in use'), { name: 'DependencyViolation' })).resolves({});
-    await new SecurityGroupCloud(new EC2Client({}), 'c1').apply('vpc-1', [cases[5]![0]], new Map());
+    await new SecurityGroupCloud(new EC2Client({}), 'c1').apply('vpc-1', [cases.at(-1)![0]], new Map());
     expect(requests().map(([op]) => op)).toEqual(['DeleteSecurityGroup', 'DeleteSecurityGroup']);
   });
 });
@@ -101,6 +112,8 @@ describe('SecurityGroupCloud.observe', () => {
       { IpProtocol: 'tcp', FromPort: 30080, ToPort: 31000, UserIdGroupPairs: [{ GroupId: 'sg-b', Description: NODE_RULE_DESCRIPTION }] },
       // Someone else's rule from our backend group (no description of ours): never ours to revoke.
       { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, UserIdGroupPairs: [{ GroupId: 'sg-b' }] },
+      // A CIDR rule of ours (an NLB without groups) and someone else's from the same range.
+      { IpProtocol: 'udp', FromPort: 30053, ToPort: 30053, IpRanges: [{ CidrIp: '0.0.0.0/0', Description: NODE_RULE_DESCRIPTION }, { CidrIp: '10.0.0.0/16' }] },
     ],
   };
 
@@ -127,7 +140,7 @@ describe('SecurityGroupCloud.observe', () => {
       backendId: 'sg-b',
       namedIds: [],
       nodeGroupIds: ['sg-node'],
-      nodeRules: [{ groupId: 'sg-node', protocol: 'tcp', fromPort: 30080, toPort: 31000 }],
+      nodeRules: [{ groupId: 'sg-node', protocol: 'tcp', fromPort: 30080, toPort: 31000 }, { groupId: 'sg-node', protocol: 'udp', fromPort: 30053, toPort: 30053, cidr: '0.0.0.0/0' }],
     });
     expect(requests().map(([op]) => op)).toEqual(['DescribeSecurityGroups', 'DescribeSecurityGroups', 'DescribeSecurityGroups', 'DescribeInstances']);
     ec2.resetHistory();

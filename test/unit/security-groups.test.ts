@@ -162,7 +162,7 @@ describe('node rules from the backend group', () => {
 });
 
 describe('buildModel carries the groups', () => {
-  const model = (annotations: Record<string, string>, spec: Partial<NonNullable<V1Service['spec']>> = {}) =>
+  const model = (annotations: Record<string, string>, spec: Partial<NonNullable<V1Service['spec']>> = {}, network: { cidrBlock?: string; vpcCidrs?: string[] } = {}) =>
     buildModel({
       clusterName: 'c1',
       vpcId: 'vpc-1',
@@ -170,7 +170,8 @@ describe('buildModel carries the groups', () => {
       nodes: [],
       endpointSlices: [],
       podVpcIp: () => undefined,
-      subnets: [{ id: 'subnet-a', zone: 'us-east-1a', vpcId: 'vpc-1', tags: { 'kubernetes.io/role/internal-elb': '1' } }],
+      subnets: [{ id: 'subnet-a', zone: 'us-east-1a', vpcId: 'vpc-1', ...(network.cidrBlock ? { cidrBlock: network.cidrBlock } : {}), tags: { 'kubernetes.io/role/internal-elb': '1' } }],
+      ...(network.vpcCidrs ? { vpcCidrs: network.vpcCidrs } : {}),
     });
 
   it('a new Service: managed ingress from its ports and ranges, node rules from its target groups', () => {
@@ -185,5 +186,14 @@ describe('buildModel carries the groups', () => {
 
   it('disable-nlb-sg: the stack has no groups', () => {
     expect(model({ [Annotations.disableNlbSecurityGroup]: 'true' }).stack.securityGroups).toBeUndefined();
+  });
+
+  it('disable-nlb-sg: CIDR node rules instead (internal, instance targets preserve client IPs: from the VPC); a bad range is an error', () => {
+    const network = { cidrBlock: '10.0.1.0/24', vpcCidrs: ['10.0.0.0/16'] };
+    const legacy = (spec: Partial<NonNullable<V1Service['spec']>> = {}, annotations: Record<string, string> = { [Annotations.disableNlbSecurityGroup]: 'true' }) => model(annotations, spec, network).stack;
+    expect(legacy().legacyNodeRules).toEqual([{ protocol: 'tcp', port: 30080, cidr: '10.0.0.0/16' }]);
+    expect(userError(() => legacy({ loadBalancerSourceRanges: ['everyone'] })).message).toContain('spec.loadBalancerSourceRanges: invalid value "everyone"');
+    // With groups, the rules are kept for an NLB made without them (the plan uses them only then).
+    expect(legacy({}, {}).legacyNodeRules).toEqual([{ protocol: 'tcp', port: 30080, cidr: '10.0.0.0/16' }]);
   });
 });

@@ -6,7 +6,7 @@ import {
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BACKEND_KEY, type GroupRef, type SecurityGroupAction as Action } from '../../core/security-group-plan.ts';
+import { BACKEND_KEY, type CidrRange, type GroupRef, type SecurityGroupAction as Action } from '../../core/security-group-plan.ts';
 import type { PortRange } from '../../core/node-rules.ts';
 import { cidrFamily, NODE_RULE_DESCRIPTION, type IngressRule, type SecurityGroupSpec } from '../../core/security-groups.ts';
 import { errorName, ignoring } from '../elbv2/sdk.ts';
@@ -56,6 +56,16 @@ const nodePermission = (source: string) => (r: PortRange): IpPermission => ({
   FromPort: r.fromPort,
   ToPort: r.toPort,
   UserIdGroupPairs: [{ GroupId: source, Description: NODE_RULE_DESCRIPTION }],
+});
+
+/** A node rule from a CIDR carries our description on its range, so only ours are ever revoked. */
+const nodeCidrPermission = (r: CidrRange): IpPermission => ({
+  IpProtocol: r.protocol,
+  FromPort: r.fromPort,
+  ToPort: r.toPort,
+  ...(cidrFamily(r.cidr) === 6
+    ? { Ipv6Ranges: [{ CidrIpv6: r.cidr, Description: NODE_RULE_DESCRIPTION }] }
+    : { IpRanges: [{ CidrIp: r.cidr, Description: NODE_RULE_DESCRIPTION }] }),
 });
 
 async function create(spec: SecurityGroupSpec, run: ApplyRun): Promise<string> {
@@ -108,6 +118,14 @@ const revokeNodeRules: Applier<'RevokeNodeRules'> = async ({ groupId, sourceId, 
   await ignoring(['InvalidPermission.NotFound', 'InvalidGroup.NotFound'], () => run.client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: permissions })));
 };
 
+const authorizeNodeCidrRules: Applier<'AuthorizeNodeCidrRules'> = async ({ groupId, rules }, run) => {
+  await ignoring(['InvalidPermission.Duplicate'], () => run.client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: rules.map(nodeCidrPermission) })));
+};
+
+const revokeNodeCidrRules: Applier<'RevokeNodeCidrRules'> = async ({ groupId, rules }, run) => {
+  await ignoring(['InvalidPermission.NotFound', 'InvalidGroup.NotFound'], () => run.client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: rules.map(nodeCidrPermission) })));
+};
+
 const deleteSecurityGroup: Applier<'DeleteSecurityGroup'> = async ({ groupId }, run) => {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -128,5 +146,7 @@ const APPLIERS: { [K in Action['kind']]: Applier<K> } = {
   RevokeIngress: revokeIngress,
   AuthorizeNodeRules: authorizeNodeRules,
   RevokeNodeRules: revokeNodeRules,
+  AuthorizeNodeCidrRules: authorizeNodeCidrRules,
+  RevokeNodeCidrRules: revokeNodeCidrRules,
   DeleteSecurityGroup: deleteSecurityGroup,
 };

@@ -28,8 +28,10 @@ const NODE_GROUP_TTL_MS = 60_000;
 
 /**
  * The reader: this stack's managed groups with their ingress (by our tags), the cluster's backend group (by its
- * tags, then remembered), every rule of ours from it (groups that reference it, one call), the annotation's
- * groups as IDs (a name or ID that does not exist is a UserError), and the node groups of the targets.
+ * tags, then remembered), every rule of ours from it (groups that reference it, one call), our CIDR rules on
+ * those and on every other node group this process has seen (one more call if there are any: EC2 cannot
+ * filter by a rule's description), the
+ * annotation's groups as IDs (a name or ID that does not exist is a UserError), and the node groups of the targets.
  */
 export async function readSecurityGroups(parts: SecurityGroupParts, read: SecurityGroupReads): Promise<ActualSecurityGroups> {
   const { client, clusterName, vpcId } = parts;
@@ -39,14 +41,15 @@ export async function readSecurityGroups(parts: SecurityGroupParts, read: Securi
     await describe(client, [inVpc, ours, { Name: `tag:${Tags.stack}`, Values: [read.stackId] }, { Name: `tag:${Tags.resource}`, Values: [MANAGED_SG_RESOURCE] }])
   ).map(actualGroup);
   const backendId = await backendGroupId(parts);
-  const nodeRules = backendId ? ourNodeRules(await describe(client, [inVpc, { Name: 'ip-permission.group-id', Values: [backendId] }]), backendId) : [];
-  return {
-    managed,
-    ...(backendId ? { backendId } : {}),
-    namedIds: read.named.length > 0 ? await resolveNamed(parts, read.named) : [],
-    nodeGroupIds: await nodeGroupIds(parts, read.targets),
-    nodeRules,
-  };
+  const referencing = backendId ? await describe(client, [inVpc, { Name: 'ip-permission.group-id', Values: [backendId] }]) : [];
+  const namedIds = read.named.length > 0 ? await resolveNamed(parts, read.named) : [];
+  const targetGroups = await nodeGroupIds(parts, read.targets);
+  // Node groups the backend read did not return (usually none: a group with backend rules comes whole).
+  const returned = new Set(referencing.map((g) => g.GroupId));
+  const unread = [...new Set([...parts.known.nodeGroups.values()].flatMap((entry) => entry.groups))].filter((id) => !returned.has(id)).sort();
+  const others = unread.length > 0 ? await describe(client, [inVpc, { Name: 'group-id', Values: unread }]) : [];
+  const nodeRules = [...(backendId ? ourNodeRules(referencing, backendId) : []), ...ourCidrNodeRules([...referencing, ...others])];
+  return { managed, ...(backendId ? { backendId } : {}), namedIds, nodeGroupIds: targetGroups, nodeRules };
 }
 
 /** The backend group's ID: remembered once found or created, else looked up by its tags. */
@@ -93,6 +96,29 @@ function ourNodeRules(groups: SecurityGroup[], backendId: string): NodeRule[] {
       if ((protocol !== 'tcp' && protocol !== 'udp') || permission.FromPort === undefined || permission.ToPort === undefined) continue;
       const fromUs = (permission.UserIdGroupPairs ?? []).some((pair) => pair.GroupId === backendId && pair.Description === NODE_RULE_DESCRIPTION);
       if (fromUs) rules.push({ groupId: group.GroupId!, protocol, fromPort: permission.FromPort, toPort: permission.ToPort });
+    }
+  }
+  return rules;
+}
+
+/**
+ * Rules whose CIDR carries our description (an NLB without groups, legacy-node-rules.ts), one per range, as the
+ * plan keeps them. Read from node groups only: a CIDR rule of ours on a group no target uses any more stays
+ * until one does again (the LBC keeps such groups in memory, as the cache here).
+ */
+function ourCidrNodeRules(groups: SecurityGroup[]): NodeRule[] {
+  const rules: NodeRule[] = [];
+  for (const group of groups) {
+    for (const permission of group.IpPermissions ?? []) {
+      const protocol = permission.IpProtocol;
+      if ((protocol !== 'tcp' && protocol !== 'udp') || permission.FromPort === undefined || permission.ToPort === undefined) continue;
+      const ranges = [
+        ...(permission.IpRanges ?? []).map((r) => ({ cidr: r.CidrIp, description: r.Description })),
+        ...(permission.Ipv6Ranges ?? []).map((r) => ({ cidr: r.CidrIpv6, description: r.Description })),
+      ];
+      for (const { cidr, description } of ranges) {
+        if (cidr && description === NODE_RULE_DESCRIPTION) rules.push({ groupId: group.GroupId!, protocol, fromPort: permission.FromPort, toPort: permission.ToPort, cidr });
+      }
     }
   }
   return rules;

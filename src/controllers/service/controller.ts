@@ -12,7 +12,7 @@ import { nodeInfo } from '../../core/nodes.ts';
 import { describeAction, isSecurityGroupAction, onlyRegistersTargets, plan, planDeletion, type Action, type ActualStack, type LoadBalancerAction, type Plan } from '../../core/plan.ts';
 import type { NodeNeed } from '../../core/node-rules.ts';
 import type { SecurityGroupAction } from '../../core/security-group-plan.ts';
-import { nodeRulesFor, wantsBackendGroup } from '../../core/security-groups.ts';
+import { mayNeedNodeRules, nodeRulesFor, wantsBackendGroup } from '../../core/security-groups.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { addFinalizer, isNotFound, patchServiceStatusIngress, removeFinalizer } from '../../kube/objects.ts';
@@ -176,6 +176,7 @@ export class ServiceController {
       endpointSlices: slices,
       podVpcIp: (ns, pod) => firstIp(informers.pods.get(pod, ns)?.metadata?.annotations?.[POD_IPS_ANNOTATION]),
       subnets: await this.network.subnets(),
+      vpcCidrs: await this.network.vpcCidrs(),
       ...(this.options.defaults ? { defaults: this.options.defaults } : {}),
     });
   }
@@ -189,9 +190,12 @@ export class ServiceController {
       named: stack.securityGroups?.named ?? [],
       targets: { type: stack.targetType, ids: targetIds },
     });
-    // An NLB that keeps its groups although the Service turned them off (a conflict) still needs its node rules.
-    const keepsGroups = !stack.securityGroups && actual.loadBalancers.some((lb) => (lb.securityGroups ?? []).length > 0);
-    const rules = stack.securityGroups?.backend ? stack.securityGroups.nodeRules : keepsGroups ? nodeRulesFor(stack.targetGroups) : [];
+    // An NLB that keeps its groups although the Service turned them off (a conflict) still needs its node rules;
+    // one without groups (turned off, or made without them) needs CIDR rules (the plan decides alike).
+    const hasGroups = actual.loadBalancers.some((lb) => (lb.securityGroups ?? []).length > 0);
+    const withoutGroups = stack.securityGroups ? actual.loadBalancers.length > 0 && !hasGroups : !hasGroups;
+    const backendRules = stack.securityGroups?.backend ? stack.securityGroups.nodeRules : !stack.securityGroups && hasGroups ? nodeRulesFor(stack.targetGroups) : [];
+    const rules = withoutGroups ? (stack.legacyNodeRules ?? []) : backendRules;
     this.nodeNeeds.set(stack.stackId, groups.nodeGroupIds.flatMap((groupId) => rules.map((rule) => ({ groupId, rule }))));
     const othersNeed = this.othersNeed(stack.stackId);
     return { ...actual, securityGroups: { ...groups, ...(othersNeed ? { othersNeed } : {}) } };
@@ -205,7 +209,7 @@ export class ServiceController {
       if (key === stackId || !wantsLoadBalancer(service) || service.metadata?.deletionTimestamp) continue;
       const known = this.nodeNeeds.get(key);
       if (known) needs.push(...known);
-      else if (safely(() => wantsBackendGroup(service))) return undefined;
+      else if (safely(() => mayNeedNodeRules(service))) return undefined;
     }
     return needs;
   }
