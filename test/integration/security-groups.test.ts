@@ -1,4 +1,4 @@
-import { CreateSecurityGroupCommand, DeleteSecurityGroupCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupIngressCommand, type SecurityGroup } from '@aws-sdk/client-ec2';
+import { CreateSecurityGroupCommand, DeleteSecurityGroupCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, RevokeSecurityGroupIngressCommand, type SecurityGroup } from '@aws-sdk/client-ec2';
 import { DescribeListenersCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PatchStrategy, setHeaderOptions, type V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,11 @@ describe('NLB security groups', () => {
       .filter((p) => p.UserIdGroupPairs?.some((pair) => pair.GroupId === backendId && pair.Description === NODE_RULE_DESCRIPTION))
       .map((p) => `${p.IpProtocol} ${p.FromPort}-${p.ToPort}`)
       .sort();
+  };
+  /** Our CIDR rules on the node group (an NLB without groups). */
+  const cidrNodeRules = async () => {
+    const [group] = (await env.aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [env.network.nodeSecurityGroupId] }))).SecurityGroups ?? [];
+    return (group?.IpPermissions ?? []).flatMap((p) => (p.IpRanges ?? []).filter((r) => r.Description === NODE_RULE_DESCRIPTION).map((r) => `${p.IpProtocol} ${p.FromPort}-${p.ToPort} ${r.CidrIp}`)).sort();
   };
   const loadBalancerGroups = async (arn: string) => (await env.aws.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers?.[0]?.SecurityGroups ?? [];
 
@@ -116,6 +121,10 @@ describe('NLB security groups', () => {
     await cluster.manager.idle();
     expect(await loadBalancerGroups(lb.arn)).toEqual([]);
     expect(await managedGroupOf('plain')).toBeUndefined();
+    // Instead, as the LBC's legacy path: internal, instance targets preserve client IPs, so the VPC's CIDR on the NodePort.
+    const nodePort = (await env.core.readNamespacedService({ namespace: ns.name, name: 'plain' })).spec!.ports![0]!.nodePort!;
+    const vpcCidr = (await env.aws.ec2.send(new DescribeVpcsCommand({ VpcIds: [env.network.vpcId] }))).Vpcs?.[0]?.CidrBlock;
+    await waitFor(async () => (await cidrNodeRules()).includes(`tcp ${nodePort}-${nodePort} ${vpcCidr}`), { description: `tcp ${nodePort} from ${vpcCidr} on the node group` });
   });
 
   it('a bad source range is a Warning naming the field and value, before any AWS write', async () => {
@@ -166,6 +175,7 @@ describe('NLB security groups', () => {
     await waitFor(async () => (await env.core.listNamespacedService({ namespace: ns.name })).items.length === 0, { description: 'Services gone (finalizers released)' });
     expect(await ourGroups()).toEqual([]);
     expect(await nodeRules(backendId)).toEqual([]);
+    expect(await cidrNodeRules()).toEqual([]);
     const listeners = await env.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.arn })).then((r) => r.Listeners ?? [], () => []);
     expect(listeners).toEqual([]);
   });
