@@ -77,11 +77,11 @@ describe('legacyNodeRules (the LBC: buildTargetGroupBindingNetworkingLegacy)', (
   });
 
   it.each<[string, boolean | undefined, 'instance' | 'ip', boolean]>([
-    ['instance, no attribute', undefined, 'instance', true],
-    ['ip, no attribute', undefined, 'ip', false],
-    ['instance, attribute false', false, 'instance', false],
-    ['ip, attribute true', true, 'ip', true],
-  ])('preservesClientIp (Test_defaultModelBuilder_buildPreserveClientIPFlag): %s', (_name, attribute, targetType, expected) => {
+    ['IP mode default', undefined, 'ip', false],
+    ['IP mode annotation', true, 'ip', true],
+    ['Instance mode default', undefined, 'instance', true],
+    ['Instance mode annotation', false, 'instance', false],
+  ])('Test_defaultModelBuilder_buildPreserveClientIPFlag "%s" (its parse error: target-group-attributes tables)', (_name, attribute, targetType, expected) => {
     expect(preservesClientIp(tg('TCP', 'traffic-port', attribute, targetType))).toBe(expected);
   });
 });

@@ -125,6 +125,8 @@ describe('SecurityGroupCloud.observe', () => {
       if (filters.includes('ip-permission.group-id=sg-b')) return { SecurityGroups: [node] };
       if (filters.includes('tag:Name=frontend')) return { SecurityGroups: [{ GroupId: 'sg-f', Tags: [{ Key: 'Name', Value: 'frontend' }] }] };
       if (filters.includes('group-id=sg-x')) return { SecurityGroups: [{ GroupId: 'sg-x' }] };
+      // The node group is cluster-tagged (and comes whole with the backend read: no read of its own).
+      if (filters.includes('tag-key=kubernetes.io/cluster/c1')) return { SecurityGroups: [{ GroupId: 'sg-node' }] };
       return { SecurityGroups: [] };
     });
     ec2.on(DescribeInstancesCommand).resolves({
@@ -142,11 +144,26 @@ describe('SecurityGroupCloud.observe', () => {
       nodeGroupIds: ['sg-node'],
       nodeRules: [{ groupId: 'sg-node', protocol: 'tcp', fromPort: 30080, toPort: 31000 }, { groupId: 'sg-node', protocol: 'udp', fromPort: 30053, toPort: 30053, cidr: '0.0.0.0/0' }],
     });
-    expect(requests().map(([op]) => op)).toEqual(['DescribeSecurityGroups', 'DescribeSecurityGroups', 'DescribeSecurityGroups', 'DescribeInstances']);
+    // The cluster-tagged groups once per process, after the targets' (where CIDR node rules are looked for).
+    expect(requests().map(([op]) => op)).toEqual(['DescribeSecurityGroups', 'DescribeSecurityGroups', 'DescribeSecurityGroups', 'DescribeInstances', 'DescribeSecurityGroups']);
     ec2.resetHistory();
     await cloud.observe('vpc-1', read);
     // Steady state: the stack's group and our node rules, 2 calls.
     expect(requests().map(([op]) => op)).toEqual(['DescribeSecurityGroups', 'DescribeSecurityGroups']);
+  });
+
+  it('CIDR node rules on a cluster-tagged group the backend read did not return: read by ID, ours only', async () => {
+    ec2.on(DescribeSecurityGroupsCommand).callsFake((input: DescribeSecurityGroupsCommandInput) => {
+      const filters = filterNames(input).join(' ');
+      if (filters.includes('tag-key=kubernetes.io/cluster/c1')) return { SecurityGroups: [{ GroupId: 'sg-legacy' }] };
+      if (filters.includes(' group-id=sg-legacy')) {
+        const ranges = [{ CidrIp: '10.0.1.0/24', Description: NODE_RULE_DESCRIPTION }, { CidrIp: '10.0.2.0/24' }];
+        return { SecurityGroups: [{ GroupId: 'sg-legacy', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, IpRanges: ranges }] }] };
+      }
+      return { SecurityGroups: [] };
+    });
+    const actual = await new SecurityGroupCloud(new EC2Client({}), 'c1').observe('vpc-1', { stackId: 'ns/web', named: [], targets: { type: 'ip', ids: [] } });
+    expect(actual.nodeRules).toEqual([{ groupId: 'sg-legacy', protocol: 'tcp', fromPort: 8080, toPort: 8080, cidr: '10.0.1.0/24' }]);
   });
 
   it('ip targets: a pod address the address filter misses (moto: primary addresses only) is found in the VPC ENIs', async () => {

@@ -11,6 +11,11 @@ export interface SecurityGroupParts {
     backendId?: string | undefined;
     /** The backend group's create in flight: concurrent reconciles of new Services share it. */
     backendCreate?: Promise<string> | undefined;
+    /**
+     * The VPC's groups tagged kubernetes.io/cluster/<cluster>, read once per process (the LBC's
+     * fetchEndpointSGsFromAWS): with the targets' groups, where our CIDR node rules are looked for.
+     */
+    clusterGroups?: string[] | undefined;
     /** Node groups per target (instance ID or pod address), with when they were read. */
     nodeGroups: Map<string, { at: number; groups: string[] }>;
   };

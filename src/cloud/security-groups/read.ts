@@ -29,8 +29,8 @@ const NODE_GROUP_TTL_MS = 60_000;
 /**
  * The reader: this stack's managed groups with their ingress (by our tags), the cluster's backend group (by its
  * tags, then remembered), every rule of ours from it (groups that reference it, one call), our CIDR rules on
- * those and on every other node group this process has seen (one more call if there are any: EC2 cannot
- * filter by a rule's description), the
+ * those and on every other node group (cluster-tagged, read once; the targets' since start; one more call if
+ * that call did not return them all: EC2 cannot filter by a rule's description), the
  * annotation's groups as IDs (a name or ID that does not exist is a UserError), and the node groups of the targets.
  */
 export async function readSecurityGroups(parts: SecurityGroupParts, read: SecurityGroupReads): Promise<ActualSecurityGroups> {
@@ -46,7 +46,9 @@ export async function readSecurityGroups(parts: SecurityGroupParts, read: Securi
   const targetGroups = await nodeGroupIds(parts, read.targets);
   // Node groups the backend read did not return (usually none: a group with backend rules comes whole).
   const returned = new Set(referencing.map((g) => g.GroupId));
-  const unread = [...new Set([...parts.known.nodeGroups.values()].flatMap((entry) => entry.groups))].filter((id) => !returned.has(id)).sort();
+  parts.known.clusterGroups ??= (await describe(client, [inVpc, { Name: 'tag-key', Values: [`kubernetes.io/cluster/${parts.clusterName}`] }])).map((g) => g.GroupId!);
+  const seen = [...parts.known.clusterGroups, ...[...parts.known.nodeGroups.values()].flatMap((entry) => entry.groups)];
+  const unread = [...new Set(seen)].filter((id) => !returned.has(id)).sort();
   const others = unread.length > 0 ? await describe(client, [inVpc, { Name: 'group-id', Values: unread }]) : [];
   const nodeRules = [...(backendId ? ourNodeRules(referencing, backendId) : []), ...ourCidrNodeRules([...referencing, ...others])];
   return { managed, ...(backendId ? { backendId } : {}), namedIds, nodeGroupIds: targetGroups, nodeRules };
@@ -103,8 +105,8 @@ function ourNodeRules(groups: SecurityGroup[], backendId: string): NodeRule[] {
 
 /**
  * Rules whose CIDR carries our description (an NLB without groups, legacy-node-rules.ts), one per range, as the
- * plan keeps them. Read from node groups only: a CIDR rule of ours on a group no target uses any more stays
- * until one does again (the LBC keeps such groups in memory, as the cache here).
+ * plan keeps them. Read from node groups only (the cluster-tagged ones and the targets' since start, as the
+ * LBC tracks its endpoint groups): one with a single untagged group that no target uses any more keeps them.
  */
 function ourCidrNodeRules(groups: SecurityGroup[]): NodeRule[] {
   const rules: NodeRule[] = [];
