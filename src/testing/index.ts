@@ -11,6 +11,7 @@ export {
   deleteNodes,
   isNodeReady,
   isPodReady,
+  removeNamespaceThenNodes,
   uniqueName,
   waitForNetworkedNode,
   waitForNetworkedNodes,

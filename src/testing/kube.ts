@@ -120,3 +120,16 @@ export async function waitForReadyPods(core: CoreV1Api, namespace: string, label
     { description: `${count} ready pods ${labelSelector} in ${namespace}`, timeoutMs },
   );
 }
+
+/**
+ * A test's teardown of networked nodes: deletes the namespace, waits (60 s at most, never failing) until its
+ * pods are gone — their node agents stopped their processes — and only then deletes the nodes, so no pod
+ * process outlives the node namespace it ran in. `namespace` may be undefined (a beforeAll that failed early).
+ */
+export async function removeNamespaceThenNodes(core: CoreV1Api, namespace: { name: string; remove: () => Promise<void> } | undefined, nodes: string[]): Promise<void> {
+  if (namespace) {
+    await namespace.remove();
+    await waitFor(async () => (await core.listNamespacedPod({ namespace: namespace.name })).items.length === 0, { description: `pods of ${namespace.name} gone`, timeoutMs: 60_000 }).catch(() => undefined);
+  }
+  await deleteNodes(core, nodes);
+}

@@ -14,9 +14,9 @@ import {
   connect,
   createNetworkedNode,
   createTestNamespace,
-  deleteNodes,
   keptConnection,
   readinessSwitch,
+  removeNamespaceThenNodes,
   uniqueName,
   vpcExec,
   waitFor,
@@ -143,9 +143,7 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
   }, 400_000);
 
   afterAll(async () => {
-    await ns?.remove();
-    if (ns) await waitFor(async () => (await env.core.listNamespacedPod({ namespace: ns.name })).items.length === 0, { description: 'test pods gone', timeoutMs: 60_000 }).catch(() => undefined);
-    await deleteNodes(env.core, nodes);
+    await removeNamespaceThenNodes(env.core, ns, nodes);
     await cluster?.stop();
     await cluster?.sweep();
     readiness?.remove();

@@ -8,11 +8,11 @@ import {
   connect,
   createNetworkedNode,
   createTestNamespace,
-  deleteNodes,
   expectEveryTargetServes,
   FAST_HEALTH_CHECK_ANNOTATIONS,
   loadBalancerServiceBody,
   measureAvailability,
+  removeNamespaceThenNodes,
   serviceLoadBalancer,
   uniqueName,
   waitForLoadBalancer,
@@ -58,8 +58,7 @@ describe('target-type flip under continuous traffic', () => {
   afterAll(async () => {
     await env.core.deleteNamespacedService({ namespace: ns.name, name: 'web' }).catch(() => undefined);
     await cluster?.manager.idle();
-    await ns?.remove();
-    await deleteNodes(env.core, nodes);
+    await removeNamespaceThenNodes(env.core, ns, nodes);
     await cluster?.stop();
     await cluster?.sweep();
     env?.close();

@@ -14,10 +14,10 @@ import {
   connect,
   createNetworkedNode,
   createTestNamespace,
-  deleteNodes,
   isPodReady,
   loadBalancerServiceBody,
   readinessSwitch,
+  removeNamespaceThenNodes,
   uniqueName,
   vpcExec,
   waitFor,
@@ -112,9 +112,7 @@ describe('NLB health checks through the VPC', () => {
   }, 400_000);
 
   afterAll(async () => {
-    await ns?.remove();
-    if (ns) await waitFor(async () => (await env.core.listNamespacedPod({ namespace: ns.name })).items.length === 0, { description: 'test pods gone', timeoutMs: 60_000 }).catch(() => undefined);
-    await deleteNodes(env.core, nodes);
+    await removeNamespaceThenNodes(env.core, ns, nodes);
     await cluster?.stop();
     await cluster?.sweep();
     readiness?.remove();

@@ -9,12 +9,12 @@ import {
   connect,
   createNetworkedNode,
   createTestNamespace,
-  deleteNodes,
   FAST_HEALTH_CHECK_ANNOTATIONS,
   httpThroughLoadBalancer,
   keptConnection,
   loadBalancerServiceBody,
   nodeExec,
+  removeNamespaceThenNodes,
   resolveInVpc,
   serviceLoadBalancer,
   uniqueName,
@@ -88,9 +88,7 @@ describe('NLB security groups in the data plane: source ranges and backend rules
   }, 400_000);
 
   afterAll(async () => {
-    await ns?.remove();
-    if (ns) await waitFor(async () => (await env.core.listNamespacedPod({ namespace: ns.name })).items.length === 0, { description: 'test pods gone', timeoutMs: 60_000 }).catch(() => undefined);
-    await deleteNodes(env.core, [node]);
+    await removeNamespaceThenNodes(env.core, ns, [node]);
     await cluster?.stop();
     await cluster?.sweep();
     env?.close();

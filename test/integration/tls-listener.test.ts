@@ -12,10 +12,10 @@ import {
   createNetworkedNode,
   createTestCertificate,
   createTestNamespace,
-  deleteNodes,
   httpThroughLoadBalancer,
   httpsThroughLoadBalancer,
   importTestCertificate,
+  removeNamespaceThenNodes,
   uniqueName,
   waitFor,
   waitForLoadBalancer,
@@ -91,8 +91,7 @@ describe('TLS listeners: terminated by the NLB data plane with the ACM certifica
   }, 400_000);
 
   afterAll(async () => {
-    await ns?.remove();
-    await deleteNodes(env.core, nodes);
+    await removeNamespaceThenNodes(env.core, ns, nodes);
     await cluster?.stop();
     await cluster?.sweep();
     await imported?.remove().catch(() => undefined);

@@ -8,8 +8,8 @@ import {
   connect,
   createNetworkedNode,
   createTestNamespace,
-  deleteNodes,
   readinessSwitch,
+  removeNamespaceThenNodes,
   uniqueName,
   waitFor,
   waitForNetworkedNodes,
@@ -126,9 +126,7 @@ describe('pods on networked nodes answer in the local VPC', () => {
   }, 240_000);
 
   afterAll(async () => {
-    await ns?.remove();
-    if (ns) await waitFor(async () => (await env.core.listNamespacedPod({ namespace: ns.name })).items.length === 0, { description: 'test pods gone', timeoutMs: 60_000 }).catch(() => undefined);
-    await deleteNodes(env.core, nodes);
+    await removeNamespaceThenNodes(env.core, ns, nodes);
     await cluster?.stop();
     await cluster?.sweep();
     readiness?.remove();
