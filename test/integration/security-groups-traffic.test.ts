@@ -5,27 +5,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tags } from '../../src/core/annotations.ts';
 import { NODE_RULE_DESCRIPTION } from '../../src/core/security-groups.ts';
 import {
-  agnhostDeployment,
   connect,
-  createNetworkedNode,
-  createTestNamespace,
   FAST_HEALTH_CHECK_ANNOTATIONS,
   httpThroughLoadBalancer,
   keptConnection,
   loadBalancerServiceBody,
   nodeExec,
-  removeNamespaceThenNodes,
   resolveInVpc,
   serviceLoadBalancer,
-  uniqueName,
   vpcExec,
   waitFor,
-  waitForNetworkedNode,
-  waitForReadyPods,
   type ServiceLoadBalancer,
   type TestEnvironment,
 } from '../../src/testing/index.ts';
-import { startTestCluster, type TestCluster } from './support/controller.ts';
+import type { TestCluster } from './support/controller.ts';
+import { startNetworkedWeb, type NetworkedWeb } from './support/networked-web.ts';
 
 const ANNOTATION = 'service.beta.kubernetes.io/aws-load-balancer-';
 
@@ -33,13 +27,13 @@ const ANNOTATION = 'service.beta.kubernetes.io/aws-load-balancer-';
 // decides who reaches the listener, the node group's backend rule decides whether the targets get anything.
 describe('NLB security groups in the data plane: source ranges and backend rules carry real traffic', () => {
   let env: TestEnvironment;
+  let web: NetworkedWeb | undefined;
   let cluster: TestCluster;
   let ns: { name: string; remove: () => Promise<void> };
   let lb: ServiceLoadBalancer;
   let bastionIp = '';
   let nodeIp = '';
-  const node = uniqueName('sg-traffic');
-  const testLabel = { 'cloud-provider-localstack/test-node': 'sg-traffic' };
+  let node = '';
   const service = () => ({ namespace: ns.name, name: 'guarded' });
   const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -60,18 +54,9 @@ describe('NLB security groups in the data plane: source ranges and backend rules
 
   beforeAll(async () => {
     env = connect();
-    ns = await createTestNamespace(env.core, 'sg-traffic');
-    await createNetworkedNode(env.core, node, { labels: testLabel });
     // Resyncs only when the test asks: a periodic one would repair the revoked rule before it is seen to matter.
-    cluster = await startTestCluster(env, {
-      controllers: ['service', 'node', 'ipam'],
-      watchNamespace: ns.name,
-      nodeSelector: 'cloud-provider-localstack/test-node=sg-traffic',
-      resyncPeriodMs: 3_600_000,
-    });
-    nodeIp = await waitForNetworkedNode(env.core, node);
-    await env.apps.createNamespacedDeployment({ namespace: ns.name, body: agnhostDeployment('web', { nodeSelector: testLabel }) });
-    await waitForReadyPods(env.core, ns.name, 'app=web', 1);
+    web = await startNetworkedWeb(env, 'sg-traffic');
+    ({ cluster, ns, node, nodeIp } = web);
     bastionIp = (await vpcExec(['sh', '-c', "ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1"])).stdout.trim();
     // ip targets over TCP: the client IP is not preserved, so the node can be a client of its own pod.
     await env.core.createNamespacedService({
@@ -88,9 +73,7 @@ describe('NLB security groups in the data plane: source ranges and backend rules
   }, 400_000);
 
   afterAll(async () => {
-    await removeNamespaceThenNodes(env.core, ns, [node]);
-    await cluster?.stop();
-    await cluster?.sweep();
+    await web?.tearDown();
     env?.close();
   }, 180_000);
 
