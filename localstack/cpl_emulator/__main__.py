@@ -1,10 +1,11 @@
 """`python -m cpl_emulator [moto_server args]`: moto's server with our extensions installed first."""
 import sys
 
-from . import control, fast_tags, lb_addresses, quic, target_health, tls_listeners
+from . import control, fast_routing, fast_tags, lb_addresses, quic, target_health, tls_listeners
 
 target_health.install()  # reads CPL_EMULATOR_HEALTH (instant | data-plane, the default): docs/emulator.md
 control.install()
+fast_routing.install()  # moto's module list read once, not per request
 fast_tags.install()  # EC2 tags of a resource read from its own entry (moto scans them all)
 lb_addresses.install()  # SubnetMappings' addresses answered, capacity reservations kept
 quic.install()  # QUIC and TCP_QUIC listeners and target groups taken
