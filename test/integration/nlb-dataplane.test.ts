@@ -25,8 +25,8 @@ import {
   type TestEnvironment,
 } from '../../src/testing/index.ts';
 import { startTestCluster, type TestCluster } from './support/controller.ts';
+import { Annotations } from '../../src/core/annotations.ts';
 
-const ANNOTATION = 'service.beta.kubernetes.io/aws-load-balancer-';
 
 /** `count` GETs of http://host/path from the bastion (curl, a new connection each), one body per line. */
 async function curlFromBastion(host: string, path: string, count: number): Promise<string[]> {
@@ -62,7 +62,7 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
     await env.core.createNamespacedService({
       namespace: ns.name,
       body: {
-        metadata: { name, annotations: { [`${ANNOTATION}scheme`]: 'internal', ...annotations } },
+        metadata: { name, annotations: { [Annotations.scheme]: 'internal', ...annotations } },
         spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports },
       },
     });
@@ -126,19 +126,19 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
     bastionIp = (await vpcExec(['sh', '-c', "ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1"])).stdout.trim();
     const http = { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' };
     [instanceName, ipName, snatName] = await Promise.all([
-      loadBalancerService('inst', { [`${ANNOTATION}nlb-target-type`]: 'instance' }, [http]),
+      loadBalancerService('inst', { [Annotations.targetType]: 'instance' }, [http]),
       // Cross-zone on: one client's cached DNS answer (one LB address) reaches every pod, in any zone.
       loadBalancerService(
         'ip',
         {
-          [`${ANNOTATION}nlb-target-type`]: 'ip',
-          [`${ANNOTATION}attributes`]: 'load_balancing.cross_zone.enabled=true',
-          [`${ANNOTATION}target-group-attributes`]: 'preserve_client_ip.enabled=true',
+          [Annotations.targetType]: 'ip',
+          [Annotations.attributes]: 'load_balancing.cross_zone.enabled=true',
+          [Annotations.targetGroupAttributes]: 'preserve_client_ip.enabled=true',
         },
         [http, { name: 'udp', port: 81, targetPort: 8081, protocol: 'UDP' }],
       ),
       // ip targets over TCP: the client IP is not preserved by default (the pod sees the NLB's address).
-      loadBalancerService('snat', { [`${ANNOTATION}nlb-target-type`]: 'ip', [`${ANNOTATION}attributes`]: 'load_balancing.cross_zone.enabled=true' }, [http]),
+      loadBalancerService('snat', { [Annotations.targetType]: 'ip', [Annotations.attributes]: 'load_balancing.cross_zone.enabled=true' }, [http]),
     ]);
   }, 400_000);
 
@@ -208,10 +208,10 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
         metadata: {
           name: 'ppv2',
           annotations: {
-            [`${ANNOTATION}scheme`]: 'internal',
-            [`${ANNOTATION}nlb-target-type`]: 'ip',
-            [`${ANNOTATION}proxy-protocol`]: '*',
-            [`${ANNOTATION}attributes`]: 'load_balancing.cross_zone.enabled=true',
+            [Annotations.scheme]: 'internal',
+            [Annotations.targetType]: 'ip',
+            [Annotations.proxyProtocol]: '*',
+            [Annotations.attributes]: 'load_balancing.cross_zone.enabled=true',
           },
         },
         spec: { type: 'LoadBalancer', selector: { app: 'echo' }, ports: [{ port: 9000, targetPort: 9000, protocol: 'TCP' }] },
@@ -319,9 +319,9 @@ describe('NLB data plane: traffic through the NLB from inside the VPC', () => {
     const termName = await loadBalancerService(
       'term',
       {
-        [`${ANNOTATION}nlb-target-type`]: 'ip',
-        [`${ANNOTATION}attributes`]: 'load_balancing.cross_zone.enabled=true',
-        [`${ANNOTATION}target-group-attributes`]: 'deregistration_delay.timeout_seconds=5,deregistration_delay.connection_termination.enabled=true',
+        [Annotations.targetType]: 'ip',
+        [Annotations.attributes]: 'load_balancing.cross_zone.enabled=true',
+        [Annotations.targetGroupAttributes]: 'deregistration_delay.timeout_seconds=5,deregistration_delay.connection_termination.enabled=true',
       },
       [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
     );

@@ -27,8 +27,8 @@ import {
 } from '../../src/testing/index.ts';
 import { instanceIdOf } from '../../src/core/nodes.ts';
 import { startTestCluster, type TestCluster } from './support/controller.ts';
+import { Annotations } from '../../src/core/annotations.ts';
 
-const ANNOTATION = 'service.beta.kubernetes.io/aws-load-balancer-';
 
 describe('NLB health checks through the VPC', () => {
   let env: TestEnvironment;
@@ -95,10 +95,10 @@ describe('NLB health checks through the VPC', () => {
       namespace: ns.name,
       body: loadBalancerServiceBody('local', {
         annotations: {
-          [`${ANNOTATION}scheme`]: 'internal',
-          [`${ANNOTATION}nlb-target-type`]: 'instance',
+          [Annotations.scheme]: 'internal',
+          [Annotations.targetType]: 'instance',
           // One client's cached DNS answer (one LB address) reaches both nodes, whatever their zones.
-          [`${ANNOTATION}attributes`]: 'load_balancing.cross_zone.enabled=true',
+          [Annotations.attributes]: 'load_balancing.cross_zone.enabled=true',
         },
         selector: { app: 'web' },
         ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],

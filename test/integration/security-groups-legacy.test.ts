@@ -19,7 +19,6 @@ import {
 } from '../../src/testing/index.ts';
 import { startNetworkedWeb, type NetworkedWeb } from './support/networked-web.ts';
 
-const ANNOTATION = 'service.beta.kubernetes.io/aws-load-balancer-';
 
 // An NLB without security groups (disable-nlb-sg) filters nothing itself, but the data plane still enforces the
 // targets' group (ADR 0014): only the CIDR node rules the controller adds as the LBC's legacy path does
@@ -53,10 +52,10 @@ describe('disable-nlb-sg: CIDR node rules carry the traffic of an NLB without se
       body: loadBalancerServiceBody('plain', {
         annotations: {
           [Annotations.disableNlbSecurityGroup]: 'true',
-          [`${ANNOTATION}scheme`]: 'internal',
-          [`${ANNOTATION}nlb-target-type`]: 'ip',
+          [Annotations.scheme]: 'internal',
+          [Annotations.targetType]: 'ip',
           ...FAST_HEALTH_CHECK_ANNOTATIONS,
-          [`${ANNOTATION}healthcheck-timeout`]: '2',
+          [Annotations.healthCheckTimeout]: '2',
         },
         selector: { app: 'web' },
         ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],

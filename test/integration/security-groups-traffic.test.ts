@@ -2,7 +2,7 @@ import { DescribeSecurityGroupsCommand, RevokeSecurityGroupIngressCommand } from
 import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Tags } from '../../src/core/annotations.ts';
+import { Annotations, Tags } from '../../src/core/annotations.ts';
 import { NODE_RULE_DESCRIPTION } from '../../src/core/security-groups.ts';
 import {
   connect,
@@ -21,7 +21,6 @@ import {
 import type { TestCluster } from './support/controller.ts';
 import { startNetworkedWeb, type NetworkedWeb } from './support/networked-web.ts';
 
-const ANNOTATION = 'service.beta.kubernetes.io/aws-load-balancer-';
 
 // The NLB data plane enforces security groups (ADR 0014): the Service's managed group (loadBalancerSourceRanges)
 // decides who reaches the listener, the node group's backend rule decides whether the targets get anything.
@@ -63,7 +62,7 @@ describe('NLB security groups in the data plane: source ranges and backend rules
       namespace: ns.name,
       body: loadBalancerServiceBody('guarded', {
         // A 2 s timeout: a dropped check fails fast, so the revoked rule shows as unhealthy sooner.
-        annotations: { [`${ANNOTATION}scheme`]: 'internal', [`${ANNOTATION}nlb-target-type`]: 'ip', ...FAST_HEALTH_CHECK_ANNOTATIONS, [`${ANNOTATION}healthcheck-timeout`]: '2' },
+        annotations: { [Annotations.scheme]: 'internal', [Annotations.targetType]: 'ip', ...FAST_HEALTH_CHECK_ANNOTATIONS, [Annotations.healthCheckTimeout]: '2' },
         selector: { app: 'web' },
         ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
         spec: { loadBalancerSourceRanges: [`${bastionIp}/32`] },
