@@ -105,7 +105,7 @@ describe('SecurityGroupCloud.apply: the request of each action kind', () => {
 
 describe('SecurityGroupCloud.observe', () => {
   const backend = { GroupId: 'sg-b', GroupName: 'k8s-traffic-c1-0123456789' };
-  const managed = { GroupId: 'sg-m', GroupName: 'k8s-ns-web-0123456789', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] };
+  const managed = { GroupId: 'sg-m', GroupName: 'k8s-ns-web-0123456789', Tags: [{ Key: 'service.k8s.aws/stack', Value: 'ns/web' }], IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] };
   const node = {
     GroupId: 'sg-node',
     IpPermissions: [
@@ -120,7 +120,7 @@ describe('SecurityGroupCloud.observe', () => {
   beforeEach(() => {
     ec2.on(DescribeSecurityGroupsCommand).callsFake((input: DescribeSecurityGroupsCommandInput) => {
       const filters = filterNames(input).join(' ');
-      if (filters.includes('tag:service.k8s.aws/stack')) return { SecurityGroups: [managed] };
+      if (filters.includes('tag:service.k8s.aws/resource=ManagedLBSecurityGroup')) return { SecurityGroups: [managed] };
       if (filters.includes('tag:elbv2.k8s.aws/resource=backend-sg')) return { SecurityGroups: [backend] };
       if (filters.includes('ip-permission.group-id=sg-b')) return { SecurityGroups: [node] };
       if (filters.includes('tag:Name=frontend')) return { SecurityGroups: [{ GroupId: 'sg-f', Tags: [{ Key: 'Name', Value: 'frontend' }] }] };
@@ -145,11 +145,50 @@ describe('SecurityGroupCloud.observe', () => {
       nodeRules: [{ groupId: 'sg-node', protocol: 'tcp', fromPort: 30080, toPort: 31000 }, { groupId: 'sg-node', protocol: 'udp', fromPort: 30053, toPort: 30053, cidr: '0.0.0.0/0' }],
     });
     // The cluster-tagged groups once per process, after the targets' (where CIDR node rules are looked for).
-    expect(requests().map(([op]) => op)).toEqual(['DescribeSecurityGroups', 'DescribeSecurityGroups', 'DescribeSecurityGroups', 'DescribeInstances', 'DescribeSecurityGroups']);
+    expect(requests().map(([op]) => op)).toEqual(['DescribeSecurityGroups', 'DescribeSecurityGroups', 'DescribeInstances', 'DescribeSecurityGroups', 'DescribeSecurityGroups']);
     ec2.resetHistory();
     await cloud.observe('vpc-1', read);
     // Steady state: the stack's group and our node rules, 2 calls.
     expect(requests().map(([op]) => op)).toEqual(['DescribeSecurityGroups', 'DescribeSecurityGroups']);
+  });
+
+  it('a resync pass reads every stack\'s groups at once: each stack of it then reads none, once; a write of ours drops the pass', async () => {
+    const cloud = new SecurityGroupCloud(new EC2Client({}), 'c1');
+    const web = { stackId: 'ns/web', named: [], targets: { type: 'instance' as const, ids: ['i-1'] } };
+    const api = { ...web, stackId: 'ns/api' };
+    await cloud.observe('vpc-1', web);
+    const direct = await cloud.observe('vpc-1', web);
+    ec2.resetHistory();
+    await cloud.prefetch('vpc-1', ['ns/web', 'ns/api']);
+    // All managed groups of the cluster, and the groups holding our node rules.
+    expect(requests().map(([op]) => op)).toEqual(['DescribeSecurityGroups', 'DescribeSecurityGroups']);
+    ec2.resetHistory();
+    expect(await cloud.observe('vpc-1', web)).toEqual(direct);
+    expect(await cloud.observe('vpc-1', api)).toEqual({ ...direct, managed: [] });
+    expect(requests()).toEqual([]);
+    // Taken once: the next observe of a stack reads for itself.
+    await cloud.observe('vpc-1', web);
+    expect(requests().map(([op]) => op)).toEqual(['DescribeSecurityGroups', 'DescribeSecurityGroups']);
+    await cloud.prefetch('vpc-1', ['ns/web']);
+    await cloud.apply('vpc-1', [], new Map());
+    ec2.resetHistory();
+    await cloud.observe('vpc-1', web);
+    expect(requests().map(([op]) => op)).toEqual(['DescribeSecurityGroups', 'DescribeSecurityGroups']);
+  });
+
+  it('a stack whose targets sit in a node group the pass did not cover reads its node groups itself', async () => {
+    const cloud = new SecurityGroupCloud(new EC2Client({}), 'c1');
+    await cloud.prefetch('vpc-1', ['ns/web']);
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [{ InstanceId: 'i-2', NetworkInterfaces: [{ Attachment: { DeviceIndex: 0 }, Groups: [{ GroupId: 'sg-new' }] }] }] }],
+    });
+    ec2.resetHistory();
+    await cloud.observe('vpc-1', { stackId: 'ns/web', named: [], targets: { type: 'instance', ids: ['i-2'] } });
+    expect(requests().map(([op, input]) => `${op} ${filterNames(input as DescribeSecurityGroupsCommandInput).join(' ')}`)).toEqual([
+      'DescribeInstances ',
+      'DescribeSecurityGroups vpc-id=vpc-1 ip-permission.group-id=sg-b',
+      'DescribeSecurityGroups vpc-id=vpc-1 group-id=sg-new',
+    ]);
   });
 
   it('CIDR node rules on a cluster-tagged group the backend read did not return: read by ID, ours only', async () => {

@@ -14,6 +14,7 @@ import type { ActualSecurityGroup, ActualSecurityGroups } from '../../core/secur
 import { BACKEND_SG_RESOURCE, BACKEND_SG_RESOURCE_TAG, MANAGED_SG_RESOURCE, NODE_RULE_DESCRIPTION, type IngressRule } from '../../core/security-groups.ts';
 import { errorName } from '../elbv2/sdk.ts';
 import type { SecurityGroupParts } from './parts.ts';
+import type { SecurityGroupPass } from './prefetch.ts';
 
 /** What one observe reads: the stack, the annotation's groups, and the targets whose node groups matter. */
 export interface SecurityGroupReads {
@@ -32,32 +33,50 @@ const NODE_GROUP_TTL_MS = 60_000;
  * those and on every other node group (cluster-tagged, read once; the targets' since start; one more call if
  * that call did not return them all: EC2 cannot filter by a rule's description), the
  * annotation's groups as IDs (a name or ID that does not exist is a UserError), and the node groups of the targets.
+ * The managed and node groups come from the resync pass's reads when it has them for this stack (prefetch.ts).
  */
-export async function readSecurityGroups(parts: SecurityGroupParts, read: SecurityGroupReads): Promise<ActualSecurityGroups> {
-  const { client, clusterName, vpcId } = parts;
-  const inVpc: Filter = { Name: 'vpc-id', Values: [vpcId] };
-  const ours: Filter = { Name: `tag:${Tags.cluster}`, Values: [clusterName] };
-  const managed = (
-    await describe(client, [inVpc, ours, { Name: `tag:${Tags.stack}`, Values: [read.stackId] }, { Name: `tag:${Tags.resource}`, Values: [MANAGED_SG_RESOURCE] }])
-  ).map(actualGroup);
+export async function readSecurityGroups(parts: SecurityGroupParts, read: SecurityGroupReads, pass?: SecurityGroupPass): Promise<ActualSecurityGroups> {
+  const { client, clusterName } = parts;
+  const inVpc = vpcFilter(parts);
   const backendId = await backendGroupId(parts);
-  const referencing = backendId ? await describe(client, [inVpc, { Name: 'ip-permission.group-id', Values: [backendId] }]) : [];
+  const passReads = pass?.take(read.stackId, backendId);
+  const managed = (
+    passReads?.managed.get(read.stackId) ??
+    (passReads
+      ? []
+      : await describeGroups(client, [inVpc, { Name: `tag:${Tags.cluster}`, Values: [clusterName] }, { Name: `tag:${Tags.stack}`, Values: [read.stackId] }, { Name: `tag:${Tags.resource}`, Values: [MANAGED_SG_RESOURCE] }]))
+  ).map(actualGroup);
   const namedIds = read.named.length > 0 ? await resolveNamed(parts, read.named) : [];
   const targetGroups = await nodeGroupIds(parts, read.targets);
+  const seen = await nodeGroupsSeen(parts);
+  const nodeGroups = passReads && seen.every((id) => passReads.covered.has(id)) ? passReads.nodeGroups : await readNodeGroups(parts, backendId, seen);
+  const nodeRules = [...(backendId ? ourNodeRules(nodeGroups, backendId) : []), ...ourCidrNodeRules(nodeGroups)];
+  return { managed, ...(backendId ? { backendId } : {}), namedIds, nodeGroupIds: targetGroups, nodeRules };
+}
+
+/** Groups with a rule from the backend group (one call), and the other node groups we know of that it missed. */
+async function readNodeGroups(parts: SecurityGroupParts, backendId: string | undefined, seen: string[]): Promise<SecurityGroup[]> {
+  const inVpc = vpcFilter(parts);
+  const referencing = backendId ? await describeGroups(parts.client, [inVpc, { Name: 'ip-permission.group-id', Values: [backendId] }]) : [];
   // Node groups the backend read did not return (usually none: a group with backend rules comes whole).
   const returned = new Set(referencing.map((g) => g.GroupId));
-  parts.known.clusterGroups ??= (await describe(client, [inVpc, { Name: 'tag-key', Values: [`kubernetes.io/cluster/${parts.clusterName}`] }])).map((g) => g.GroupId!);
-  const seen = [...parts.known.clusterGroups, ...[...parts.known.nodeGroups.values()].flatMap((entry) => entry.groups)];
-  const unread = [...new Set(seen)].filter((id) => !returned.has(id)).sort();
-  const others = unread.length > 0 ? await describe(client, [inVpc, { Name: 'group-id', Values: unread }]) : [];
-  const nodeRules = [...(backendId ? ourNodeRules(referencing, backendId) : []), ...ourCidrNodeRules([...referencing, ...others])];
-  return { managed, ...(backendId ? { backendId } : {}), namedIds, nodeGroupIds: targetGroups, nodeRules };
+  const unread = seen.filter((id) => !returned.has(id));
+  const others = unread.length > 0 ? await describeGroups(parts.client, [inVpc, { Name: 'group-id', Values: unread }]) : [];
+  return [...referencing, ...others];
+}
+
+export const vpcFilter = (parts: SecurityGroupParts): Filter => ({ Name: 'vpc-id', Values: [parts.vpcId] });
+
+/** The node groups our CIDR rules may be on: the cluster-tagged ones (read once) and the targets' since start. */
+export async function nodeGroupsSeen(parts: SecurityGroupParts): Promise<string[]> {
+  parts.known.clusterGroups ??= (await describeGroups(parts.client, [vpcFilter(parts), { Name: 'tag-key', Values: [`kubernetes.io/cluster/${parts.clusterName}`] }])).map((g) => g.GroupId!);
+  return [...new Set([...parts.known.clusterGroups, ...[...parts.known.nodeGroups.values()].flatMap((entry) => entry.groups)])].sort();
 }
 
 /** The backend group's ID: remembered once found or created, else looked up by its tags. */
 export async function backendGroupId(parts: SecurityGroupParts): Promise<string | undefined> {
   if (parts.known.backendId) return parts.known.backendId;
-  const found = await describe(parts.client, [
+  const found = await describeGroups(parts.client, [
     { Name: 'vpc-id', Values: [parts.vpcId] },
     { Name: `tag:${Tags.cluster}`, Values: [parts.clusterName] },
     { Name: `tag:${BACKEND_SG_RESOURCE_TAG}`, Values: [BACKEND_SG_RESOURCE] },
@@ -66,7 +85,7 @@ export async function backendGroupId(parts: SecurityGroupParts): Promise<string 
   return parts.known.backendId;
 }
 
-async function describe(client: EC2Client, filters: Filter[]): Promise<SecurityGroup[]> {
+export async function describeGroups(client: EC2Client, filters: Filter[]): Promise<SecurityGroup[]> {
   const groups: SecurityGroup[] = [];
   let token: string | undefined;
   do {
@@ -134,9 +153,9 @@ async function resolveNamed(parts: SecurityGroupParts, named: string[]): Promise
   const names = named.filter((n) => !n.startsWith('sg-'));
   const byId = new Map<string, string>();
   // A group-id filter (not GroupIds) so that an unknown ID is simply not found, as an unknown name.
-  if (ids.length > 0) for (const g of await describe(parts.client, [{ Name: 'group-id', Values: ids }])) byId.set(g.GroupId!, g.GroupId!);
+  if (ids.length > 0) for (const g of await describeGroups(parts.client, [{ Name: 'group-id', Values: ids }])) byId.set(g.GroupId!, g.GroupId!);
   if (names.length > 0) {
-    for (const g of await describe(parts.client, [{ Name: 'vpc-id', Values: [parts.vpcId] }, { Name: 'tag:Name', Values: names }])) {
+    for (const g of await describeGroups(parts.client, [{ Name: 'vpc-id', Values: [parts.vpcId] }, { Name: 'tag:Name', Values: names }])) {
       const name = g.Tags?.find((t) => t.Key === 'Name')?.Value ?? '';
       if (byId.has(name)) throw new UserError(field, raw, `more than one security group is named ${JSON.stringify(name)} in ${parts.vpcId}`);
       byId.set(name, g.GroupId!);
@@ -161,7 +180,7 @@ async function nodeGroupIds(parts: SecurityGroupParts, targets: SecurityGroupRea
     const found = targets.type === 'instance' ? await instanceGroups(parts.client, unknown) : await addressGroups(parts, unknown);
     const ambiguous = [...new Set([...found.values()].filter((g) => g.length > 1).flat())];
     const clusterTagged: Filter = { Name: 'tag-key', Values: [`kubernetes.io/cluster/${parts.clusterName}`] };
-    const tagged = new Set(ambiguous.length > 0 ? (await describe(parts.client, [{ Name: 'group-id', Values: ambiguous }, clusterTagged])).map((g) => g.GroupId!) : []);
+    const tagged = new Set(ambiguous.length > 0 ? (await describeGroups(parts.client, [{ Name: 'group-id', Values: ambiguous }, clusterTagged])).map((g) => g.GroupId!) : []);
     for (const [id, groups] of found) {
       const chosen = groups.length === 1 ? groups : groups.filter((g) => tagged.has(g));
       cache.set(id, { at: now, groups: chosen.length === 1 ? chosen : [] });

@@ -12,6 +12,10 @@ import { nodeInfo } from '../../core/nodes.ts';
 import { describeAction, isSecurityGroupAction, onlyRegistersTargets, plan, planDeletion, type Action, type ActualStack, type LoadBalancerAction, type Plan } from '../../core/plan.ts';
 import type { NodeNeed } from '../../core/node-rules.ts';
 import type { SecurityGroupAction } from '../../core/security-group-plan.ts';
+import { multiClusterOf, type OwnTargets } from '../../core/multi-cluster.ts';
+import { EniPoolStore } from '../ipam/crd.ts';
+import { clusterAddresses, listPools } from './own-addresses.ts';
+import { RememberedTargets } from './remembered-targets.ts';
 import { mayNeedNodeRules, nodeRulesFor, wantsBackendGroup } from '../../core/security-groups.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
@@ -67,6 +71,9 @@ export class ServiceController {
   private readonly lbCloud: LoadBalancerCloud;
   private readonly network: NetworkCloud;
   private readonly securityGroups: SecurityGroupCloud;
+  private readonly pools: EniPoolStore;
+  /** What this process wanted in multi-cluster groups and is still registered (ours to deregister). */
+  private readonly remembered = new RememberedTargets();
   /**
    * The node rules each Service of ours needs (its targets' node groups × its ports), as last observed: a
    * rule of ours is revoked only when no Service needs it, and only once every Service's needs are known.
@@ -83,6 +90,7 @@ export class ServiceController {
     this.lbCloud = options.loadBalancers ?? new LoadBalancerCloud(options.aws.elbv2, options.clusterName);
     this.network = new NetworkCloud(options.aws.ec2, options.clusterName, options.vpcId);
     this.securityGroups = new SecurityGroupCloud(options.aws.ec2, options.clusterName);
+    this.pools = new EniPoolStore(options.kubeconfig);
     this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'service', concurrency: options.concurrency }, options.queueObserver);
   }
 
@@ -131,6 +139,11 @@ export class ServiceController {
     const keys = services.list().filter((s) => wantsLoadBalancer(s) || s.metadata?.finalizers?.includes(SERVICE_FINALIZER)).map(stackIdOf);
     // Their load balancers and target groups in calls of 20: each reconcile then reads 2 things, not 4.
     await this.lbCloud.prefetch(keys).catch((error: unknown) => this.options.log.warn({ err: error }, 'could not read our stacks in bulk; each reads its own'));
+    // Their security groups in three calls: the groups holding our node rules are the same for every stack.
+    await this.network
+      .vpc()
+      .then((vpcId) => this.securityGroups.prefetch(vpcId, keys))
+      .catch((error: unknown) => this.options.log.warn({ err: error }, 'could not read our security groups in bulk; each stack reads its own'));
     for (const key of keys) this.queue.add(key);
     try {
       for (const stackId of await this.lbCloud.knownStacks()) {
@@ -168,6 +181,7 @@ export class ServiceController {
     const stackId = stackIdOf(service);
     const [namespace, name] = splitKey(stackId);
     const slices = informers.endpointSlices.list(namespace).filter((s) => s.metadata?.labels?.[SLICE_SERVICE_LABEL] === name);
+    const ownTargets = safely(() => multiClusterOf(service.metadata?.annotations)) ? await this.ownTargets(service, stackId) : undefined;
     return buildModel({
       clusterName,
       vpcId: await this.network.vpc(),
@@ -177,8 +191,20 @@ export class ServiceController {
       podVpcIp: (ns, pod) => firstIp(informers.pods.get(pod, ns)?.metadata?.annotations?.[POD_IPS_ANNOTATION]),
       subnets: await this.network.subnets(),
       vpcCidrs: await this.network.vpcCidrs(),
+      vpcIpv6Cidrs: await this.network.vpcIpv6Cidrs(),
       ...(this.options.defaults ? { defaults: this.options.defaults } : {}),
+      ...(ownTargets ? { ownTargets } : {}),
     });
+  }
+
+  /**
+   * What is ours in a multi-cluster Service's groups besides its Nodes' instances: for ip targets every address
+   * of the cluster (one ENIPool list, no AWS call), and what this process wanted there before (ADR 0017).
+   */
+  private async ownTargets(service: V1Service, stackId: string): Promise<OwnTargets> {
+    const { informers } = this.options;
+    const addresses = this.isIpMode(service) ? clusterAddresses(informers.nodes.list(), informers.pods.list(), await listPools(this.pools)) : { ids: [], cidrs: [] };
+    return { ids: [...addresses.ids, ...this.remembered.of(stackId)], cidrs: addresses.cidrs };
   }
 
   /** The stack's ELBv2 resources and its security groups, with the node rules the other Services need. */
@@ -255,6 +281,8 @@ export class ServiceController {
         targetGroupAttributes: stack.targetGroups.some((tg) => Object.entries(tg.attributes).some(([key, value]) => TARGET_GROUP_DEFAULT_ATTRIBUTES[key] !== value)) || 'known',
         listenerTags: stack.listeners.some((l) => Object.keys(l.tags ?? {}).some((key) => !OWN_TAGS.has(key))),
         capacityReservation: stack.loadBalancer.minimumCapacityUnits !== undefined,
+        // Read every time they are set (drift repaired), as the LBC reads them; not at all otherwise.
+        listenerAttributes: stack.listeners.flatMap((l) => (l.attributes ? [l.port] : [])),
       },
       { loadBalancerName: stack.loadBalancer.name, targetGroupNames: stack.targetGroups.map((tg) => tg.name) },
     );
@@ -296,6 +324,7 @@ export class ServiceController {
     try {
       for (let pass = 0; pass < MAX_PASSES; pass++) {
         actual = await this.observe(model.stack);
+        this.remembered.update(model.stack, actual);
         current = plan(model.stack, actual);
         if (current.actions.length === 0) break;
         if (applied.length === 0) this.options.events.event(service, 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer');
@@ -338,6 +367,7 @@ export class ServiceController {
     const hasFinalizer = service?.metadata?.finalizers?.includes(SERVICE_FINALIZER) ?? false;
     const actual = await this.observeForDeletion(key);
     const deletion = planDeletion(actual, this.backendStillNeeded(key));
+    this.remembered.forget(key);
     if (deletion.actions.length > 0) {
       if (service) this.options.events.event(service, 'Normal', 'DeletingLoadBalancer', 'Deleting load balancer');
       await this.applyPlan(key, await this.network.vpc(), deletion.actions, (action) => log.info({ action: action.kind }, describeAction(action)));
