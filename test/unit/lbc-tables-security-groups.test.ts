@@ -92,6 +92,11 @@ describe('pkg/service/model_build_load_balancer_test.go, Test_defaultModelBuildT
     expect(manages(annotations)).toBe(want);
   });
 
+  // The flag is not built (docs/lbc-parity.md): the annotation asks for it per Service.
+  it(`${flagCase} "with no annotation and enableManageBackendSGRules=true - expect enable manage security group rules to be true" (deliberate: no --enable-manage-backend-security-group-rules, the annotation per Service)`, () => {
+    expect(manages({})).toBe(false);
+  });
+
   it(`${flagCase} "with invalid annotation - expect error"`, () => {
     const error = userError(() => manages({ [MANAGE]: 'invalid' }));
     expect(error.field).toBe(`annotation ${MANAGE}`);
@@ -123,6 +128,14 @@ describe('pkg/service/model_build_target_group_test.go, Test_defaultModelBuilder
     [`${networkingCase} "udp with port restricted rules, different hc"`, 'UDP', '808', [{ protocol: 'udp', port: 80 }, { protocol: 'tcp', port: 808 }]],
   ])('%s', (_name, protocol, hcPort, want) => {
     expect(asSet(nodeRulesFor([tg(protocol, hcPort)]))).toEqual(asSet(want));
+  });
+
+  // --disable-restricted-sg-rules is not built: node rules always name their ports (the LBC's default).
+  it.each<[string, Protocol, PortRule[]]>([
+    [`${networkingCase} "tcp with restricted rules disabled" (deliberate: no --disable-restricted-sg-rules, rules name their ports)`, 'TCP', [{ protocol: 'tcp', port: 80 }]],
+    [`${networkingCase} "udp with restricted rules disabled" (deliberate: no --disable-restricted-sg-rules, rules name their ports)`, 'UDP', [{ protocol: 'udp', port: 80 }, { protocol: 'tcp', port: 80 }]],
+  ])('%s', (_name, protocol, want) => {
+    expect(asSet(nodeRulesFor([tg(protocol, 'traffic-port')]))).toEqual(asSet(want));
   });
 
   it(`${networkingCase} "no backend SG configured"`, () => {
