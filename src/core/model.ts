@@ -15,6 +15,7 @@ import {
   UserError,
 } from './annotations.ts';
 import { LBC_DEFAULTS, type ControllerDefaults } from './controller-defaults.ts';
+import { listenerAttributesOf, strayListenerAttributeAnnotations } from './listener-attributes.ts';
 import { loadBalancerAttributesOf, minimumCapacityOf } from './load-balancer-attributes.ts';
 import { ipAddressTypeOf, requireIpv6Subnets, subnetMappingsOf, type IpAddressType, type SubnetMapping } from './subnet-mappings.ts';
 import { targetGroupAttributesOf } from './target-group-attributes.ts';
@@ -24,6 +25,7 @@ import { quicListenersProblem } from './validation/quic.ts';
 import { tagsProblem } from './validation/tags.ts';
 import { legacyNodeRules, legacyNodeRulesIfValid } from './legacy-node-rules.ts';
 import { buildSecurityGroups, type DesiredSecurityGroups, type PortRule } from './security-groups.ts';
+import { privateLinkEnforcementOf, type PrivateLinkEnforcement } from './private-link.ts';
 import { tlsConfigOf, tlsOfPort, type ListenerTls } from './tls.ts';
 
 /**
@@ -79,6 +81,8 @@ export interface DesiredListener {
   tls?: ListenerTls;
   /** Our tags (resource = the port, as the LBC's listener resource ID) and the additional-resource-tags. */
   tags?: Record<string, string>;
+  /** The listener-attributes annotation's (listener-attributes.ts); absent when it sets none. */
+  attributes?: Record<string, string>;
 }
 
 export interface DesiredLoadBalancer {
@@ -91,6 +95,8 @@ export interface DesiredLoadBalancer {
   subnetMappings?: SubnetMapping[];
   /** minimum-load-balancer-capacity's CapacityUnits (ModifyCapacityReservation); absent: left as it is. */
   minimumCapacityUnits?: number;
+  /** inbound-sg-rules-on-private-link-traffic (private-link.ts); absent: left as it is. */
+  securityGroupsInboundRulesOnPrivateLink?: PrivateLinkEnforcement;
   attributes: Record<string, string>;
   tags: Record<string, string>;
 }
@@ -414,6 +420,7 @@ export function buildModel(input: ModelInput): ModelResult {
   reject(Annotations.additionalTags, tagsProblem(additionalTags, Object.keys(Tags).length));
   const lbAttributes = loadBalancerAttributesOf(annotations);
   const minimumCapacityUnits = minimumCapacityOf(annotations);
+  const privateLink = privateLinkEnforcementOf(annotations);
   const ipAddressType = ipAddressTypeOf(annotations);
   const nodeSelector = keyValues(annotations, Annotations.targetNodeLabels);
   reject(Annotations.targetNodeLabels, labelSelectorProblem(nodeSelector));
@@ -476,7 +483,18 @@ export function buildModel(input: ModelInput): ModelResult {
       targets,
       tags: { ...baseTags, [Tags.resource]: resourceId },
     });
-    listeners.push({ port: group.port, protocol: tls.listenerProtocol, targetGroupResourceId: resourceId, ...(tls.tls ? { tls: tls.tls } : {}), tags: { ...baseTags, [Tags.resource]: String(group.port) } });
+    const listenerAttributes = listenerAttributesOf(annotations, group.port, tls.listenerProtocol);
+    listeners.push({
+      port: group.port,
+      protocol: tls.listenerProtocol,
+      targetGroupResourceId: resourceId,
+      ...(tls.tls ? { tls: tls.tls } : {}),
+      tags: { ...baseTags, [Tags.resource]: String(group.port) },
+      ...(Object.keys(listenerAttributes).length > 0 ? { attributes: listenerAttributes } : {}),
+    });
+  }
+  for (const key of strayListenerAttributeAnnotations(annotations, listeners)) {
+    warnings.push({ reason: 'UnusedListenerAttributes', message: `annotation ${key} names no listener of ${stackId} (listeners: ${listeners.map((l) => `${l.protocol}-${l.port}`).join(', ')}); ignored` });
   }
 
   const securityGroups = buildSecurityGroups({ service, clusterName, additionalTags, listeners, targetGroups });
@@ -498,6 +516,7 @@ export function buildModel(input: ModelInput): ModelResult {
         ...(ipAddressType === 'dualstack' ? { ipAddressType } : {}),
         ...(subnetMappings ? { subnetMappings } : {}),
         ...(minimumCapacityUnits !== undefined ? { minimumCapacityUnits } : {}),
+        ...(privateLink ? { securityGroupsInboundRulesOnPrivateLink: privateLink } : {}),
         attributes: lbAttributes,
         tags: { ...baseTags, [Tags.resource]: LOAD_BALANCER_RESOURCE },
       },

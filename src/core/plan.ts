@@ -6,6 +6,7 @@ import type { DesiredListener, DesiredLoadBalancer, DesiredStack, DesiredTargetG
 import { TARGET_GROUP_DEFAULT_ATTRIBUTES } from './model.ts';
 import { describeListenerSettings, listenerCertificateActions, listenerSettingsChange, modifiableInPlace, type ListenerSettings } from './tls-plan.ts';
 import type { ListenerTls } from './tls.ts';
+import { privateLinkChange, type PrivateLinkEnforcement } from './private-link.ts';
 import {
   describeSecurityGroupAction,
   planSecurityGroupDeletion,
@@ -65,6 +66,8 @@ export interface ActualListener {
   alpnPolicy?: string[];
   /** Its listed (non-default) certificates (DescribeListenerCertificates); undefined when not read. */
   listedCertificates?: string[];
+  /** Its attributes (DescribeListenerAttributes), read only when the Service sets some; undefined when not read. */
+  attributes?: Record<string, string>;
 }
 
 export interface ActualLoadBalancer {
@@ -81,6 +84,8 @@ export interface ActualLoadBalancer {
   ipAddressType?: IpAddressType;
   /** The reserved capacity units, read only when the Service asks for some; undefined when unread. */
   minimumCapacityUnits?: number;
+  /** DescribeLoadBalancers' EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic (private-link.ts). */
+  securityGroupsInboundRulesOnPrivateLink?: string;
 }
 
 export interface ActualStack {
@@ -96,7 +101,7 @@ export type Ref = { arn: string } | { key: string };
 
 export type Action =
   | { kind: 'CreateLoadBalancer'; key: 'lb'; spec: DesiredLoadBalancer; securityGroups?: GroupRef[] }
-  | { kind: 'SetSecurityGroups'; arn: string; securityGroups: GroupRef[] }
+  | { kind: 'SetSecurityGroups'; arn: string; securityGroups: GroupRef[]; enforcePrivateLink?: PrivateLinkEnforcement }
   | LoadBalancerSettingAction
   | { kind: 'ModifyLoadBalancerAttributes'; loadBalancer: Ref; attributes: Record<string, string> }
   | { kind: 'DeleteLoadBalancer'; arn: string; reason: string }
@@ -105,12 +110,13 @@ export type Action =
   | { kind: 'ModifyTargetGroupAttributes'; targetGroup: Ref; attributes: Record<string, string> }
   | { kind: 'RegisterTargets'; targetGroup: Ref; targets: Target[] }
   | { kind: 'DeregisterTargets'; arn: string; targets: Target[] }
-  | { kind: 'CreateListener'; loadBalancer: Ref; port: number; protocol: Protocol; targetGroup: Ref; staging?: true; tags?: Record<string, string>; tls?: ListenerTls }
+  | { kind: 'CreateListener'; loadBalancer: Ref; port: number; protocol: Protocol; targetGroup: Ref; staging?: true; tags?: Record<string, string>; tls?: ListenerTls; attributes?: Record<string, string> }
   | { kind: 'ModifyListener'; arn: string; port: number; targetGroup?: Ref; settings?: ListenerSettings }
   | { kind: 'AddListenerCertificates'; arn: string; port: number; certificates: string[] }
   | { kind: 'RemoveListenerCertificates'; arn: string; port: number; certificates: string[] }
   | { kind: 'DeleteListener'; arn: string; port: number }
   | { kind: 'AddListenerTags'; arn: string; port: number; tags: Record<string, string> }
+  | { kind: 'ModifyListenerAttributes'; arn: string; port: number; attributes: Record<string, string> }
   | { kind: 'DeleteTargetGroup'; arn: string; reason: string }
   | SecurityGroupAction;
 
@@ -166,6 +172,8 @@ const hasHealthy = (tg: ActualTargetGroup | undefined) => tg?.targets.some((t) =
 export function plan(desired: DesiredStack, actual: ActualStack): Plan {
   const creates: Action[] = [];
   const listenerChanges: Action[] = [];
+  /** After the listeners' own changes: a TLS listener turned TCP takes attributes only once it is TCP. */
+  const listenerAttributeChanges: Action[] = [];
   const deletes: Action[] = [];
   const waiting: string[] = [];
 
@@ -186,7 +194,12 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
     const securityGroups = groups?.loadBalancerGroups?.length ? { securityGroups: groups.loadBalancerGroups } : {};
     creates.push({ kind: 'CreateLoadBalancer', key: 'lb', spec: desired.loadBalancer, ...securityGroups });
   }
-  if (kept && groups?.setGroups) creates.push({ kind: 'SetSecurityGroups', arn: kept.arn, securityGroups: groups.setGroups });
+  const privateLink = privateLinkChange(desired.loadBalancer.securityGroupsInboundRulesOnPrivateLink, kept);
+  if (kept && (groups?.setGroups || privateLink)) {
+    // The private-link setting travels only in SetSecurityGroups, with the groups the NLB keeps.
+    const securityGroups = groups?.setGroups ?? (kept.securityGroups ?? []).map((id) => ({ id }));
+    creates.push({ kind: 'SetSecurityGroups', arn: kept.arn, securityGroups, ...(privateLink ? { enforcePrivateLink: privateLink } : {}) });
+  }
   creates.push(...planLoadBalancerSettings(desired.loadBalancer, kept, lbRef));
   const lbAttributes = attributeChanges(desired.loadBalancer.attributes, kept?.attributes);
   if (Object.keys(lbAttributes).length > 0) creates.push({ kind: 'ModifyLoadBalancerAttributes', loadBalancer: lbRef, attributes: lbAttributes });
@@ -237,16 +250,21 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
     const live = liveListeners.find((l) => l.port === listener.port);
     const tags = listener.tags ? { tags: listener.tags } : {};
     const tls = listener.tls ? { tls: listener.tls } : {};
+    // A new listener gets its attributes right after CreateListener (its applier), as the LBC's Create does.
+    const attributes = listener.attributes ? { attributes: listener.attributes } : {};
     if (!live) {
-      listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port: listener.port, protocol: listener.protocol, targetGroup: tgRef, ...tags, ...tls });
+      listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port: listener.port, protocol: listener.protocol, targetGroup: tgRef, ...tags, ...tls, ...attributes });
       continue;
     }
     if (live.protocol !== listener.protocol && !modifiableInPlace(live.protocol, listener.protocol)) {
       // ELBv2 cannot change a listener to UDP or TCP_UDP in place: replace it.
       listenerChanges.push({ kind: 'DeleteListener', arn: live.arn, port: live.port });
-      listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port: listener.port, protocol: listener.protocol, targetGroup: tgRef, ...tags, ...tls });
+      listenerChanges.push({ kind: 'CreateListener', loadBalancer: lbRef, port: listener.port, protocol: listener.protocol, targetGroup: tgRef, ...tags, ...tls, ...attributes });
       continue;
     }
+    // Only the keys the Service sets, as the LBC's listener attributes reconciler (a removed key keeps its value).
+    const attributeChange = listener.attributes && live.attributes ? attributeChanges(listener.attributes, live.attributes) : {};
+    if (Object.keys(attributeChange).length > 0) listenerAttributeChanges.push({ kind: 'ModifyListenerAttributes', arn: live.arn, port: live.port, attributes: attributeChange });
     // TCP ⇄ TLS, certificates, policy and ALPN change in place (the LBC's ModifyListener), then the listed certificates.
     const settings = listenerSettingsChange(listener, live);
     const settingsChange = settings ? { settings } : {};
@@ -295,7 +313,7 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
     deletes.push({ kind: 'DeleteTargetGroup', arn: tg.arn, reason: desired.targetGroups.some((d) => d.resourceId === tg.resourceId) ? 'replaced' : 'port removed' });
   }
 
-  const actions = [...(groups?.before ?? []), ...creates, ...(groups?.nodeRules ?? []), ...listenerChanges, ...deletes, ...(groups?.last ?? [])];
+  const actions = [...(groups?.before ?? []), ...creates, ...(groups?.nodeRules ?? []), ...listenerChanges, ...listenerAttributeChanges, ...deletes, ...(groups?.last ?? [])];
   return { actions, waiting, ...(groups?.conflict ? { conflicts: [groups.conflict] } : {}) };
 }
 
@@ -348,7 +366,9 @@ export function describeAction(action: Action): string {
     case 'CreateLoadBalancer':
       return `create NLB ${action.spec.name} (${action.spec.scheme}) in ${action.spec.subnetIds.join(', ')}${action.securityGroups ? ` with security groups ${groupRefs(action.securityGroups)}` : ''}`;
     case 'SetSecurityGroups':
-      return `set security groups ${groupRefs(action.securityGroups)} on ${action.arn}`;
+      return `set security groups ${groupRefs(action.securityGroups)} on ${action.arn}${action.enforcePrivateLink ? ` (inbound rules on PrivateLink traffic: ${action.enforcePrivateLink})` : ''}`;
+    case 'ModifyListenerAttributes':
+      return `set listener attributes ${JSON.stringify(action.attributes)} on listener ${action.port} (${action.arn})`;
     case 'SetIpAddressType':
     case 'ModifyCapacityReservation':
       return describeLoadBalancerSetting(action, ref);

@@ -236,6 +236,10 @@ describe('LoadBalancerCloud.apply: the request of each action kind', () => {
       [['SetSecurityGroups', { LoadBalancerArn: LB_ARN, SecurityGroups: ['sg-managed', 'sg-backend'] }]],
     ],
     [
+      { kind: 'ModifyListenerAttributes', arn: LISTENER_ARN, port: 80, attributes: { 'tcp.idle_timeout.seconds': '400' } },
+      [['ModifyListenerAttributes', { ListenerArn: LISTENER_ARN, Attributes: [{ Key: 'tcp.idle_timeout.seconds', Value: '400' }] }]],
+    ],
+    [
       { kind: 'ModifyLoadBalancerAttributes', loadBalancer: { arn: LB_ARN }, attributes: { 'load_balancing.cross_zone.enabled': 'true' } },
       [['ModifyLoadBalancerAttributes', { LoadBalancerArn: LB_ARN, Attributes: [{ Key: 'load_balancing.cross_zone.enabled', Value: 'true' }] }]],
     ],
@@ -358,6 +362,7 @@ describe('LoadBalancerCloud.apply: the request of each action kind', () => {
       CreateLoadBalancer: true, SetSecurityGroups: true, SetIpAddressType: true, ModifyCapacityReservation: true, ModifyLoadBalancerAttributes: true, DeleteLoadBalancer: true, CreateTargetGroup: true, ModifyTargetGroup: true,
       ModifyTargetGroupAttributes: true, RegisterTargets: true, DeregisterTargets: true, CreateListener: true, ModifyListener: true,
       DeleteListener: true, AddListenerTags: true, DeleteTargetGroup: true, AddListenerCertificates: true, RemoveListenerCertificates: true,
+      ModifyListenerAttributes: true,
     };
     expect([...kinds].sort()).toEqual(Object.keys(all).sort());
   });
@@ -370,6 +375,23 @@ describe('LoadBalancerCloud.apply: the request of each action kind', () => {
     await newCloud().apply('ns/web', 'vpc-1', [action], (a) => seen.push(a));
     expect(requests()).toEqual(expected);
     expect(seen).toEqual([action]);
+  });
+
+  it('sets the attributes of a new listener right after creating it, and PrivateLink enforcement after a create only when the answer differs', async () => {
+    elbv2.onAnyCommand().resolves({});
+    elbv2.on(CreateListenerCommand).resolves({ Listeners: [{ ListenerArn: LISTENER_ARN }] });
+    const listener: Action = { kind: 'CreateListener', loadBalancer: { arn: LB_ARN }, port: 80, protocol: 'TCP', targetGroup: { arn: TG_ARN }, attributes: { 'tcp.idle_timeout.seconds': '400' } };
+    const spec = { name: 'k8s-ns-web', scheme: 'internal' as const, subnetIds: ['subnet-a'], attributes: {}, tags: {} };
+    const withGroups = (value: 'on' | 'off'): Action => ({ kind: 'CreateLoadBalancer', key: 'lb', spec: { ...spec, securityGroupsInboundRulesOnPrivateLink: value }, securityGroups: [{ id: 'sg-1' }] });
+    elbv2.on(CreateLoadBalancerCommand).resolves({ LoadBalancers: [{ LoadBalancerArn: LB_ARN, EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: 'on' }] });
+    await newCloud().apply('ns/web', 'vpc-1', [listener, withGroups('off'), withGroups('on')]);
+    expect(requests().map(([operation, input]) => [operation, operation === 'CreateLoadBalancer' ? {} : input])).toEqual([
+      ['CreateListener', { LoadBalancerArn: LB_ARN, Port: 80, Protocol: 'TCP', DefaultActions: [{ Type: 'forward', TargetGroupArn: TG_ARN }] }],
+      ['ModifyListenerAttributes', { ListenerArn: LISTENER_ARN, Attributes: [{ Key: 'tcp.idle_timeout.seconds', Value: '400' }] }],
+      ['CreateLoadBalancer', {}],
+      ['SetSecurityGroups', { LoadBalancerArn: LB_ARN, SecurityGroups: ['sg-1'], EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: 'off' }],
+      ['CreateLoadBalancer', {}],
+    ]);
   });
 
   it('refers to resources created earlier in the plan by key, and refuses a key not created yet before any request', async () => {

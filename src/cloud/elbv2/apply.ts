@@ -9,6 +9,7 @@ import {
   DeleteTargetGroupCommand,
   DeregisterTargetsCommand,
   ModifyCapacityReservationCommand,
+  ModifyListenerAttributesCommand,
   ModifyListenerCommand,
   ModifyLoadBalancerAttributesCommand,
   ModifyTargetGroupAttributesCommand,
@@ -97,13 +98,20 @@ const createLoadBalancer: Applier<'CreateLoadBalancer'> = async ({ key, spec, se
       Tags: keyValueList(spec.tags),
     }),
   );
-  const arn = result.LoadBalancers![0]!.LoadBalancerArn!;
+  const created = result.LoadBalancers![0]!;
+  const arn = created.LoadBalancerArn!;
   run.owned.loadBalancers.add(arn);
   run.created.set(key, arn);
+  // CreateLoadBalancer cannot take the PrivateLink setting: SetSecurityGroups right after, when it differs (the LBC's Create).
+  const enforce = spec.securityGroupsInboundRulesOnPrivateLink;
+  if (enforce && groups.SecurityGroups?.length && created.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic !== enforce) {
+    await setSecurityGroups({ kind: 'SetSecurityGroups', arn, securityGroups: securityGroups!, enforcePrivateLink: enforce }, run);
+  }
 };
 
-const setSecurityGroups: Applier<'SetSecurityGroups'> = async ({ arn, securityGroups }, run) => {
-  await run.client.send(new SetSecurityGroupsCommand({ LoadBalancerArn: arn, SecurityGroups: securityGroups.map((g) => arnOf(g, run)) }));
+const setSecurityGroups: Applier<'SetSecurityGroups'> = async ({ arn, securityGroups, enforcePrivateLink }, run) => {
+  const enforce = enforcePrivateLink ? { EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: enforcePrivateLink } : {};
+  await run.client.send(new SetSecurityGroupsCommand({ LoadBalancerArn: arn, SecurityGroups: securityGroups.map((g) => arnOf(g, run)), ...enforce }));
 };
 
 const setIpAddressType: Applier<'SetIpAddressType'> = async ({ arn, ipAddressType }, run) => {
@@ -191,6 +199,11 @@ const createListener: Applier<'CreateListener'> = async (action, run) => {
   // As the LBC: every certificate, the default one too, is also listed (so ELBv2 can pick by SNI among all).
   const arn = created.Listeners?.[0]?.ListenerArn;
   if (action.tls && arn) await addListenerCertificates({ kind: 'AddListenerCertificates', arn, port: action.port, certificates: [...new Set(action.tls.certificates)] }, run);
+  if (action.attributes && arn) await modifyListenerAttributes({ kind: 'ModifyListenerAttributes', arn, port: action.port, attributes: action.attributes }, run);
+};
+
+const modifyListenerAttributes: Applier<'ModifyListenerAttributes'> = async ({ arn, attributes }, run) => {
+  await run.client.send(new ModifyListenerAttributesCommand({ ListenerArn: arn, Attributes: keyValueList(attributes) }));
 };
 
 const addListenerCertificates: Applier<'AddListenerCertificates'> = async ({ arn, certificates }, run) => {
@@ -238,6 +251,7 @@ const APPLIERS: { [K in Action['kind']]: Applier<K> } = {
   DeregisterTargets: deregisterTargets,
   CreateListener: createListener,
   AddListenerTags: addListenerTags,
+  ModifyListenerAttributes: modifyListenerAttributes,
   ModifyListener: modifyListener,
   AddListenerCertificates: addListenerCertificates,
   RemoveListenerCertificates: removeListenerCertificates,

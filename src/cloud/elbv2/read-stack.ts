@@ -1,4 +1,5 @@
 import {
+  DescribeListenerAttributesCommand,
   DescribeListenerCertificatesCommand,
   DescribeCapacityReservationCommand,
   DescribeListenersCommand,
@@ -25,6 +26,8 @@ export interface StackReads {
   listenerTags?: boolean;
   /** DescribeCapacityReservation per load balancer (the Service asks for a minimum capacity). */
   capacityReservation?: boolean;
+  /** DescribeListenerAttributes per listener of these ports (the Service sets their attributes). */
+  listenerAttributes?: number[];
 }
 
 /**
@@ -82,6 +85,11 @@ export async function readStack(parts: Elbv2Parts, stackId: string, read: StackR
     });
   }
   if (read.listenerTags) await readListenerTags(client, listeners);
+  for (const listener of listeners) {
+    if (!read.listenerAttributes?.includes(listener.port)) continue;
+    const described = await client.send(new DescribeListenerAttributesCommand({ ListenerArn: listener.arn }));
+    listener.attributes = keyValueRecord(described.Attributes);
+  }
   return { loadBalancers: actualLbs, listeners, targetGroups: actualTgs };
 }
 
@@ -161,6 +169,7 @@ const actualLoadBalancer = (lb: LoadBalancer): ActualLoadBalancer => ({
   state: lb.State?.Code ?? 'unknown',
   createdAt: lb.CreatedTime?.getTime() ?? 0,
   securityGroups: lb.SecurityGroups ?? [],
+  ...(lb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic ? { securityGroupsInboundRulesOnPrivateLink: lb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic } : {}),
   ...(lb.IpAddressType === 'ipv4' || lb.IpAddressType === 'dualstack' ? { ipAddressType: lb.IpAddressType } : {}),
 });
 
