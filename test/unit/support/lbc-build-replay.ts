@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { V1Service } from '@kubernetes/client-node';
+import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
 import { Annotations, Tags } from '../../../src/core/annotations.ts';
 import { LBC_DEFAULTS, type ControllerDefaults } from '../../../src/core/controller-defaults.ts';
 import { buildModel, type DesiredStack, type HealthCheck, type NodeInfo, type SubnetInfo } from '../../../src/core/model.ts';
@@ -45,6 +45,11 @@ export interface ReplayCase {
   nlbSecurityGroup?: boolean;
   /** The backend group's ID the case's BackendSGProvider returns (`backendSecurityGroup`, default sg-backend). */
   backendSecurityGroup?: string;
+  /**
+   * listLoadBalancerCalls finds the Service's NLB, with the scheme ours wants and made without security groups:
+   * our plan keeps it so (ELBv2 cannot add groups to it), with CIDR node rules (legacy-node-rules.ts), as the LBC.
+   */
+  keptWithoutSecurityGroups?: boolean;
   /** resolveSGViaNameOrIDCall: the security-groups annotation's entries to IDs (default: unchanged). */
   resolveSecurityGroups?: Record<string, string>;
 }
@@ -88,6 +93,13 @@ export function lbcSubnets(count: 1 | 2 | 3): SubnetInfo[] {
     tags: { 'kubernetes.io/role/elb': '1', 'kubernetes.io/role/internal-elb': '1' },
   }));
 }
+
+/** A case's Service: `type: LoadBalancer`, the cases' selector, the given metadata and spec. */
+export function service(namespace: string, name: string, uid: string | undefined, annotations: Record<string, string>, spec: Partial<NonNullable<V1Service['spec']>>): V1Service {
+  return { metadata: { namespace, name, ...(uid ? { uid } : {}), annotations }, spec: { type: 'LoadBalancer', selector: { app: 'hello' }, ...spec } };
+}
+export const tcp = (port: number, targetPort: number, extra: Partial<V1ServicePort> = {}): V1ServicePort => ({ port, targetPort, protocol: 'TCP', ...extra });
+export const udp = (port: number, targetPort: number, extra: Partial<V1ServicePort> = {}): V1ServicePort => ({ ...tcp(port, targetPort, extra), protocol: 'UDP' });
 
 /** The fixture's case by its exact Go name. */
 export function lbcCase(name: string): LbcBuildCase {
@@ -136,7 +148,8 @@ function healthCheck(check: HealthCheck): Record<string, unknown> {
 
 /** Our stack in the comparable shape. */
 export function comparableOurs(c: ReplayCase, stack: DesiredStack = ourModel(c)): Comparable {
-  const { loadBalancer: lb, securityGroups: groups } = stack;
+  const { loadBalancer: lb } = stack;
+  const groups = c.keptWithoutSecurityGroups ? undefined : stack.securityGroups;
   const backendId = c.backendSecurityGroup ?? 'sg-backend';
   const named = (groups?.named ?? []).map((entry) => c.resolveSecurityGroups?.[entry] ?? entry);
   const lbGroups = groups ? [...(groups.managed ? [MANAGED_SG_REF] : []), ...named, ...(groups.backend ? [backendId] : [])] : [];
@@ -172,7 +185,8 @@ export function comparableOurs(c: ReplayCase, stack: DesiredStack = ourModel(c))
       ]),
     ),
     bindings: Object.fromEntries(stack.targetGroups.map((tg) => [tg.resourceId, { targetType: tg.targetType, ipAddressType: ipAddressTypeOf(tg) }])),
-    nodeRules: sorted([...(groups?.backend ? groups.nodeRules : []), ...(stack.legacyNodeRules ?? [])].map(nodeRule)),
+    // With groups the rules come from the backend group; without (none wanted, or a kept NLB made without), CIDR rules.
+    nodeRules: sorted((groups ? (groups.backend ? groups.nodeRules : []) : (stack.legacyNodeRules ?? [])).map(nodeRule)),
     ...(groups?.managed ? { managedSecurityGroup: { description: groups.managed.description, ingress: sorted(groups.managed.ingress.map(ingressKey)), tags: untracked(groups.managed.tags) } } : {}),
   };
 }
