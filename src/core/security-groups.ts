@@ -156,18 +156,20 @@ export function managedIngress(service: V1Service, listeners: { port: number; pr
 /**
  * What the nodes' group must let in from the backend group for one target group (the LBC's
  * buildTargetGroupBindingNetworking, restricted rules): the traffic port in the group's protocol (TCP too for
- * TCP_UDP, and for UDP when the health check uses the traffic port), and a numeric health-check port over TCP.
+ * TCP_UDP, and for UDP when the health check uses the traffic port, by name or by number), and another
+ * health-check port over TCP.
  */
 export function nodeRulesFor(targetGroups: DesiredTargetGroup[]): PortRule[] {
   const rules = new Map<string, PortRule>();
   const add = (rule: PortRule) => rules.set(portRuleKey(rule), rule);
   for (const tg of targetGroups) {
+    const checksTrafficPort = tg.healthCheck.port === 'traffic-port' || Number(tg.healthCheck.port) === tg.port;
     if (tg.protocol === 'TCP' || tg.protocol === 'TLS') add({ protocol: 'tcp', port: tg.port });
     else {
       add({ protocol: 'udp', port: tg.port });
-      if (tg.protocol === 'TCP_UDP' || tg.protocol === 'TCP_QUIC' || tg.healthCheck.port === 'traffic-port') add({ protocol: 'tcp', port: tg.port });
+      if (tg.protocol === 'TCP_UDP' || tg.protocol === 'TCP_QUIC' || checksTrafficPort) add({ protocol: 'tcp', port: tg.port });
     }
-    if (tg.healthCheck.port !== 'traffic-port' && Number(tg.healthCheck.port) !== tg.port) add({ protocol: 'tcp', port: Number(tg.healthCheck.port) });
+    if (!checksTrafficPort) add({ protocol: 'tcp', port: Number(tg.healthCheck.port) });
   }
   return [...rules.values()].sort((a, b) => a.protocol.localeCompare(b.protocol) || a.port - b.port);
 }

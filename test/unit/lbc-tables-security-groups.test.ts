@@ -130,6 +130,12 @@ describe('pkg/service/model_build_target_group_test.go, Test_defaultModelBuilder
     expect(asSet(nodeRulesFor([tg(protocol, hcPort)]))).toEqual(asSet(want));
   });
 
+  // Ours beside them: the LBC's code lets TCP in on the traffic port of a UDP group whose health check names that port by number.
+  it('udp with the health check on the traffic port by number: TCP on it too (buildTargetGroupBindingNetworking hcPort == tgPort)', () => {
+    expect(asSet(nodeRulesFor([tg('UDP', '80')]))).toEqual(['tcp:80', 'udp:80']);
+    expect(asSet(nodeRulesFor([tg('QUIC', '80')]))).toEqual(['tcp:80', 'udp:80']);
+  });
+
   // --disable-restricted-sg-rules is not built: node rules always name their ports (the LBC's default).
   it.each<[string, Protocol, PortRule[]]>([
     [`${networkingCase} "tcp with restricted rules disabled" (deliberate: no --disable-restricted-sg-rules, rules name their ports)`, 'TCP', [{ protocol: 'tcp', port: 80 }]],
