@@ -20,8 +20,7 @@ import type { LbcBuildCase } from './extract-lbc-build-cases.ts';
  * - node rules: the LBC lists them per TargetGroupBinding, ours are per stack (they land on the nodes' group,
  *   where a rule two bindings share is one rule): both are compared as the stack's set of `proto:port<source>`.
  * Not compared: ARNs/references between resources other than a listener's target group, targets, the binding's
- * serviceRef/vpcID/targetGroupProtocol (the target group's own fields are compared), the LBC-only fields of its
- * load balancer spec (`enablePrefixForIpv6SourceNat`, `securityGroupsInboundRulesOnPrivateLink`).
+ * serviceRef/vpcID/targetGroupProtocol (the target group's own fields are compared).
  */
 
 const FIXTURE = new URL('../fixtures/lbc/model_builder_test.json', import.meta.url);
@@ -35,6 +34,8 @@ export interface ReplayCase {
   subnets: SubnetInfo[];
   /** fetchVPCInfoCalls' associated IPv4 CIDRs. */
   vpcCidrs?: string[];
+  /** fetchVPCInfoCalls' associated IPv6 CIDRs. */
+  vpcIpv6Cidrs?: string[];
   nodes?: NodeInfo[];
   defaults?: Partial<ControllerDefaults>;
   /**
@@ -63,6 +64,8 @@ export interface Comparable {
     ipAddressType: string;
     subnetMapping: Record<string, string>[];
     securityGroups?: string[];
+    securityGroupsInboundRulesOnPrivateLink?: string;
+    enablePrefixForIpv6SourceNat: string;
     attributes: Record<string, string>;
     tags: Record<string, string>;
   };
@@ -121,6 +124,7 @@ export function ourModel(c: ReplayCase): DesiredStack {
     podVpcIp: () => undefined,
     subnets: c.subnets,
     vpcCidrs: c.vpcCidrs ?? [],
+    ...(c.vpcIpv6Cidrs ? { vpcIpv6Cidrs: c.vpcIpv6Cidrs } : {}),
     defaults: { ...LBC_DEFAULTS, ...c.defaults },
   }).stack;
 }
@@ -163,6 +167,9 @@ export function comparableOurs(c: ReplayCase, stack: DesiredStack = ourModel(c))
       ipAddressType: lb.ipAddressType ?? 'ipv4',
       subnetMapping: lb.subnetMappings ?? lb.subnetIds.map((subnetId) => ({ subnetId })),
       ...(lbGroups.length ? { securityGroups: lbGroups } : {}),
+      ...(lb.securityGroupsInboundRulesOnPrivateLink ? { securityGroupsInboundRulesOnPrivateLink: lb.securityGroupsInboundRulesOnPrivateLink } : {}),
+      // Absent: off, as the LBC writes it.
+      enablePrefixForIpv6SourceNat: 'enablePrefixForIpv6SourceNat' in lb && typeof lb.enablePrefixForIpv6SourceNat === 'string' ? lb.enablePrefixForIpv6SourceNat : 'off',
       attributes: lb.attributes,
       tags: untracked(lb.tags),
     },
@@ -237,6 +244,8 @@ export function comparableLbc(name: string, withName = false): Comparable | null
         ) as Record<string, string>,
       ),
       ...(groups.length ? { securityGroups: groups } : {}),
+      ...(lb.securityGroupsInboundRulesOnPrivateLink !== undefined ? { securityGroupsInboundRulesOnPrivateLink: lb.securityGroupsInboundRulesOnPrivateLink as string } : {}),
+      enablePrefixForIpv6SourceNat: lb.enablePrefixForIpv6SourceNat as string,
       attributes: keyValueList(lb.loadBalancerAttributes),
       tags: obj(lb.tags) as Record<string, string>,
     },
