@@ -79,16 +79,18 @@ export interface RunFlags {
   externalManagedTags?: string;
   defaultTargetType?: string;
   defaultLoadBalancerScheme?: string;
+  featureGates?: string;
 }
 
-/** The LBC's four controller-wide defaults, checked as its ControllerConfig.Validate checks them. */
-function defaultsOf(flags: RunFlags): ControllerDefaults {
+/** The LBC's controller-wide defaults and feature gates, checked as its ControllerConfig.Validate checks them. */
+export function defaultsOf(flags: Pick<RunFlags, 'defaultTags' | 'externalManagedTags' | 'defaultTargetType' | 'defaultLoadBalancerScheme' | 'featureGates'>): ControllerDefaults {
   try {
     return controllerDefaults({
       ...optional('defaultTags', flags.defaultTags),
       ...optional('externalManagedTags', flags.externalManagedTags),
       ...optional('defaultTargetType', flags.defaultTargetType),
       ...optional('defaultScheme', flags.defaultLoadBalancerScheme),
+      ...optional('featureGates', flags.featureGates),
     });
   } catch (error) {
     if (error instanceof DefaultsError) throw new FlagError(error.message);
@@ -175,10 +177,13 @@ export function managerConfig(flags: RunFlags): ManagerConfig {
 /** The aws-load-balancer-controller's flags, with its names and defaults (pkg/config/controller_config.go). */
 export function lbcDefaultOptions(command: Command): Command {
   return command
-    .addOption(new Option('--default-tags <k=v,...>', "tags on every AWS resource we create; they win over a Service's additional-resource-tags").env('CPL_DEFAULT_TAGS'))
+    .addOption(new Option('--default-tags <k=v,...>', "tags on every AWS resource we create; they win over a Service's additional-resource-tags (unless EnableDefaultTagsLowPriority)").env('CPL_DEFAULT_TAGS'))
     .addOption(new Option('--external-managed-tags <keys>', 'tag keys managed outside: a Service may not set them').env('CPL_EXTERNAL_MANAGED_TAGS'))
     .addOption(new Option('--default-target-type <type>', 'target type of Services without nlb-target-type (instance or ip)').env('CPL_DEFAULT_TARGET_TYPE').default('instance'))
-    .addOption(new Option('--default-load-balancer-scheme <scheme>', 'scheme of Services without scheme or internal (internal or internet-facing)').env('CPL_DEFAULT_LOAD_BALANCER_SCHEME').default('internal'));
+    .addOption(new Option('--default-load-balancer-scheme <scheme>', 'scheme of Services without scheme or internal (internal or internet-facing)').env('CPL_DEFAULT_LOAD_BALANCER_SCHEME').default('internal'))
+    .addOption(
+      new Option('--feature-gates <Name=bool,...>', "the LBC's EnableDefaultTagsLowPriority (default false: --default-tags win) and EnableIPTargetType (default true; false refuses ip targets)").env('CPL_FEATURE_GATES'),
+    );
 }
 
 export function registerRunCommand(program: Command): void {

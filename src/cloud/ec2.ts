@@ -17,7 +17,7 @@ export class NetworkCloud {
   private readonly clusterName: string;
   private vpcId: string | undefined;
   private subnetCache: { at: number; subnets: SubnetInfo[] } | undefined;
-  private cidrCache: { at: number; cidrs: string[] } | undefined;
+  private cidrCache: { at: number; cidrs: string[]; ipv6: string[] } | undefined;
 
   constructor(client: EC2Client, clusterName: string, vpcId?: string) {
     this.client = client;
@@ -38,12 +38,23 @@ export class NetworkCloud {
 
   /** The VPC's associated IPv4 CIDRs (the LBC's VPCInfo.AssociatedIPv4CIDRs), cached as the subnets are. */
   async vpcCidrs(): Promise<string[]> {
-    if (this.cidrCache && Date.now() - this.cidrCache.at < SUBNET_CACHE_MS) return this.cidrCache.cidrs;
+    return (await this.vpcCidrBlocks()).cidrs;
+  }
+
+  /** The VPC's associated IPv6 CIDRs (VPCInfo.AssociatedIPv6CIDRs), from the same DescribeVpcs. */
+  async vpcIpv6Cidrs(): Promise<string[]> {
+    return (await this.vpcCidrBlocks()).ipv6;
+  }
+
+  private async vpcCidrBlocks(): Promise<{ cidrs: string[]; ipv6: string[] }> {
+    if (this.cidrCache && Date.now() - this.cidrCache.at < SUBNET_CACHE_MS) return this.cidrCache;
     const result = await this.client.send(new DescribeVpcsCommand({ VpcIds: [await this.vpc()] }));
     const associations = (result.Vpcs ?? []).flatMap((v) => v.CidrBlockAssociationSet ?? []);
     const cidrs = associations.filter((a) => a.CidrBlockState?.State === 'associated' && a.CidrBlock).map((a) => a.CidrBlock!);
-    this.cidrCache = { at: Date.now(), cidrs };
-    return cidrs;
+    const ipv6Associations = (result.Vpcs ?? []).flatMap((v) => v.Ipv6CidrBlockAssociationSet ?? []);
+    const ipv6 = ipv6Associations.filter((a) => a.Ipv6CidrBlockState?.State === 'associated' && a.Ipv6CidrBlock).map((a) => a.Ipv6CidrBlock!);
+    this.cidrCache = { at: Date.now(), cidrs, ipv6 };
+    return this.cidrCache;
   }
 
   async subnets(): Promise<SubnetInfo[]> {

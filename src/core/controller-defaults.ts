@@ -1,20 +1,23 @@
+import { DEFAULT_FEATURE_GATES, FeatureGateError, parseFeatureGates, type FeatureGates } from './feature-gates.ts';
 import type { Scheme, TargetType } from './model.ts';
 
 /**
  * Controller-wide defaults, with the aws-load-balancer-controller's flag names and defaults
  * (pkg/config/controller_config.go): `--default-tags`, `--external-managed-tags`, `--default-target-type`,
- * `--default-load-balancer-scheme`. The model reads them; the run command parses them.
+ * `--default-load-balancer-scheme`, and `--feature-gates` (feature-gates.ts). The model reads them; the run
+ * command parses them.
  */
 export interface ControllerDefaults {
-  /** Tags on every resource we create; they win over a Service's additional-resource-tags (the LBC's default). */
+  /** Tags on every resource we create; they win over a Service's additional-resource-tags unless EnableDefaultTagsLowPriority. */
   tags: Readonly<Record<string, string>>;
   /** Tag keys someone else manages: a Service may not set them (its Warning names the key). */
   externalManagedTags: readonly string[];
   targetType: TargetType;
   scheme: Scheme;
+  featureGates: FeatureGates;
 }
 
-export const LBC_DEFAULTS: ControllerDefaults = { tags: {}, externalManagedTags: [], targetType: 'instance', scheme: 'internal' };
+export const LBC_DEFAULTS: ControllerDefaults = { tags: {}, externalManagedTags: [], targetType: 'instance', scheme: 'internal', featureGates: DEFAULT_FEATURE_GATES };
 
 /** The LBC's trackingTagKeys (controller_config.go): no flag may name them, they are how we find our resources. */
 export const TRACKING_TAG_KEYS: readonly string[] = [
@@ -74,7 +77,7 @@ function csvFields(raw: string): string[] {
 export const parseStringSlice = (raw: string): string[] => (raw.trim() === '' ? [] : csvFields(raw));
 
 /** The flags' values checked as the LBC's ControllerConfig.Validate does, then as defaults for the model. */
-export function controllerDefaults(flags: { defaultTags?: string; externalManagedTags?: string; defaultTargetType?: string; defaultScheme?: string }): ControllerDefaults {
+export function controllerDefaults(flags: { defaultTags?: string; externalManagedTags?: string; defaultTargetType?: string; defaultScheme?: string; featureGates?: string }): ControllerDefaults {
   const tags = parseStringToString('--default-tags', flags.defaultTags ?? '');
   const external = parseStringSlice(flags.externalManagedTags ?? '');
   for (const key of Object.keys(tags)) {
@@ -90,5 +93,15 @@ export function controllerDefaults(flags: { defaultTags?: string; externalManage
   if (scheme !== 'internal' && scheme !== 'internet-facing') {
     throw new DefaultsError(`--default-load-balancer-scheme: invalid value ${JSON.stringify(scheme)} for default scheme (internal or internet-facing)`);
   }
-  return { tags, externalManagedTags: external, targetType, scheme };
+  let featureGates: FeatureGates;
+  try {
+    featureGates = parseFeatureGates(flags.featureGates ?? '');
+  } catch (error) {
+    throw error instanceof FeatureGateError ? new DefaultsError(error.message) : error;
+  }
+  // The LBC finds this out per Service (every Service without nlb-target-type fails); the flags alone say it.
+  if (targetType === 'ip' && !featureGates.EnableIPTargetType) {
+    throw new DefaultsError('--default-target-type: invalid value "ip": ip targets are off (--feature-gates EnableIPTargetType=false)');
+  }
+  return { tags, externalManagedTags: external, targetType, scheme, featureGates };
 }

@@ -10,6 +10,7 @@ import { boolAnnotation, declaredSourceRanges, portRuleKey, type PortRule } from
  * targets see the client's address (UDP/QUIC/TCP_UDP/TCP_QUIC, or preserve_client_ip on: instance targets by
  * default), from the Service's source ranges, else 0.0.0.0/0, else (internal) the VPC's CIDRs. Health checks
  * always come from the subnets, so they get a rule of their own unless the traffic rule already covers them.
+ * An IPv6 target group (an IPv6 Service) takes the IPv6 side of each: the subnets' and the VPC's IPv6 CIDRs, ::/0.
  * Pure: table-tested with the LBC's own cases.
  */
 
@@ -19,8 +20,12 @@ export interface LegacyInput {
   scheme: Scheme;
   /** IPv4 CIDRs of the NLB's subnets. */
   subnetCidrs: string[];
+  /** IPv6 CIDRs of the NLB's subnets (for IPv6 target groups). */
+  subnetIpv6Cidrs?: string[];
   /** The VPC's associated IPv4 CIDRs (the default source of an internal NLB that preserves client IPs). */
   vpcCidrs: string[];
+  /** The VPC's associated IPv6 CIDRs (the same for IPv6 target groups). */
+  vpcIpv6Cidrs?: string[];
 }
 
 const PRESERVE_CLIENT_IP = 'preserve_client_ip.enabled';
@@ -48,10 +53,13 @@ export function legacyNodeRules(input: LegacyInput): PortRule[] {
   for (const tg of input.targetGroups) {
     const preserve = preservesClientIp(tg);
     const udpish = tg.protocol === 'UDP' || tg.protocol === 'QUIC' || tg.protocol === 'TCP_UDP' || tg.protocol === 'TCP_QUIC';
-    let traffic = input.subnetCidrs;
+    // getLoadBalancerSubnetsSourceRanges and getDefaultIPSourceRanges: the target group's family.
+    const ipv6 = tg.ipAddressType === 'ipv6';
+    const subnetCidrs = ipv6 ? (input.subnetIpv6Cidrs ?? []) : input.subnetCidrs;
+    let traffic = subnetCidrs;
     let defaultUsed = false;
     if (udpish || preserve) {
-      traffic = declared ?? (input.scheme === 'internal' ? input.vpcCidrs : ['0.0.0.0/0']);
+      traffic = declared ?? (input.scheme === 'internal' ? ((ipv6 ? input.vpcIpv6Cidrs : input.vpcCidrs) ?? []) : [ipv6 ? '::/0' : '0.0.0.0/0']);
       defaultUsed = declared === undefined;
     }
     if (tg.protocol === 'TCP_UDP' || tg.protocol === 'TCP_QUIC') {
@@ -63,7 +71,7 @@ export function legacyNodeRules(input: LegacyInput): PortRule[] {
     // names client ranges that leave the subnets out; UDP and other ports always get the subnets.
     const onTrafficPort = tg.healthCheck.port === 'traffic-port' || Number(tg.healthCheck.port) === tg.port;
     const coveredByTraffic = tg.protocol !== 'UDP' && onTrafficPort && (!preserve || defaultUsed || traffic.some((c) => ANYWHERE.has(c)));
-    if (!coveredByTraffic) add('tcp', onTrafficPort ? tg.port : Number(tg.healthCheck.port), input.subnetCidrs);
+    if (!coveredByTraffic) add('tcp', onTrafficPort ? tg.port : Number(tg.healthCheck.port), subnetCidrs);
   }
   return [...rules.values()];
 }

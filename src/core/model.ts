@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BlockList, isIPv4 } from 'node:net';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { V1EndpointSlice, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import {
   Annotations,
@@ -19,6 +19,7 @@ import { listenerAttributesOf, strayListenerAttributeAnnotations } from './liste
 import { loadBalancerAttributesOf, minimumCapacityOf } from './load-balancer-attributes.ts';
 import { ipAddressTypeOf, requireIpv6Subnets, subnetMappingsOf, type IpAddressType, type SubnetMapping } from './subnet-mappings.ts';
 import { targetGroupAttributesOf } from './target-group-attributes.ts';
+import { targetGroupIpAddressTypeOf, type TargetGroupIpAddressType } from './target-group-ip-address-type.ts';
 import { HEALTH_CHECK_LIMITS, healthCheckPathProblem, successCodesProblem, timeoutProblem } from './validation/health-check.ts';
 import { labelSelectorProblem } from './validation/labels.ts';
 import { quicListenersProblem } from './validation/quic.ts';
@@ -36,6 +37,7 @@ import { tlsConfigOf, tlsOfPort, type ListenerTls } from './tls.ts';
 /** QUIC and TCP_QUIC only by the quic-enabled-ports annotation (UDP and TCP_UDP upgraded). */
 export type Protocol = 'TCP' | 'UDP' | 'TCP_UDP' | 'QUIC' | 'TCP_QUIC' | 'TLS';
 export type TargetType = 'instance' | 'ip';
+export type { TargetGroupIpAddressType };
 export type Scheme = 'internal' | 'internet-facing';
 
 export interface HealthCheck {
@@ -67,6 +69,8 @@ export interface DesiredTargetGroup {
   protocol: Protocol;
   port: number;
   targetType: TargetType;
+  /** ipv6 only (absent: ipv4, ELBv2's default); fixed at CreateTargetGroup, so part of the name's hash. */
+  ipAddressType?: 'ipv6';
   healthCheck: HealthCheck;
   attributes: Record<string, string>;
   targets: Target[];
@@ -148,6 +152,8 @@ export interface ModelInput {
   subnets: SubnetInfo[];
   /** The VPC's IPv4 CIDRs: the default source of node rules for an internal NLB without security groups. */
   vpcCidrs?: string[];
+  /** The VPC's associated IPv6 CIDRs: the same for IPv6 target groups. */
+  vpcIpv6Cidrs?: string[];
   /** The controller's flags (controller-defaults.ts); the LBC's defaults when absent. */
   defaults?: ControllerDefaults;
 }
@@ -198,6 +204,15 @@ export function targetTypeOf(service: V1Service, defaultTargetType: TargetType =
   const type = annotations?.[Annotations.type]?.trim();
   const fallback: TargetType = type === 'nlb-ip' ? 'ip' : defaultTargetType;
   return oneOf(annotations, Annotations.targetType, ['instance', 'ip'] as const, fallback);
+}
+
+/**
+ * --feature-gates EnableIPTargetType=false: the LBC's buildTargetType error, named by the annotation that asks for
+ * ip targets (--default-target-type cannot: the flags refuse ip with the gate off).
+ */
+function ipTargetsOff(annotations: Record<string, string> | undefined): never {
+  const key = annotations?.[Annotations.targetType]?.trim() === 'ip' ? Annotations.targetType : Annotations.type;
+  throw new UserError(`annotation ${key}`, annotations?.[key]?.trim() ?? '', 'unsupported targetType: ip when EnableIPTargetType is false (--feature-gates); use instance targets');
 }
 
 function healthCheckOf(service: V1Service, targetType: TargetType): HealthCheck {
@@ -358,27 +373,31 @@ function groupPorts(service: V1Service, quicPorts: readonly string[] = []): Port
 }
 
 /** Whether an address lies in none of the VPC's subnets; undefined CIDRs (none read) leave the zone to ELBv2. */
-function outsideSubnets(input: ModelInput): (address: string) => boolean {
-  const cidrs = input.subnets.filter((s) => s.vpcId === input.vpcId && s.cidrBlock).map((s) => s.cidrBlock!.split('/'));
+function outsideSubnets(input: ModelInput, family: TargetGroupIpAddressType): (address: string) => boolean {
+  const inVpc = input.subnets.filter((s) => s.vpcId === input.vpcId);
+  const cidrs = (family === 'ipv4' ? inVpc.flatMap((s) => s.cidrBlock ?? []) : inVpc.flatMap((s) => s.ipv6CidrBlocks ?? [])).map((c) => c.split('/'));
   if (cidrs.length === 0) return () => false;
   const inside = new BlockList();
-  for (const [network, prefix] of cidrs) inside.addSubnet(network!, Number(prefix), 'ipv4');
-  return (address) => isIPv4(address) && !inside.check(address, 'ipv4');
+  for (const [network, prefix] of cidrs) inside.addSubnet(network!, Number(prefix), family);
+  const ofFamily = family === 'ipv4' ? isIPv4 : isIPv6;
+  return (address) => ofFamily(address) && !inside.check(address, family);
 }
 
-function ipTargets(input: ModelInput, servicePort: V1ServicePort): Target[] {
-  const outside = outsideSubnets(input);
+/** Ready endpoints of the target group's family: an IPv6 group takes the IPv6 slices (the LBC's TargetGroupBinding). */
+function ipTargets(input: ModelInput, servicePort: V1ServicePort, family: TargetGroupIpAddressType): Target[] {
+  const outside = outsideSubnets(input, family);
   const namespace = input.service.metadata?.namespace ?? 'default';
   const targets = new Map<string, Target>();
   for (const slice of input.endpointSlices) {
-    if (slice.addressType !== 'IPv4') continue;
+    if (slice.addressType !== (family === 'ipv4' ? 'IPv4' : 'IPv6')) continue;
     // The slice port for this service port carries the resolved (possibly named) targetPort.
     const slicePort = (slice.ports ?? []).find((p) => (p.name ?? '') === (servicePort.name ?? '') && (p.protocol ?? 'TCP') === (servicePort.protocol ?? 'TCP'));
     if (!slicePort?.port) continue;
     for (const endpoint of slice.endpoints ?? []) {
       // Ready only: terminating endpoints (ready=false) are deregistered.
       if (endpoint.conditions?.ready === false || endpoint.conditions?.terminating === true) continue;
-      const pod = endpoint.targetRef?.kind === 'Pod' ? endpoint.targetRef.name : undefined;
+      // The ENI pool gives pods IPv4 VPC addresses only.
+      const pod = family === 'ipv4' && endpoint.targetRef?.kind === 'Pod' ? endpoint.targetRef.name : undefined;
       const vpcIp = pod ? input.podVpcIp(endpoint.targetRef?.namespace ?? namespace, pod) : undefined;
       for (const address of vpcIp ? [vpcIp] : endpoint.addresses) {
         targets.set(`${address}:${slicePort.port}`, { id: address, port: slicePort.port, ...(outside(address) ? { availabilityZone: 'all' as const } : {}) });
@@ -400,6 +419,7 @@ export function buildModel(input: ModelInput): ModelResult {
   const defaults = input.defaults ?? LBC_DEFAULTS;
   oneOf(annotations, Annotations.type, ['external', 'nlb-ip', 'nlb'] as const, 'external');
   const targetType = targetTypeOf(service, defaults.targetType);
+  if (targetType === 'ip' && !defaults.featureGates.EnableIPTargetType) ipTargetsOff(annotations);
   const scheme = schemeOf(annotations, defaults.scheme);
   const explicitName = annotations?.[Annotations.name]?.trim();
   if (explicitName !== undefined && !LB_NAME.test(explicitName)) {
@@ -414,8 +434,8 @@ export function buildModel(input: ModelInput): ModelResult {
       throw new UserError(`annotation ${Annotations.additionalTags}`, annotations![Annotations.additionalTags]!, `external managed tag key ${key} cannot be specified on Service`);
     }
   }
-  // --default-tags win over the Service's (the LBC's buildAdditionalResourceTags without EnableDefaultTagsLowPriority).
-  const additionalTags = { ...annotationTags, ...defaults.tags };
+  // The LBC's buildAdditionalResourceTags: --default-tags win over the Service's unless EnableDefaultTagsLowPriority.
+  const additionalTags = defaults.featureGates.EnableDefaultTagsLowPriority ? { ...defaults.tags, ...annotationTags } : { ...annotationTags, ...defaults.tags };
   // AWS's limits (src/core/validation), checked here so that nothing AWS would refuse reaches the first write.
   reject(Annotations.additionalTags, tagsProblem(additionalTags, Object.keys(Tags).length));
   const lbAttributes = loadBalancerAttributesOf(annotations);
@@ -429,6 +449,7 @@ export function buildModel(input: ModelInput): ModelResult {
   const chosenSubnets = subnetIds.map((id) => input.subnets.find((s) => s.id === id)!);
   requireIpv6Subnets(annotations, ipAddressType, chosenSubnets);
   const subnetMappings = subnetMappingsOf(annotations, scheme, ipAddressType, chosenSubnets);
+  const tgIpAddressType = targetGroupIpAddressTypeOf(service, ipAddressType);
 
   const portGroups = groupPorts(service, list(annotations, Annotations.quicEnabledPorts) ?? []);
   if (portGroups.length === 0) throw new UserError('spec.ports', '[]', 'a LoadBalancer Service needs at least one port');
@@ -466,7 +487,7 @@ export function buildModel(input: ModelInput): ModelResult {
       targets.sort((a, b) => a.id.localeCompare(b.id));
     } else {
       const first = group.ports[0]!;
-      const byTarget = ipTargets(input, first);
+      const byTarget = ipTargets(input, first, tgIpAddressType);
       const numeric = typeof first.targetPort === 'number' ? first.targetPort : Number.isInteger(Number(first.targetPort)) ? Number(first.targetPort) : undefined;
       tgPort = numeric ?? byTarget[0]?.port ?? first.port;
       targets = byTarget;
@@ -474,10 +495,11 @@ export function buildModel(input: ModelInput): ModelResult {
     targetGroups.push({
       resourceId,
       // The hash covers everything ELBv2 cannot change in place, so a change yields a new group (and name).
-      name: resourceName(namespace, name, clusterName, uid, String(group.port), tls.targetGroupProtocol, targetType, String(tgPort)),
+      name: resourceName(namespace, name, clusterName, uid, String(group.port), tls.targetGroupProtocol, targetType, String(tgPort), ...(tgIpAddressType === 'ipv6' ? ['ipv6'] : [])),
       protocol: tls.targetGroupProtocol,
       port: tgPort,
       targetType,
+      ...(tgIpAddressType === 'ipv6' ? { ipAddressType: tgIpAddressType } : {}),
       healthCheck,
       attributes: targetGroupAttributesOf(annotations, group.port, group.protocol),
       targets,
@@ -498,7 +520,15 @@ export function buildModel(input: ModelInput): ModelResult {
   }
 
   const securityGroups = buildSecurityGroups({ service, clusterName, additionalTags, listeners, targetGroups });
-  const legacyInput = { service, targetGroups, scheme, subnetCidrs: chosenSubnets.flatMap((s) => s.cidrBlock ?? []), vpcCidrs: input.vpcCidrs ?? [] };
+  const legacyInput = {
+    service,
+    targetGroups,
+    scheme,
+    subnetCidrs: chosenSubnets.flatMap((s) => s.cidrBlock ?? []),
+    subnetIpv6Cidrs: chosenSubnets.flatMap((s) => s.ipv6CidrBlocks ?? []),
+    vpcCidrs: input.vpcCidrs ?? [],
+    vpcIpv6Cidrs: input.vpcIpv6Cidrs ?? [],
+  };
   // Needed without groups (a bad source range is an error); with groups only if the NLB was made without them.
   const legacyRules = securityGroups ? legacyNodeRulesIfValid(legacyInput) : legacyNodeRules(legacyInput);
   const quicPorts = annotations?.[Annotations.quicEnabledPorts] ?? '';

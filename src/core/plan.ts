@@ -2,7 +2,7 @@ import { Tags } from './annotations.ts';
 import { isRegistered } from './target-health.ts';
 import { describeLoadBalancerSetting, planLoadBalancerSettings, type LoadBalancerSettingAction } from './load-balancer-plan.ts';
 import type { IpAddressType } from './subnet-mappings.ts';
-import type { DesiredListener, DesiredLoadBalancer, DesiredStack, DesiredTargetGroup, HealthCheck, Protocol, Scheme, Target, TargetType } from './model.ts';
+import type { DesiredListener, DesiredLoadBalancer, DesiredStack, DesiredTargetGroup, HealthCheck, Protocol, Scheme, Target, TargetGroupIpAddressType, TargetType } from './model.ts';
 import { TARGET_GROUP_DEFAULT_ATTRIBUTES } from './model.ts';
 import { describeListenerSettings, listenerCertificateActions, listenerSettingsChange, modifiableInPlace, type ListenerSettings } from './tls-plan.ts';
 import type { ListenerTls } from './tls.ts';
@@ -45,6 +45,8 @@ export interface ActualTargetGroup {
   protocol: Protocol;
   port: number;
   targetType: TargetType;
+  /** DescribeTargetGroups' IpAddressType; undefined when not known (then not compared). */
+  ipAddressType?: TargetGroupIpAddressType;
   healthCheck: HealthCheck;
   /** Only the keys the desired model names are compared; undefined when not read. */
   attributes?: Record<string, string>;
@@ -156,7 +158,11 @@ function attributeChanges(desired: Record<string, string>, actual: Record<string
 
 /** A target group that can serve `desired` as it is: the properties ELBv2 cannot modify match. */
 const compatible = (tg: ActualTargetGroup, desired: DesiredTargetGroup) =>
-  tg.resourceId === desired.resourceId && tg.protocol === desired.protocol && tg.port === desired.port && tg.targetType === desired.targetType;
+  tg.resourceId === desired.resourceId &&
+  tg.protocol === desired.protocol &&
+  tg.port === desired.port &&
+  tg.targetType === desired.targetType &&
+  (tg.ipAddressType === undefined || tg.ipAddressType === (desired.ipAddressType ?? 'ipv4'));
 
 const registered = (tg: ActualTargetGroup) => tg.targets.filter(isRegistered);
 

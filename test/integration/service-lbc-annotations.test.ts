@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Annotations } from '../../src/core/annotations.ts';
-import type { ControllerDefaults } from '../../src/core/controller-defaults.ts';
+import { LBC_DEFAULTS, type ControllerDefaults } from '../../src/core/controller-defaults.ts';
 import { portAttributesKey } from '../../src/core/target-group-attributes.ts';
 import { connect, createTestNamespace, waitFor, waitForLoadBalancer, type TestEnvironment } from '../../src/testing/index.ts';
 import { startTestCluster, type TestCluster } from './support/controller.ts';
@@ -27,7 +27,7 @@ describe('service controller: the rest of the LBC annotations and flags', () => 
   let cluster: TestCluster;
   let ns: { name: string; remove: () => Promise<void> };
   const allocations: string[] = [];
-  const defaults: ControllerDefaults = { tags: { owner: 'platform' }, externalManagedTags: ['cost-center'], targetType: 'ip', scheme: 'internet-facing' };
+  const defaults: ControllerDefaults = { ...LBC_DEFAULTS, tags: { owner: 'platform' }, externalManagedTags: ['cost-center'], targetType: 'ip', scheme: 'internet-facing' };
 
   const createService = (name: string, annotations: Record<string, string>, ports = [{ name: 'tcp', port: 80, targetPort: 8080, protocol: 'TCP' }]) =>
     env.core.createNamespacedService({ namespace: ns.name, body: { metadata: { name, annotations }, spec: { type: 'LoadBalancer', ports } } });

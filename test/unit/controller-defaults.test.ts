@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { controllerDefaults, DefaultsError, LBC_DEFAULTS, parseStringSlice, parseStringToString } from '../../src/core/controller-defaults.ts';
+import { DEFAULT_FEATURE_GATES, FeatureGateError, parseFeatureGates } from '../../src/core/feature-gates.ts';
 
 // The LBC's flags (pkg/config/controller_config.go) as pflag parses them and ControllerConfig.Validate checks them.
 describe('controller defaults (--default-tags, --external-managed-tags, --default-target-type, --default-load-balancer-scheme)', () => {
   it('no flags: the LBC defaults (instance, internal, no tags)', () => {
     expect(controllerDefaults({})).toEqual(LBC_DEFAULTS);
-    expect(LBC_DEFAULTS).toEqual({ tags: {}, externalManagedTags: [], targetType: 'instance', scheme: 'internal' });
+    expect(LBC_DEFAULTS).toEqual({
+      tags: {},
+      externalManagedTags: [],
+      targetType: 'instance',
+      scheme: 'internal',
+      featureGates: { EnableDefaultTagsLowPriority: false, EnableIPTargetType: true },
+    });
   });
 
   it.each<[string, string, Record<string, string>]>([
@@ -43,6 +50,36 @@ describe('controller defaults (--default-tags, --external-managed-tags, --defaul
       externalManagedTags: ['cost-center'],
       targetType: 'ip',
       scheme: 'internet-facing',
+      featureGates: DEFAULT_FEATURE_GATES,
     });
+  });
+
+  it('ip as the default target type with EnableIPTargetType=false: a startup error naming both', () => {
+    expect(() => controllerDefaults({ defaultTargetType: 'ip', featureGates: 'EnableIPTargetType=false' })).toThrow(
+      /--default-target-type: invalid value "ip": ip targets are off \(--feature-gates EnableIPTargetType=false\)/,
+    );
+  });
+});
+
+// pkg/config/feature_gates.go Set / SplitMapStringBool: k=v pairs, trimmed, values as strconv.ParseBool.
+describe('--feature-gates (the LBC syntax; EnableDefaultTagsLowPriority and EnableIPTargetType known)', () => {
+  it.each<[string, string, Partial<typeof DEFAULT_FEATURE_GATES>]>([
+    ['empty: the defaults', '', {}],
+    ['one gate on', 'EnableDefaultTagsLowPriority=true', { EnableDefaultTagsLowPriority: true }],
+    ['both, spaces trimmed, ParseBool spellings', ' EnableDefaultTagsLowPriority = T , EnableIPTargetType=FALSE', { EnableDefaultTagsLowPriority: true, EnableIPTargetType: false }],
+    ['empty entries skipped, the last setting wins', 'EnableIPTargetType=false,,EnableIPTargetType=1', {}],
+  ])('%s', (_name, raw, want) => {
+    expect(parseFeatureGates(raw)).toEqual({ ...DEFAULT_FEATURE_GATES, ...want });
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['no =', 'EnableDefaultTagsLowPriority', /--feature-gates: invalid value "EnableDefaultTagsLowPriority": must be Name=true or Name=false/],
+    ['not a bool', 'EnableDefaultTagsLowPriority=yes', /--feature-gates: invalid value "EnableDefaultTagsLowPriority=yes": must be Name=true or Name=false/],
+    ['unknown gate', 'NoSuchGate=true', /--feature-gates: invalid value "NoSuchGate=true": unknown feature \(known: EnableDefaultTagsLowPriority, EnableIPTargetType\)/],
+    ['a gate of the LBC we do not have', 'NLBSecurityGroup=false', /invalid value "NLBSecurityGroup=false": a gate of the aws-load-balancer-controller this controller does not have/],
+  ])('%s: an error naming flag and value', (_name, raw, message) => {
+    expect(() => parseFeatureGates(raw)).toThrow(FeatureGateError);
+    expect(() => parseFeatureGates(raw)).toThrow(message);
+    expect(() => controllerDefaults({ featureGates: raw })).toThrow(DefaultsError);
   });
 });

@@ -2,6 +2,7 @@ import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { Annotations, goBool, keyValues, list, Tags } from '../../src/core/annotations.ts';
 import { LBC_DEFAULTS, type ControllerDefaults } from '../../src/core/controller-defaults.ts';
+import { wantsLoadBalancer } from '../../src/core/model.ts';
 import { portAttributesKey } from '../../src/core/target-group-attributes.ts';
 import { model, subnets } from './support/lbc-model.ts';
 import { thrownUserError as userError } from './support/user-error.ts';
@@ -111,7 +112,14 @@ describe('pkg/service/model_build_target_group_test.go', () => {
       Annotations.targetGroupAttributes,
       'FalSe',
     ],
-    // Test_defaultModelBuilder_buildPreserveClientIPFlag "Attribute Parse error" is the same value (" FalSe").
+    // The LBC's buildPreserveClientIPFlag fails on the parsed attribute; its buildTargetGroupAttributes, which runs
+    // first, already refuses it (the case above), as we do: an error naming the annotation and the entry.
+    [
+      'Test_defaultModelBuilder_buildPreserveClientIPFlag "Attribute Parse error"',
+      { [Annotations.targetGroupAttributes]: 'preserve_client_ip.enabled= FalSe, key1=value' },
+      Annotations.targetGroupAttributes,
+      'preserve_client_ip.enabled= FalSe',
+    ],
     ['issue 9: preserve_client_ip.enabled=FalSe', { [Annotations.targetGroupAttributes]: 'preserve_client_ip.enabled=FalSe' }, Annotations.targetGroupAttributes, 'FalSe'],
   ])('%s', (_name, annotations, annotation, offending) => {
     const error = userError(() => model(service(annotations)));
@@ -234,8 +242,6 @@ describe('pkg/service/model_build_target_group_test.go Test_defaultModelBuilder_
   const typed = (annotations: Record<string, string>, spec: Partial<NonNullable<V1Service['spec']>> = {}, defaults: Partial<ControllerDefaults> = {}) =>
     model(service(annotations, spec), { defaults: { ...LBC_DEFAULTS, ...defaults } }).targetType;
   const nlbClass = { loadBalancerClass: 'service.k8s.aws/nlb' };
-  // Not ported: "enableIPTargetType is false, target ip" (no such flag here) and "external, ClusterIP with target
-  // type instance" (a ClusterIP Service is never ours: wantsLoadBalancer).
   it.each<[string, Record<string, string>, Partial<NonNullable<V1Service['spec']>>, Partial<ControllerDefaults>, string]>([
     ['"empty annotation"', {}, {}, {}, 'instance'],
     ['"default type ip"', {}, {}, { targetType: 'ip' }, 'ip'],
@@ -252,13 +258,33 @@ describe('pkg/service/model_build_target_group_test.go Test_defaultModelBuilder_
     const error = userError(() => typed({}, { ...nlbClass, allocateLoadBalancerNodePorts: false, ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }] }));
     expect(error.field).toBe('spec.allocateLoadBalancerNodePorts');
   });
+
+  // The LBC's enableIPTargetType is its EnableIPTargetType feature gate (--feature-gates EnableIPTargetType=false).
+  const ipOff: Partial<ControllerDefaults> = { featureGates: { ...LBC_DEFAULTS.featureGates, EnableIPTargetType: false } };
+  it('"enableIPTargetType is false, target ip"', () => {
+    const annotations = { [Annotations.type]: 'external', [Annotations.targetType]: 'ip' };
+    const error = userError(() => typed(annotations, { ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }] }, ipOff));
+    expect([error.field, error.value]).toEqual([`annotation ${Annotations.targetType}`, 'ip']);
+    expect(error.message).toContain('unsupported targetType: ip when EnableIPTargetType is false');
+  });
+
+  it('"external, ClusterIP with target type instance" (deliberate: a ClusterIP Service is never ours)', () => {
+    const clusterIp = service({ [Annotations.type]: 'external', [Annotations.targetType]: 'instance' }, { type: 'ClusterIP', ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }] });
+    // The LBC's error needs a ClusterIP Service it was asked to build; the controller never builds one.
+    expect(wantsLoadBalancer(clusterIp)).toBe(false);
+  });
+
+  it('model_build_target_group.go buildTargetType with EnableIPTargetType=false: nlb-ip is refused too (named by the type annotation), instance targets build', () => {
+    const error = userError(() => typed({ [Annotations.type]: 'nlb-ip' }, {}, ipOff));
+    expect([error.field, error.value]).toEqual([`annotation ${Annotations.type}`, 'nlb-ip']);
+    expect(typed({ [Annotations.targetType]: 'instance' }, {}, ipOff)).toBe('instance');
+  });
 });
 
 describe('pkg/service/model_build_listener_test.go', () => {
   // The same five cases in three LBC tests: buildLoadBalancerTags (model_build_load_balancer_test.go),
-  // buildTargetGroupTags (model_build_target_group_test.go) and buildListenerTags (here). "default tags, annotation
-  // tags, collision where annotation tags take priority" is not ported: it needs the LBC's
-  // EnableDefaultTagsLowPriority feature gate, which we do not have (docs/lbc-parity.md).
+  // buildTargetGroupTags (model_build_target_group_test.go) and buildListenerTags (here). The fifth, "default tags,
+  // annotation tags, collision where annotation tags take priority", runs with --feature-gates EnableDefaultTagsLowPriority=true.
   const ownTags = (stack: ReturnType<typeof model>) => ({
     Test_defaultModelBuildTask_buildLoadBalancerTags: stack.loadBalancer.tags,
     Test_defaultModelBuildTask_buildTargetGroupTags: stack.targetGroups[0]!.tags,
@@ -275,6 +301,22 @@ describe('pkg/service/model_build_listener_test.go', () => {
     for (const [, annotations, tags, want] of cases) {
       expect(withoutOwn(ownTags(model(service(annotations), { defaults: { ...LBC_DEFAULTS, tags } }))[test])).toEqual(want);
     }
+  });
+
+  const lowPriority: ControllerDefaults = { ...LBC_DEFAULTS, tags: { k1: 'v10', k2: 'v20' }, featureGates: { ...LBC_DEFAULTS.featureGates, EnableDefaultTagsLowPriority: true } };
+  it.each(['Test_defaultModelBuildTask_buildLoadBalancerTags', 'Test_defaultModelBuildTask_buildTargetGroupTags', 'Test_defaultModelBuildTask_buildListenerTags'] as const)(
+    '%s "default tags, annotation tags, collision where annotation tags take priority"',
+    (test) => {
+      const stack = model(service({ [Annotations.additionalTags]: 'k1=v1,k2=v2,k3=v3' }), { defaults: lowPriority });
+      expect(withoutOwn(ownTags(stack)[test])).toEqual({ k1: 'v1', k2: 'v2', k3: 'v3' });
+    },
+  );
+
+  it('EnableDefaultTagsLowPriority: a default tag the Service does not set stays, our own tags still cannot be overridden', () => {
+    const stack = model(service({ [Annotations.additionalTags]: 'k1=v1' }), { defaults: lowPriority });
+    expect(withoutOwn(stack.loadBalancer.tags)).toEqual({ k1: 'v1', k2: 'v20' });
+    const error = userError(() => model(service({ [Annotations.additionalTags]: `${Tags.cluster}=x` }), { defaults: lowPriority }));
+    expect(error.field).toBe(`annotation ${Annotations.additionalTags}`);
   });
 
   it('our own tags stay on every resource (the listener: its port as the resource)', () => {

@@ -28,7 +28,7 @@ const SOURCE_RANGES = 'service.beta.kubernetes.io/load-balancer-source-ranges';
 const MANAGE = 'service.beta.kubernetes.io/aws-load-balancer-manage-backend-security-group-rules';
 
 // Test_defaultModelBuilderTask_buildTargetGroupBindingNetworkingLegacy (pkg/service/model_build_target_group_test.go),
-// its IPv4 cases by name; the LBC's preserveClientIP flag is the target group's preserve_client_ip.enabled here.
+// its cases by name; the LBC's preserveClientIP flag is the target group's preserve_client_ip.enabled here.
 describe('legacyNodeRules (the LBC: buildTargetGroupBindingNetworkingLegacy)', () => {
   it.each<[string, V1Service, DesiredTargetGroup, Scheme, string[], PortRule[]]>([
     ['udp-service with source ranges', service(['10.0.0.0/16', '1.2.3.4/24']), tg('UDP', 'traffic-port'), 'internet-facing', SUBNET, [...rules('udp', 80, ['10.0.0.0/16', '1.2.3.4/24']), ...rules('tcp', 80, SUBNET)]],
@@ -51,6 +51,18 @@ describe('legacyNodeRules (the LBC: buildTargetGroupBindingNetworkingLegacy)', (
     ['manage-backend-security-group-rules true: as without it', service(undefined, { [MANAGE]: 'true' }), tg('TCP', 'traffic-port'), 'internal', SUBNET, rules('tcp', 80, SUBNET)],
   ])('%s', (_name, svc, group, scheme, subnetCidrs, expected) => {
     expect(legacyNodeRules({ service: svc, targetGroups: [group], scheme, subnetCidrs, vpcCidrs: VPC })).toEqual(expected);
+  });
+
+  // The three IPv6 cases: an IPv6 target group (ipv6 Service family) takes the subnets' IPv6 blocks, ::/0, the VPC's IPv6 blocks.
+  const ipv6 = (preserve: boolean): DesiredTargetGroup => ({ ...tg('TCP', '80', preserve), ipAddressType: 'ipv6' });
+  it.each<[string, DesiredTargetGroup, Scheme | undefined, string[], PortRule[]]>([
+    ['ipv6 preserve client IP enabled', ipv6(true), undefined, ['2300:1ab3:ab0:1900::/56', '2000:1ee3:5d0:fe00::/56'], rules('tcp', 80, ['::/0'])],
+    ['ipv6 preserve client IP disabled', ipv6(false), undefined, ['2300:1ab3:ab0:1900::/64', '2300:1ab3:ab0:1901::/64'], rules('tcp', 80, ['2300:1ab3:ab0:1900::/64', '2300:1ab3:ab0:1901::/64'])],
+    ['ipv6 preserve client IP enabled, vpc range default', ipv6(true), 'internal', ['2300:1ab3:ab0:1900::/64', '2300:1ab3:ab0:1901::/64'], rules('tcp', 80, ['2300:1ab3:ab0:1900::/56'])],
+  ])('%s', (_name, group, scheme, subnetIpv6Cidrs, expected) => {
+    // The LBC's first two cases leave the scheme empty (neither internal nor internet-facing): internet-facing here.
+    const input = { service: service(), targetGroups: [group], scheme: scheme ?? ('internet-facing' as const), subnetCidrs: SUBNETS, subnetIpv6Cidrs, vpcCidrs: VPC, vpcIpv6Cidrs: ['2300:1ab3:ab0:1900::/56'] };
+    expect(legacyNodeRules(input)).toEqual(expected);
   });
 
   it('two target groups sharing a source: each rule once', () => {

@@ -141,6 +141,7 @@ const createTargetGroup: Applier<'CreateTargetGroup'> = async ({ key, spec }, ru
       Port: spec.port,
       VpcId: run.vpcId,
       TargetType: spec.targetType,
+      ...(spec.ipAddressType ? { IpAddressType: spec.ipAddressType } : {}),
       ...healthCheckParameters(spec.healthCheck),
       Tags: keyValueList(spec.tags),
     }),

@@ -73,6 +73,7 @@ export async function readStack(parts: Elbv2Parts, stackId: string, read: StackR
       protocol: tg.Protocol as Protocol,
       port: tg.Port ?? 0,
       targetType: (tg.TargetType ?? 'instance') as TargetType,
+      ...(tg.IpAddressType === 'ipv4' || tg.IpAddressType === 'ipv6' ? { ipAddressType: tg.IpAddressType } : {}),
       healthCheck: healthCheckOf(tg),
       targets: (health.TargetHealthDescriptions ?? []).map((d) => ({
         id: d.Target?.Id ?? '',

@@ -30,7 +30,8 @@ import { sweepSecurityGroups, uniqueName, waitFor, type TestEnvironment } from '
 export interface TestCluster {
   name: string;
   manager: Manager;
-  restart(): Promise<void>;
+  /** A new manager in place of the old one; with `defaults`, run with other controller-wide flags from now on. */
+  restart(changes?: { defaults?: ControllerDefaults }): Promise<void>;
   stop(): Promise<void>;
   /** Deletes whatever AWS resources still carry this cluster's tag, returning what it found (should be none). */
   sweep(): Promise<string[]>;
@@ -89,7 +90,8 @@ export async function startTestCluster(
   const cluster: TestCluster = {
     name,
     manager: create(),
-    async restart() {
+    async restart(changes = {}) {
+      Object.assign(options, changes);
       await cluster.manager.stop();
       cluster.manager = create();
       await cluster.manager.start();
