@@ -4,7 +4,7 @@
   becomes the zone's IpAddress), PrivateIPv4Address (inside the subnet, internal NLBs only) and IPv6Address, and
   DescribeLoadBalancers answers them as each zone's LoadBalancerAddresses. Refused as AWS refuses them: an EIP
   that does not exist (AllocationIdNotFound), an EIP on an internal NLB or a private address on an internet-facing
-  one, or an address outside its subnet (InvalidConfigurationRequest).
+  one, an address outside its subnet or one a network interface holds (InvalidConfigurationRequest).
 - ModifyCapacityReservation keeps MinimumLoadBalancerCapacity (ResetCapacityReservation clears it) and
   DescribeCapacityReservation answers it (moto answers a fixed `provisioned` and has no Modify).
 """
@@ -33,11 +33,22 @@ def _zone_addresses(backend: Any, mapping: dict[str, Any], scheme: str, cidr: st
             raise RESTError("InvalidConfigurationRequest", "Private IPv4 addresses can only be used with internal load balancers")
         if ipaddress.ip_address(private) not in ipaddress.ip_network(cidr):
             raise RESTError("InvalidConfigurationRequest", f"Private IPv4 address '{private}' is not in subnet {mapping['SubnetId']} ({cidr})")
+        if _address_in_use(backend, private):
+            raise RESTError("InvalidConfigurationRequest", f"Private IPv4 address '{private}' is already in use")
         addresses.append({"PrivateIPv4Address": private})
     ipv6 = mapping.get("IPv6Address")
     if ipv6:
         addresses.append({"IPv6Address": ipv6})
     return addresses
+
+
+def _address_in_use(backend: Any, address: str) -> bool:
+    """Whether a network interface holds the address, as primary or secondary (AWS refuses such a mapping)."""
+    for eni in backend.ec2_backend.enis.values():
+        held = {eni.private_ip_address, *(entry.get("PrivateIpAddress") for entry in eni.private_ip_addresses)}
+        if address in held:
+            return True
+    return False
 
 
 def install() -> None:

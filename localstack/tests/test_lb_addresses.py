@@ -51,6 +51,15 @@ class LoadBalancerAddressesTest(unittest.TestCase):
             self.assertEqual(raised.exception.response["Error"]["Code"], code)
         self.assertEqual(self.elbv2.describe_load_balancers()["LoadBalancers"], [])
 
+    def test_a_private_address_an_interface_holds_is_refused(self) -> None:
+        first = self.subnets[0]
+        address = str(ipaddress.ip_network(first["CidrBlock"]).network_address + 20)
+        self.ec2.create_network_interface(SubnetId=first["SubnetId"], PrivateIpAddress=address)
+        with self.assertRaises(ClientError) as raised:
+            self.elbv2.create_load_balancer(Name="taken", Type="network", Scheme="internal", SubnetMappings=[{"SubnetId": first["SubnetId"], "PrivateIPv4Address": address}])
+        self.assertEqual(raised.exception.response["Error"]["Code"], "InvalidConfigurationRequest")
+        self.assertEqual(self.elbv2.describe_load_balancers()["LoadBalancers"], [])
+
     def test_capacity_reservation_is_kept_and_reset(self) -> None:
         arn = self.elbv2.create_load_balancer(Name="cap", Type="network", Subnets=[self.subnets[0]["SubnetId"]])["LoadBalancers"][0]["LoadBalancerArn"]
         self.assertNotIn("MinimumLoadBalancerCapacity", self.elbv2.describe_capacity_reservation(LoadBalancerArn=arn))

@@ -74,7 +74,7 @@ async function listInterfaces(ec2: EC2Client): Promise<NlbInterface[]> {
  */
 export async function syncInterfaces(ec2: EC2Client, loadBalancers: readonly LoadBalancerState[]): Promise<Map<string, LoadBalancerAddress[]>> {
   const existing = await listInterfaces(ec2);
-  const wanted = new Map<string, { lb: LoadBalancerState; subnetId: string; zone: string }>();
+  const wanted = new Map<string, { lb: LoadBalancerState; subnetId: string; zone: string; fixedAddress?: string }>();
   for (const lb of loadBalancers) {
     // A provisioning NLB gets its addresses too: they exist before it turns active, as on AWS.
     if (lb.type !== 'network' || lb.state === 'failed') continue;
@@ -87,7 +87,8 @@ export async function syncInterfaces(ec2: EC2Client, loadBalancers: readonly Loa
   for (const eni of existing) {
     const key = `${eni.loadBalancerArn} ${eni.subnetId}`;
     // An address two interfaces share (made before duplicates were refused) is given up and made again.
-    if (wanted.has(key) && !seen.has(key) && !keptAddresses.has(eni.address)) {
+    const fixed = wanted.get(key)?.fixedAddress;
+    if (wanted.has(key) && !seen.has(key) && !keptAddresses.has(eni.address) && (!fixed || fixed === eni.address)) {
       kept.push({ ...eni, zone: wanted.get(key)!.zone });
       seen.add(key);
       keptAddresses.add(eni.address);
@@ -97,11 +98,15 @@ export async function syncInterfaces(ec2: EC2Client, loadBalancers: readonly Loa
   const taken = missing.length > 0 ? await takenAddresses(ec2, [...new Set(missing.map((m) => m.subnetId))]) : new Set<string>();
   // Addresses this pass hands out (creations run in parallel).
   const claimed = new Set<string>();
-  const created = await mapLimit(missing, 8, async ({ lb, subnetId, zone }) => {
+  // An interface holding a fixed address the NLB no longer has goes first, so the address is free to take again.
+  await deleteInterfaces(ec2, stale);
+  const created = await mapLimit(missing, 8, async ({ lb, subnetId, zone, fixedAddress }) => {
     for (let attempt = 1; ; attempt++) {
       const result = await ec2.send(
         new CreateNetworkInterfaceCommand({
           SubnetId: subnetId,
+          // A fixed address (CreateLoadBalancer's SubnetMappings) is the NLB's in that subnet, as on AWS.
+          ...(fixedAddress ? { PrivateIpAddress: fixedAddress } : {}),
           Description: interfaceDescription(lb.arn),
           TagSpecifications: [{ ResourceType: 'network-interface', Tags: [{ Key: NLB_ENI_TAG, Value: lb.arn }] }],
         }),
@@ -110,18 +115,13 @@ export async function syncInterfaces(ec2: EC2Client, loadBalancers: readonly Loa
       if (!eni?.NetworkInterfaceId || !eni.PrivateIpAddress) throw new Error(`CreateNetworkInterface in ${subnetId} for ${lb.arn} returned no address`);
       const address = eni.PrivateIpAddress;
       const duplicate = claimed.has(address) || taken.has(address);
-      if (!duplicate || attempt >= CREATE_ATTEMPTS) {
+      if (fixedAddress || !duplicate || attempt >= CREATE_ATTEMPTS) {
         claimed.add(address);
         return { id: eni.NetworkInterfaceId, loadBalancerArn: lb.arn, subnetId, zone, address };
       }
       await ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId }));
     }
   });
-  await mapLimit(stale, 8, (eni) =>
-    ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.id })).catch((error: unknown) => {
-      if (!/NotFound/.test((error as { name?: string }).name ?? '')) throw error;
-    }),
-  );
   const byLoadBalancer = new Map<string, LoadBalancerAddress[]>();
   for (const eni of [...kept, ...created]) {
     const list = byLoadBalancer.get(eni.loadBalancerArn) ?? [];
@@ -129,6 +129,14 @@ export async function syncInterfaces(ec2: EC2Client, loadBalancers: readonly Loa
     byLoadBalancer.set(eni.loadBalancerArn, list);
   }
   return byLoadBalancer;
+}
+
+async function deleteInterfaces(ec2: EC2Client, interfaces: readonly NlbInterface[]): Promise<void> {
+  await mapLimit(interfaces, 8, (eni) =>
+    ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.id })).catch((error: unknown) => {
+      if (!/NotFound/.test((error as { name?: string }).name ?? '')) throw error;
+    }),
+  );
 }
 
 /** The `ip -batch` lines that make lo hold exactly `wanted` as our /32s, given which of ours it holds now. */

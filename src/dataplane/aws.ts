@@ -47,7 +47,7 @@ const toState = (lb: {
   DNSName?: string;
   State?: { Code?: string };
   Type?: string;
-  AvailabilityZones?: { SubnetId?: string; ZoneName?: string }[];
+  AvailabilityZones?: { SubnetId?: string; ZoneName?: string; LoadBalancerAddresses?: { PrivateIPv4Address?: string }[] }[];
   SecurityGroups?: string[];
 }): LoadBalancerState => ({
   arn: lb.LoadBalancerArn ?? '',
@@ -55,7 +55,11 @@ const toState = (lb: {
   dnsName: lb.DNSName ?? '',
   state: lb.State?.Code ?? 'unknown',
   type: lb.Type ?? '',
-  subnets: (lb.AvailabilityZones ?? []).flatMap((az) => (az.SubnetId && az.ZoneName ? [{ subnetId: az.SubnetId, zone: az.ZoneName }] : [])),
+  subnets: (lb.AvailabilityZones ?? []).flatMap((az) => {
+    if (!az.SubnetId || !az.ZoneName) return [];
+    const fixedAddress = az.LoadBalancerAddresses?.find((a) => a.PrivateIPv4Address)?.PrivateIPv4Address;
+    return [{ subnetId: az.SubnetId, zone: az.ZoneName, ...(fixedAddress ? { fixedAddress } : {}) }];
+  }),
   attributes: {},
   listeners: [],
   ...(lb.SecurityGroups?.length ? { securityGroups: [...lb.SecurityGroups] } : {}),

@@ -54,8 +54,8 @@ export interface LoadBalancerState {
   dnsName: string;
   state: string;
   type: string;
-  /** The LB's subnets with their zones. */
-  subnets: { subnetId: string; zone: string }[];
+  /** The LB's subnets with their zones, and the private address a subnet mapping fixed (private-ipv4-addresses). */
+  subnets: { subnetId: string; zone: string; fixedAddress?: string }[];
   attributes: Record<string, string>;
   listeners: ListenerState[];
   /** The NLB's security groups (DescribeLoadBalancers); none: it filters nothing (security-groups.ts). */

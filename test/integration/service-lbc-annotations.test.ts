@@ -1,4 +1,4 @@
-import { AllocateAddressCommand, ReleaseAddressCommand } from '@aws-sdk/client-ec2';
+import { AllocateAddressCommand, DescribeNetworkInterfacesCommand, ReleaseAddressCommand } from '@aws-sdk/client-ec2';
 import {
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Annotations } from '../../src/core/annotations.ts';
 import { LBC_DEFAULTS, type ControllerDefaults } from '../../src/core/controller-defaults.ts';
 import { portAttributesKey } from '../../src/core/target-group-attributes.ts';
+import { NLB_ENI_TAG } from '../../src/dataplane/addresses.ts';
 import { connect, createTestNamespace, waitFor, waitForLoadBalancer, type TestEnvironment } from '../../src/testing/index.ts';
 import { startTestCluster, type TestCluster } from './support/controller.ts';
 import { expectRejectedWithoutWrites, type RejectedSample } from './support/rejections.ts';
@@ -127,6 +128,11 @@ describe('service controller: the rest of the LBC annotations and flags', () => 
 
     const internal = await waitForLoadBalancer(env, ns.name, 'fixed-private');
     expect(await zonesOf(internal.arn)).toMatchObject([{ SubnetId: privateSubnet.id, LoadBalancerAddresses: [{ PrivateIPv4Address: address }] }]);
+    // The data plane places the NLB on that address: its interface in the subnet holds it (what it answers on).
+    const nlbInterfaces = async () =>
+      (await env.aws.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: `tag:${NLB_ENI_TAG}`, Values: [internal.arn] }] }))).NetworkInterfaces ?? [];
+    await waitFor(async () => (await nlbInterfaces()).length === 1, { description: 'the data plane made the NLB its interface' });
+    expect((await nlbInterfaces()).map((eni) => [eni.SubnetId, eni.PrivateIpAddress])).toEqual([[privateSubnet.id, address]]);
     const facing = await waitForLoadBalancer(env, ns.name, 'fixed-eip');
     expect(facing.scheme).toBe('internet-facing');
     expect(await zonesOf(facing.arn)).toMatchObject([{ SubnetId: publicSubnet.id, LoadBalancerAddresses: [{ IpAddress: eip.PublicIp, AllocationId: eip.AllocationId }] }]);
