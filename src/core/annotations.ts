@@ -38,6 +38,8 @@ export const Annotations = {
   eipAllocations: `${ANNOTATION_PREFIX}eip-allocations`,
   privateIpv4Addresses: `${ANNOTATION_PREFIX}private-ipv4-addresses`,
   ipv6Addresses: `${ANNOTATION_PREFIX}ipv6-addresses`,
+  enablePrefixForIpv6SourceNat: `${ANNOTATION_PREFIX}enable-prefix-for-ipv6-source-nat`,
+  sourceNatIpv6Prefixes: `${ANNOTATION_PREFIX}source-nat-ipv6-prefixes`,
   proxyProtocolPerTargetGroup: `${ANNOTATION_PREFIX}proxy-protocol-per-target-group`,
   /** Deprecated for `scheme`, read only when `scheme` is absent (the LBC's buildLoadBalancerSchemeLegacyAnnotation). */
   internal: `${ANNOTATION_PREFIX}internal`,

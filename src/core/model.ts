@@ -17,6 +17,7 @@ import {
 import { LBC_DEFAULTS, type ControllerDefaults } from './controller-defaults.ts';
 import { listenerAttributesOf, strayListenerAttributeAnnotations } from './listener-attributes.ts';
 import { loadBalancerAttributesOf, minimumCapacityOf } from './load-balancer-attributes.ts';
+import { enablePrefixForIpv6SourceNatOf, type EnablePrefixForIpv6SourceNat } from './ipv6-source-nat.ts';
 import { ipAddressTypeOf, requireIpv6Subnets, subnetMappingsOf, type IpAddressType, type SubnetMapping } from './subnet-mappings.ts';
 import { targetGroupAttributesOf } from './target-group-attributes.ts';
 import { targetGroupIpAddressTypeOf, type TargetGroupIpAddressType } from './target-group-ip-address-type.ts';
@@ -95,8 +96,10 @@ export interface DesiredLoadBalancer {
   subnetIds: string[];
   /** dualstack or absent (ipv4, ELBv2's default). */
   ipAddressType?: IpAddressType;
-  /** Fixed addresses per subnet (EIPs, private IPv4, IPv6), given to CreateLoadBalancer only (subnet-mappings.ts). */
+  /** Fixed addresses per subnet (EIPs, private IPv4, IPv6, source NAT prefixes), given to CreateLoadBalancer only (subnet-mappings.ts). */
   subnetMappings?: SubnetMapping[];
+  /** enable-prefix-for-ipv6-source-nat as written (absent: ELBv2's off); given to CreateLoadBalancer only (ipv6-source-nat.ts). */
+  enablePrefixForIpv6SourceNat?: EnablePrefixForIpv6SourceNat;
   /** minimum-load-balancer-capacity's CapacityUnits (ModifyCapacityReservation); absent: left as it is. */
   minimumCapacityUnits?: number;
   /** inbound-sg-rules-on-private-link-traffic (private-link.ts); absent: left as it is. */
@@ -447,8 +450,10 @@ export function buildModel(input: ModelInput): ModelResult {
   const healthCheck = healthCheckOf(service, targetType);
   const subnetIds = subnetsOf(input, scheme);
   const chosenSubnets = subnetIds.map((id) => input.subnets.find((s) => s.id === id)!);
+  // Before requireIpv6Subnets, as the LBC's table has it: `on` on subnets without IPv6 names its own annotation.
+  const enablePrefixForIpv6SourceNat = enablePrefixForIpv6SourceNatOf(annotations, ipAddressType, chosenSubnets);
   requireIpv6Subnets(annotations, ipAddressType, chosenSubnets);
-  const subnetMappings = subnetMappingsOf(annotations, scheme, ipAddressType, chosenSubnets);
+  const subnetMappings = subnetMappingsOf(annotations, scheme, ipAddressType, chosenSubnets, enablePrefixForIpv6SourceNat);
   const tgIpAddressType = targetGroupIpAddressTypeOf(service, ipAddressType);
 
   const portGroups = groupPorts(service, list(annotations, Annotations.quicEnabledPorts) ?? []);
@@ -545,6 +550,7 @@ export function buildModel(input: ModelInput): ModelResult {
         subnetIds,
         ...(ipAddressType === 'dualstack' ? { ipAddressType } : {}),
         ...(subnetMappings ? { subnetMappings } : {}),
+        ...(enablePrefixForIpv6SourceNat ? { enablePrefixForIpv6SourceNat } : {}),
         ...(minimumCapacityUnits !== undefined ? { minimumCapacityUnits } : {}),
         ...(privateLink ? { securityGroupsInboundRulesOnPrivateLink: privateLink } : {}),
         attributes: lbAttributes,

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { Annotations, list, oneOf, UserError } from './annotations.ts';
+import { sourceNatIpv6PrefixesOf, type EnablePrefixForIpv6SourceNat } from './ipv6-source-nat.ts';
 import type { Scheme, SubnetInfo } from './model.ts';
 
 type AnnotationMap = Record<string, string> | undefined;
@@ -12,6 +13,8 @@ export interface SubnetMapping {
   allocationId?: string;
   privateIPv4Address?: string;
   ipv6Address?: string;
+  /** `auto_assigned` or a /80 of the subnet, with enable-prefix-for-ipv6-source-nat on (ipv6-source-nat.ts). */
+  sourceNatIpv6Prefix?: string;
 }
 
 /** `ip-address-type`: ipv4 (default) or dualstack, exactly as written (the LBC refuses `DualStack`). */
@@ -34,14 +37,21 @@ export function requireIpv6Subnets(annotations: AnnotationMap, ipAddressType: Ip
  * The NLB's subnet mappings as the LBC's buildLoadBalancerSubnetMappings builds them
  * (model_build_load_balancer.go): `eip-allocations` only on an internet-facing NLB, `private-ipv4-addresses`
  * only on an internal one, `ipv6-addresses` only on a dualstack one; each list as long as the subnets, and each
- * address inside exactly one of them (given in any order, placed by CIDR). Undefined when none is set, so
- * CreateLoadBalancer gets plain Subnets as before.
+ * address inside exactly one of them (given in any order, placed by CIDR); `source-nat-ipv6-prefixes` in the
+ * subnets' order. Undefined when none is set, so CreateLoadBalancer gets plain Subnets as before.
  *
  * ELBv2 fixes these addresses when it creates the NLB; the LBC never replaces an NLB for them (only a scheme
  * or type change does, load_balancer_synthesizer.go) and calls SetSubnets only when the set of subnets
- * changes, so a changed list on a live NLB has no effect until the NLB is created again. We do the same.
+ * changes, so a changed list on a live NLB has no effect until the NLB is created again. We do the same, and
+ * make no SetSubnets at all (ADR 0016), so changed source NAT prefixes also wait for a new NLB.
  */
-export function subnetMappingsOf(annotations: AnnotationMap, scheme: Scheme, ipAddressType: IpAddressType, subnets: SubnetInfo[]): SubnetMapping[] | undefined {
+export function subnetMappingsOf(
+  annotations: AnnotationMap,
+  scheme: Scheme,
+  ipAddressType: IpAddressType,
+  subnets: SubnetInfo[],
+  enablePrefixForIpv6SourceNat?: EnablePrefixForIpv6SourceNat,
+): SubnetMapping[] | undefined {
   const field = (key: string) => `annotation ${key}`;
   const counted = (key: string, what: string, values: string[] | undefined) => {
     if (values && values.length !== subnets.length) {
@@ -63,10 +73,13 @@ export function subnetMappingsOf(annotations: AnnotationMap, scheme: Scheme, ipA
   counted(Annotations.ipv6Addresses, 'IPv6 addresses', ipv6);
   for (const address of ipv6 ?? []) addressOf(Annotations.ipv6Addresses, 'IPv6 addresses', address, 6);
 
-  if (!eips && !ipv4 && !ipv6) return undefined;
+  const sourceNat = sourceNatIpv6PrefixesOf(annotations, ipAddressType, enablePrefixForIpv6SourceNat, subnets);
+
+  if (!eips && !ipv4 && !ipv6 && !sourceNat) return undefined;
   return subnets.map((subnet, index) => {
     const mapping: SubnetMapping = { subnetId: subnet.id };
     if (eips) mapping.allocationId = eips[index]!;
+    if (sourceNat) mapping.sourceNatIpv6Prefix = sourceNat[index]!;
     if (ipv4) mapping.privateIPv4Address = oneInside(Annotations.privateIpv4Addresses, 'private IPv4 address', ipv4, subnet.cidrBlock ? [subnet.cidrBlock] : [], subnet.id, 'ipv4');
     if (ipv6) mapping.ipv6Address = oneInside(Annotations.ipv6Addresses, 'IPv6 address', ipv6, subnet.ipv6CidrBlocks ?? [], subnet.id, 'ipv6');
     return mapping;

@@ -34,6 +34,10 @@ describe('bad annotations', () => {
     ['hc-long', { ...http, [Annotations.healthCheckPath]: `/${'p'.repeat(1024)}` }, Annotations.healthCheckPath, `/${'p'.repeat(1024)}`],
     ['hc-ascii', { ...http, [Annotations.healthCheckPath]: '/héalth' }, Annotations.healthCheckPath, '/héalth'],
     ['hc-codes', { ...http, [Annotations.healthCheckSuccessCodes]: '600' }, Annotations.healthCheckSuccessCodes, '600'],
+    // The LBC's refusals of its source NAT annotations; the last from the subnets as EC2 describes them (no IPv6 here).
+    ['snat-value', { [Annotations.enablePrefixForIpv6SourceNat]: 'maybe' }, Annotations.enablePrefixForIpv6SourceNat, 'maybe'],
+    ['snat-ipv4', { [Annotations.sourceNatIpv6Prefixes]: 'auto_assigned' }, Annotations.sourceNatIpv6Prefixes, 'auto_assigned'],
+    ['snat-no-ipv6', { [Annotations.ipAddressType]: 'dualstack', [Annotations.enablePrefixForIpv6SourceNat]: 'on' }, Annotations.enablePrefixForIpv6SourceNat, 'on'],
   ];
 
   // ip targets and no selector: a Service converges to an NLB, listener and empty target group, with no nodes.

@@ -354,6 +354,25 @@ describe('LoadBalancerCloud.apply: the request of each action kind', () => {
     ]);
   });
 
+  it('CreateLoadBalancer sends enable-prefix-for-ipv6-source-nat and each subnet\'s source NAT prefix', async () => {
+    elbv2.onAnyCommand().resolves({});
+    elbv2.on(CreateLoadBalancerCommand).resolves({ LoadBalancers: [{ LoadBalancerArn: LB_ARN }] });
+    const subnetMappings = [
+      { subnetId: 'subnet-a', sourceNatIpv6Prefix: 'auto_assigned' },
+      { subnetId: 'subnet-b', sourceNatIpv6Prefix: '2600:1f13:837:8504:1::/80' },
+    ];
+    const spec = { name: 'k8s-ns-udp', scheme: 'internal' as const, subnetIds: ['subnet-a', 'subnet-b'], ipAddressType: 'dualstack' as const, subnetMappings, enablePrefixForIpv6SourceNat: 'on' as const, attributes: {}, tags: {} };
+    await newCloud().apply('ns/udp', 'vpc-1', [{ kind: 'CreateLoadBalancer', key: 'lb', spec }], () => undefined);
+    expect(requests()[0]![1]).toMatchObject({
+      SubnetMappings: [
+        { SubnetId: 'subnet-a', SourceNatIpv6Prefix: 'auto_assigned' },
+        { SubnetId: 'subnet-b', SourceNatIpv6Prefix: '2600:1f13:837:8504:1::/80' },
+      ],
+      IpAddressType: 'dualstack',
+      EnablePrefixForIpv6SourceNat: 'on',
+    });
+  });
+
   it('covers every action kind', () => {
     const kinds = new Set(cases.map(([action]) => action.kind));
     expect(kinds.size).toBe(cases.length);

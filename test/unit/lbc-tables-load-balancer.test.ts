@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ANNOTATION_PREFIX, Annotations } from '../../src/core/annotations.ts';
 import { LBC_DEFAULTS, type ControllerDefaults } from '../../src/core/controller-defaults.ts';
 import type { SubnetInfo } from '../../src/core/model.ts';
+import { sourceNatIpv6PrefixesOf } from '../../src/core/ipv6-source-nat.ts';
 import type { SubnetMapping } from '../../src/core/subnet-mappings.ts';
 import { model as lbcModel } from './support/lbc-model.ts';
 import { thrownUserError as userError } from './support/user-error.ts';
@@ -311,5 +312,141 @@ describe('pkg/networking/subnet_resolver.go validateSubnetsIPv6CIDR (subnet_reso
   it('subnets whose IPv6 blocks were not read are not judged', () => {
     const unread = LBC_SUBNETS.map(({ ipv6CidrBlocks: _unread, ...s }) => s);
     expect(onSubnets(unread, dualstack).loadBalancer.ipAddressType).toBe('dualstack');
+  });
+});
+
+describe('pkg/service/model_build_load_balancer_test.go, enable-prefix-for-ipv6-source-nat and source-nat-ipv6-prefixes', () => {
+  // The LBC's cases pass one subnet (subnet-1, with or without its IPv6 block), the ip address type and the
+  // enable-prefix value as arguments; here they are the subnets annotation, ip-address-type and the annotation.
+  const [withIpv6] = LBC_SUBNETS;
+  const ipv4Only: SubnetInfo = { ...withIpv6!, ipv6CidrBlocks: [] };
+  const one = { [Annotations.subnets]: 'subnet-1' };
+  const on = { [Annotations.enablePrefixForIpv6SourceNat]: 'on' };
+  const prefixes = (value: string) => ({ [Annotations.sourceNatIpv6Prefixes]: value });
+  const onSubnets = (subnets: SubnetInfo[], annotations: Record<string, string>) => lbcModel(service(annotations), { subnets });
+
+  const enableCase = 'Test_defaultModelBuildTask_buildLoadBalancerEnablePrefixForIpv6SourceNat';
+  it.each<[string, SubnetInfo, Record<string, string>, string, string]>([
+    [`${enableCase} "should error out if EnablePrefixForIpv6SourceNat is set to on for ipv4 address Type NLB"`, ipv4Only, on, 'on', 'enable-prefix-for-ipv6-source-nat annotation is only applicable to Network Load Balancers using Dualstack IP address type'],
+    [
+      `${enableCase} "should error out if EnablePrefixForIpv6SourceNat is set to on for dualstack NLB which doesnt have ipv6 Cidr subnet"`,
+      ipv4Only,
+      { ...dualstack, ...on },
+      'on',
+      'To enable prefix for source NAT, all associated subnets must have an IPv6 CIDR. Subnets without IPv6 CIDR: [subnet-1].',
+    ],
+    [
+      `${enableCase} "should error out if EnablePrefixForIpv6SourceNat value is set to something else than allowed values on or off"`,
+      ipv4Only,
+      { ...dualstack, [Annotations.enablePrefixForIpv6SourceNat]: 'randomValue' },
+      'randomValue',
+      "Valid values are ['on', 'off'].",
+    ],
+  ])('%s', (_name, subnet, annotations, value, problem) => {
+    const error = userError(() => onSubnets([subnet], { ...one, ...annotations }));
+    expect([error.field, error.value]).toEqual([`annotation ${Annotations.enablePrefixForIpv6SourceNat}`, value]);
+    expect(error.message).toContain(problem);
+  });
+
+  it.each([
+    [`${enableCase} "should return EnablePrefixForIpv6SourceNat as on if annotation value is on"`, 'on'],
+    [`${enableCase} "should return EnablePrefixForIpv6SourceNat as off if annotation value is off"`, 'off'],
+  ])('%s', (_name, value) => {
+    expect(onSubnets([withIpv6!], { ...one, ...dualstack, [Annotations.enablePrefixForIpv6SourceNat]: value }).loadBalancer.enablePrefixForIpv6SourceNat).toBe(value);
+  });
+
+  const mappingCase = 'Test_defaultModelBuilderTask_buildSubnetMappings';
+  // A case whose one prefix is refused on a dualstack NLB with prefixes on: the row, the prefix named in the error.
+  const bad = (name: string, prefix: string, problem: string): [string, Record<string, string>, string, string] => [
+    `${mappingCase} "dualstack - source-nat-ipv6-prefixes - ${name}"`,
+    { ...dualstack, ...on, ...prefixes(prefix) },
+    prefix,
+    problem,
+  ];
+  it.each<[string, Record<string, string>, string, string]>([
+    [
+      `${mappingCase} "dualstack - source-nat-ipv6-prefixes - should throw error if enable-prefix-for-ipv6-source-nat is not provided or is off, but still source-nat-ipv6-prefixes is provided"`,
+      { ...dualstack, ...prefixes('2600:1f13:837:8504::1/80') },
+      '2600:1f13:837:8504::1/80',
+      'source-nat-ipv6-prefixes annotation is only applicable if service.beta.kubernetes.io/aws-load-balancer-enable-prefix-for-ipv6-source-nat annotation is set to on.',
+    ],
+    [
+      `${mappingCase} "dualstack - source-nat-ipv6-prefixes - should throw error if enable-prefix-for-ipv6-source-nat is not provided or is off, but still source-nat-ipv6-prefixes is provided" (off)`,
+      { ...dualstack, [Annotations.enablePrefixForIpv6SourceNat]: 'off', ...prefixes('2600:1f13:837:8504::1/80') },
+      '2600:1f13:837:8504::1/80',
+      'is only applicable if service.beta.kubernetes.io/aws-load-balancer-enable-prefix-for-ipv6-source-nat annotation is set to on.',
+    ],
+    // The LBC passes enable-prefix "on" with ipv4 to the builder; through a whole model "on" on ipv4 is refused
+    // first (as in the LBC's Build, which builds enable-prefix first: see "Ours" below), so it is absent here.
+    [
+      `${mappingCase} "dualstack - source-nat-ipv6-prefixes - should throw error if its not dualstack nlb, but source-nat-ipv6-prefixes is set"`,
+      prefixes('2600:1f13:837:8504::1/80'),
+      '2600:1f13:837:8504::1/80',
+      'source-nat-ipv6-prefixes annotation can only be set for Network Load Balancers using Dualstack IP address type.',
+    ],
+    bad('should throw error if source-nat-ipv6-prefix is not a valid IPv6 CIDR -1', '2600:1f13:837:8766:6766:7987:6666:1:999/80', 'Value must be a valid IPv6 CIDR.'),
+    bad('should throw error if source-nat-ipv6-prefix is not a valid IPv6 CIDR -2', '2600:1f13:837:87667::/80', 'Value must be a valid IPv6 CIDR.'),
+    bad('should throw error if source-nat-ipv6-prefix is not a valid IPv6 CIDR -3', '2600:1f13:837:8766:77:789:9:9::/80', 'Value must be a valid IPv6 CIDR.'),
+    bad('should throw error if source-nat-ipv6-prefix within subnet CIDR range', '2601:1f13:837:8500:009::/80', 'Value must be within subnet CIDR range: [2600:1f13:837:8500::/64]'),
+    bad('should throw error if source-nat-ipv6-prefix doesnt have allowed prefix length of 80', '2600:1f13:837:8500:9::/70', 'Prefix length must be 80, but 70 is specified.'),
+  ])('%s', (_name, annotations, value, problem) => {
+    const error = userError(() => onSubnets([withIpv6!], { ...internal, ...one, ...annotations }));
+    expect([error.field, error.value]).toEqual([`annotation ${Annotations.sourceNatIpv6Prefixes}`, value]);
+    expect(error.message).toContain(problem);
+  });
+
+  it(`${mappingCase} "dualstack - source-nat-ipv6-prefixes - should throw error if its not dualstack nlb, but source-nat-ipv6-prefixes is set": the builder with "on", as the LBC calls it`, () => {
+    const error = userError(() => sourceNatIpv6PrefixesOf(prefixes('2600:1f13:837:8504::1/80'), 'ipv4', 'on', [withIpv6!]));
+    expect(error.message).toContain('source-nat-ipv6-prefixes annotation can only be set for Network Load Balancers using Dualstack IP address type.');
+  });
+
+  // Ours: what the LBC's tables do not cover (no case of theirs builds a mapping with a prefix).
+  it.each<[string, Record<string, string>, SubnetMapping[] | undefined]>([
+    [
+      'one prefix per subnet in the subnets order, auto_assigned or a /80 of the subnet',
+      { ...on, ...prefixes('auto_assigned, 2600:1f13:837:8504:1::/80') },
+      [
+        { subnetId: 'subnet-1', sourceNatIpv6Prefix: 'auto_assigned' },
+        { subnetId: 'subnet-2', sourceNatIpv6Prefix: '2600:1f13:837:8504:1::/80' },
+      ],
+    ],
+    [
+      'with ipv6-addresses and EIPs: each mapping has all three',
+      { ...facing, ...on, ...prefixes('2600:1f13:837:8500:1::/80, auto_assigned'), [Annotations.ipv6Addresses]: '2600:1f13:837:8504::1, 2600:1f13:837:8500::1', [Annotations.eipAllocations]: 'eip1, eip2' },
+      [
+        { subnetId: 'subnet-1', allocationId: 'eip1', sourceNatIpv6Prefix: '2600:1f13:837:8500:1::/80', ipv6Address: '2600:1f13:837:8500::1' },
+        { subnetId: 'subnet-2', allocationId: 'eip2', sourceNatIpv6Prefix: 'auto_assigned', ipv6Address: '2600:1f13:837:8504::1' },
+      ],
+    ],
+    ['on without prefixes: no mappings, ELBv2 assigns each subnet its prefix', on, undefined],
+  ])('%s', (_name, annotations, want) => {
+    const { loadBalancer } = model({ ...dualstack, ...annotations });
+    expect(loadBalancer.enablePrefixForIpv6SourceNat).toBe('on');
+    expect(loadBalancer.subnetMappings).toEqual(want);
+  });
+
+  it('absent: nothing in the model (ELBv2 defaults to off), as on every ipv4 NLB', () => {
+    const { loadBalancer } = model({});
+    expect([loadBalancer.enablePrefixForIpv6SourceNat, loadBalancer.subnetMappings]).toEqual([undefined, undefined]);
+  });
+
+  it.each<[string, Record<string, string>, string, string, string]>([
+    ['"on" on an ipv4 NLB with prefixes: the enable-prefix annotation is named (the LBC builds it first)', { ...on, ...prefixes('auto_assigned, auto_assigned') }, Annotations.enablePrefixForIpv6SourceNat, 'on', 'Dualstack IP address type'],
+    ['values are case-sensitive, as the LBC compares them', { ...dualstack, [Annotations.enablePrefixForIpv6SourceNat]: 'On' }, Annotations.enablePrefixForIpv6SourceNat, 'On', "Valid values are ['on', 'off']."],
+    ['fewer prefixes than subnets', { ...dualstack, ...on, ...prefixes('auto_assigned') }, Annotations.sourceNatIpv6Prefixes, 'auto_assigned', 'Number of values in source-nat-ipv6-prefixes (1) must match the number of subnets (2).'],
+    ['a prefix without a length', { ...dualstack, ...on, ...prefixes('auto_assigned, 2600:1f13:837:8504:1::') }, Annotations.sourceNatIpv6Prefixes, '2600:1f13:837:8504:1::', 'must be auto_assigned or an IPv6 prefix of length /80'],
+    ['an IPv4 address with /80', { ...dualstack, ...on, ...prefixes('auto_assigned, 192.168.2.0/80') }, Annotations.sourceNatIpv6Prefixes, '192.168.2.0/80', 'Value must be a valid IPv6 CIDR.'],
+    ['a /80 of the other subnet (order matters)', { ...dualstack, ...on, ...prefixes('2600:1f13:837:8504:1::/80, auto_assigned') }, Annotations.sourceNatIpv6Prefixes, '2600:1f13:837:8504:1::/80', 'Value must be within subnet CIDR range: [2600:1f13:837:8500::/64] (subnet-1).'],
+    ['an empty list: a Warning, as for every list annotation here (docs/lbc-parity.md)', { ...dualstack, ...on, ...prefixes(' , ') }, Annotations.sourceNatIpv6Prefixes, ' , ', 'must list at least one value'],
+  ])('%s', (_name, annotations, annotation, value, problem) => {
+    const error = userError(() => model(annotations));
+    expect([error.field, error.value]).toEqual([`annotation ${annotation}`, value]);
+    expect(error.message).toContain(problem);
+  });
+
+  it('dualstack and "on" on subnets without IPv6 (the local VPC): the enable-prefix annotation is named, with every such subnet', () => {
+    const error = userError(() => onSubnets(LBC_SUBNETS.map((s) => ({ ...s, ipv6CidrBlocks: [] })), { ...dualstack, ...on }));
+    expect([error.field, error.value]).toEqual([`annotation ${Annotations.enablePrefixForIpv6SourceNat}`, 'on']);
+    expect(error.message).toContain('Subnets without IPv6 CIDR: [subnet-1 subnet-2].');
   });
 });

@@ -90,10 +90,13 @@ const createLoadBalancer: Applier<'CreateLoadBalancer'> = async ({ key, spec, se
               ...(m.allocationId ? { AllocationId: m.allocationId } : {}),
               ...(m.privateIPv4Address ? { PrivateIPv4Address: m.privateIPv4Address } : {}),
               ...(m.ipv6Address ? { IPv6Address: m.ipv6Address } : {}),
+              ...(m.sourceNatIpv6Prefix ? { SourceNatIpv6Prefix: m.sourceNatIpv6Prefix } : {}),
             })),
           }
         : { Subnets: spec.subnetIds }),
       IpAddressType: spec.ipAddressType ?? 'ipv4',
+      // Only when the Service names it (ELBv2's default is off); never changed later: no SetSubnets (ADR 0016).
+      ...(spec.enablePrefixForIpv6SourceNat ? { EnablePrefixForIpv6SourceNat: spec.enablePrefixForIpv6SourceNat } : {}),
       ...groups,
       Tags: keyValueList(spec.tags),
     }),
