@@ -1,7 +1,8 @@
 import { DescribeSecurityGroupsCommand, type DescribeSecurityGroupsCommandInput, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
-import { ANNOTATION_PREFIX, Annotations } from '../../src/core/annotations.ts';
+import { Annotations } from '../../src/core/annotations.ts';
+import { PRIVATE_LINK_ANNOTATION } from '../../src/core/private-link.ts';
 import { SecurityGroupCloud } from '../../src/cloud/security-groups/index.ts';
 import { planSecurityGroups, type ActualSecurityGroups } from '../../src/core/security-group-plan.ts';
 import { TlsAnnotations } from '../../src/core/tls.ts';
@@ -38,7 +39,6 @@ const HEALTH_CHECK = {
   [Annotations.healthCheckUnhealthyThreshold]: '2',
 };
 const MANUAL_GROUPS = { ...EXTERNAL_IP, [Annotations.securityGroups]: 'named security group,sg-id2' };
-const PRIVATE_LINK = `${ANNOTATION_PREFIX}inbound-sg-rules-on-private-link-traffic`;
 const RESOLVED = { 'named security group': 'sg-id1', 'sg-id2': 'sg-id2' };
 
 /** Node rules of the LBC's stack with another source (its managed group when it has no backend group). */
@@ -89,6 +89,21 @@ function trafficLocal(port: typeof tcp): Row {
       subnets: lbcSubnets(3),
     },
     differs: { reason: 'the backend group always; no scheme from the existing NLB', apply: (lbc) => withBackendGroup({ ...lbc, loadBalancer: { ...lbc.loadBalancer, scheme: 'internal' } }) },
+  };
+}
+
+/** The two "ipv6 for NLB" cases: an IPv6 Service (instance targets) behind a dualstack NLB. */
+function ipv6ForNlb(annotations: Record<string, string>, vpcIpv6Cidrs?: string[]): Row {
+  return {
+    c: {
+      service: service('default', 'traffic-local', undefined, { ...EXTERNAL_INSTANCE, [Annotations.ipAddressType]: 'dualstack', ...annotations }, {
+        ipFamilies: ['IPv6'],
+        ports: [tcp(80, 80, { nodePort: 32332 })],
+      }),
+      subnets: lbcSubnets(1),
+      ...(vpcIpv6Cidrs ? { vpcIpv6Cidrs } : {}),
+    },
+    differs: { reason: 'the backend group always', apply: withBackendGroup },
   };
 }
 
@@ -180,6 +195,8 @@ const rows: [string, Row][] = [
       },
     },
   ],
+  ['ipv6 for NLB with SG', ipv6ForNlb({}, ['2600:1fe3:3c0:1d00::/56'])],
+  ['ipv6 for NLB internet-facing scheme with SG', ipv6ForNlb({ [Annotations.scheme]: 'internet-facing' })],
   [
     'spec.loadBalancerClass specified with SG',
     {
@@ -209,7 +226,7 @@ const rows: [string, Row][] = [
     'Simple service with default load balancer scheme internet-facing',
     {
       c: {
-        service: service('default', 'nlb-ip-svc-tls', UID_TLS, { ...NLB_IP, [PRIVATE_LINK]: 'on' }, { ports: [tcp(80, 80)] }),
+        service: service('default', 'nlb-ip-svc-tls', UID_TLS, { ...NLB_IP, [PRIVATE_LINK_ANNOTATION]: 'on' }, { ports: [tcp(80, 80)] }),
         subnets: lbcSubnets(1),
         nlbSecurityGroup: false,
         defaults: { scheme: 'internet-facing' },
@@ -220,7 +237,7 @@ const rows: [string, Row][] = [
     'Disable SG annotation should disable SG management without the feature flag.',
     {
       c: {
-        service: service('default', 'nlb-ip-svc-tls', UID_TLS, { ...NLB_IP, [PRIVATE_LINK]: 'on', [Annotations.disableNlbSecurityGroup]: 'true' }, { ports: [tcp(80, 80)] }),
+        service: service('default', 'nlb-ip-svc-tls', UID_TLS, { ...NLB_IP, [PRIVATE_LINK_ANNOTATION]: 'on', [Annotations.disableNlbSecurityGroup]: 'true' }, { ports: [tcp(80, 80)] }),
         subnets: lbcSubnets(1),
         defaults: { scheme: 'internet-facing' },
       },

@@ -53,10 +53,11 @@ describe('pkg/service/model_build_managed_sg_test.go', () => {
     expect(managedIngress(service, tcp80, sourceCidrs(service, dualstack))).toEqual(want);
   });
 
-  // Through buildModel: the model merges --default-tags over the additional-resource-tags (the gate's default).
+  // Through buildModel: --default-tags over the additional-resource-tags, or under them with EnableDefaultTagsLowPriority.
   const tagsCase = 'Test_defaultModelBuildTask_buildManagedSecurityGroupTags';
-  const managedTags = (annotations: Record<string, string>, defaultTags: Record<string, string>) => {
-    const tags = model(svc(annotations), { defaults: { ...LBC_DEFAULTS, tags: defaultTags } }).securityGroups!.managed!.tags;
+  const managedTags = (annotations: Record<string, string>, defaultTags: Record<string, string>, lowPriority = false) => {
+    const featureGates = { ...LBC_DEFAULTS.featureGates, EnableDefaultTagsLowPriority: lowPriority };
+    const tags = model(svc(annotations), { defaults: { ...LBC_DEFAULTS, tags: defaultTags, featureGates } }).securityGroups!.managed!.tags;
     // The tracking tags are the deployer's in the LBC, not its builder's.
     const { [Tags.cluster]: _c, [Tags.stack]: _s, [Tags.resource]: _r, ...rest } = tags;
     return rest;
@@ -69,6 +70,10 @@ describe('pkg/service/model_build_managed_sg_test.go', () => {
     [`${tagsCase} "default tags, annotation tags, collision where default tags take priority"`, annotationTags, { k1: 'v10', k2: 'v20' }, { k1: 'v10', k2: 'v20', k3: 'v3' }],
   ])('%s', (_name, annotations, defaultTags, want) => {
     expect(managedTags(annotations, defaultTags)).toEqual(want);
+  });
+
+  it(`${tagsCase} "default tags, annotation tags, collision where annotation tags take priority"`, () => {
+    expect(managedTags(annotationTags, { k1: 'v10', k2: 'v20' }, true)).toEqual({ k1: 'v1', k2: 'v2', k3: 'v3' });
   });
 });
 
