@@ -182,7 +182,10 @@ export function lbcDefaultOptions(command: Command): Command {
     .addOption(new Option('--default-target-type <type>', 'target type of Services without nlb-target-type (instance or ip)').env('CPL_DEFAULT_TARGET_TYPE').default('instance'))
     .addOption(new Option('--default-load-balancer-scheme <scheme>', 'scheme of Services without scheme or internal (internal or internet-facing)').env('CPL_DEFAULT_LOAD_BALANCER_SCHEME').default('internal'))
     .addOption(
-      new Option('--feature-gates <Name=bool,...>', "the LBC's EnableDefaultTagsLowPriority (default false: --default-tags win) and EnableIPTargetType (default true; false refuses ip targets)").env('CPL_FEATURE_GATES'),
+      new Option('--feature-gates <Name=bool,...>', "the LBC's EnableDefaultTagsLowPriority (default false: --default-tags win) and EnableIPTargetType (default true; false refuses ip targets)")
+        .env('CPL_FEATURE_GATES')
+        // Given twice, both count (pflag calls Set per occurrence; a later setting of a gate wins).
+        .argParser((value: string, previous: string | undefined) => (previous ? `${previous},${value}` : value)),
     );
 }
 

@@ -67,9 +67,4 @@ describe('service controller: --feature-gates', () => {
     const event = (await env.core.listNamespacedEvent({ namespace: ns.name })).items.find((e) => e.involvedObject.name === 'ip-off' && e.message?.includes(quoted('ip')));
     expect(event?.message).toContain('EnableIPTargetType');
   });
-
-  it('a bad gate stops the flags before any controller runs, naming flag and value', () => {
-    expect(() => flags('--feature-gates=EnableIPTargetType=maybe')).toThrow('--feature-gates: invalid value "EnableIPTargetType=maybe"');
-    expect(() => flags('--feature-gates=NoSuchGate=true')).toThrow('--feature-gates: invalid value "NoSuchGate=true": unknown feature');
-  });
 });
