@@ -2,6 +2,7 @@ import type { Manager } from '../controllers/manager.ts';
 import { POD_IPS_ANNOTATION } from '../core/ipam/keys.ts';
 import { instanceIdOf } from '../core/nodes.ts';
 import { describePortRange } from '../core/security-group-plan.ts';
+import { describeIngressRule } from '../core/security-groups.ts';
 
 export interface DescribedTarget {
   id: string;
@@ -59,7 +60,7 @@ export async function describeService(manager: Manager, key: string): Promise<De
       state: lb.state,
       securityGroups: (lb.securityGroups ?? []).map((id) => {
         const managed = actual.securityGroups?.managed.find((g) => g.id === id);
-        if (managed) return { id, role: 'managed' as const, ingress: managed.ingress.map((r) => `${r.protocol} ${r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`} from ${r.cidr}`) };
+        if (managed) return { id, role: 'managed' as const, ingress: managed.ingress.map(describeIngressRule) };
         return { id, role: id === actual.securityGroups?.backendId ? ('backend' as const) : ('named' as const) };
       }),
       listeners: actual.listeners

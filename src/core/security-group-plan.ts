@@ -1,5 +1,5 @@
 import { planNodeRules, type NodeNeed, type NodeRule, type PortRange } from './node-rules.ts';
-import { ingressKey, type IngressRule, type PortRule, type SecurityGroupSpec } from './security-groups.ts';
+import { describeIngressRule, ingressKey, type IngressRule, type PortRule, type SecurityGroupSpec } from './security-groups.ts';
 import type { DesiredSecurityGroups } from './security-groups.ts';
 
 /**
@@ -189,7 +189,7 @@ function byGroup(rules: NodeRule[]): Map<string, PortRange[]> {
 
 export function describeSecurityGroupAction(action: SecurityGroupAction): string {
   const ref = (r: GroupRef) => ('id' in r ? r.id : `<new ${r.key}>`);
-  const ingress = (rules: IngressRule[]) => rules.map((r) => `${r.protocol} ${r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`} from ${r.cidr}`).join(', ');
+  const ingress = (rules: IngressRule[]) => rules.map(describeIngressRule).join(', ');
   const ports = (rules: PortRange[]) => rules.map(describePortRange).join(', ');
   switch (action.kind) {
     case 'CreateSecurityGroup':

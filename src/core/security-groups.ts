@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { V1Service } from '@kubernetes/client-node';
-import { Annotations, goBool, list, oneOf, Tags, UserError } from './annotations.ts';
+import { ANNOTATION_PREFIX, Annotations, goBool, list, oneOf, Tags, UserError } from './annotations.ts';
 import type { DesiredTargetGroup, Protocol } from './model.ts';
 
 /**
@@ -21,13 +21,26 @@ export const NODE_RULE_DESCRIPTION = 'elbv2.k8s.aws/targetGroupBinding=shared';
 
 export type IpProtocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6';
 
-/** One ingress rule of the managed group: a port range (ICMP: FromPort = type, ToPort = code) from one CIDR. */
-export interface IngressRule {
-  protocol: IpProtocol;
-  fromPort: number;
-  toPort: number;
-  cidr: string;
-}
+/**
+ * security-group-prefix-lists: managed prefix lists (IDs) let in on every listener port of the managed group,
+ * instead of 0.0.0.0/0 when no source range is given (the LBC's buildManagedSecurityGroupIngressPermissions).
+ */
+export const PREFIX_LISTS_ANNOTATION = `${ANNOTATION_PREFIX}security-group-prefix-lists`;
+
+/**
+ * One ingress rule of the managed group: a port range (ICMP: FromPort = type, ToPort = code) from one CIDR or
+ * from one managed prefix list.
+ */
+export type IngressRule = { protocol: IpProtocol; fromPort: number; toPort: number } & ({ cidr: string } | { prefixListId: string });
+
+/** A rule's source: its CIDR or its prefix list's ID (they never look alike: IDs start with `pl-`). */
+export const ingressSource = (r: IngressRule): string => ('cidr' in r ? r.cidr : r.prefixListId);
+
+/** The prefix lists these rules name, once each. */
+export const prefixListIdsOf = (rules: IngressRule[]): string[] => [...new Set(rules.flatMap((r) => ('prefixListId' in r ? [r.prefixListId] : [])))];
+
+/** `tcp 80 from 10.0.0.0/8`, `tcp 80 from pl-…`: for logs, the plan and `describe`. */
+export const describeIngressRule = (r: IngressRule): string => `${r.protocol} ${r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`} from ${ingressSource(r)}`;
 
 /** One rule on a node group: a traffic or health-check port, from the backend group, or from `cidr` (an NLB without groups). */
 export interface PortRule {
@@ -53,7 +66,7 @@ export interface DesiredSecurityGroups {
   nodeRules: PortRule[];
 }
 
-export const ingressKey = (r: IngressRule) => `${r.protocol}:${r.fromPort}-${r.toPort}:${r.cidr}`;
+export const ingressKey = (r: IngressRule) => `${r.protocol}:${r.fromPort}-${r.toPort}:${ingressSource(r)}`;
 export const portRuleKey = (r: PortRule) => `${r.protocol}:${r.port}${r.cidr ? `<${r.cidr}` : ''}`;
 
 const sha10 = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 10);
@@ -102,9 +115,25 @@ export function mayNeedNodeRules(service: V1Service): boolean {
   return boolAnnotation(service, Annotations.disableNlbSecurityGroup) === true && boolAnnotation(service, Annotations.manageBackendSecurityGroupRules) !== false;
 }
 
-/** The Service's source CIDRs (loadBalancerSourceRanges, else the annotation, else everyone), each checked. */
+/**
+ * The Service's source CIDRs (loadBalancerSourceRanges, else the annotation, else everyone, or no one when
+ * prefix lists are the sources), each checked.
+ */
 export function sourceCidrs(service: V1Service, dualstack: boolean): string[] {
-  return declaredSourceRanges(service, dualstack) ?? (dualstack ? ['0.0.0.0/0', '::/0'] : ['0.0.0.0/0']);
+  const everyone = prefixListsOf(service) ? [] : dualstack ? ['0.0.0.0/0', '::/0'] : ['0.0.0.0/0'];
+  return declaredSourceRanges(service, dualstack) ?? everyone;
+}
+
+/**
+ * The security-group-prefix-lists annotation's IDs (comma-separated, as the LBC splits them); undefined when
+ * absent. Whether each exists is checked by the reader, before any write (EC2 refuses a rule naming an unknown list).
+ */
+export function prefixListsOf(service: V1Service): string[] | undefined {
+  const ids = list(service.metadata?.annotations, PREFIX_LISTS_ANNOTATION);
+  for (const id of ids ?? []) {
+    if (!id.startsWith('pl-')) throw new UserError(`annotation ${PREFIX_LISTS_ANNOTATION}`, id, 'is not a managed prefix list ID (pl-…)');
+  }
+  return ids && [...new Set(ids)];
 }
 
 /** loadBalancerSourceRanges, else the annotation, each checked (IPv6 only when allowed); undefined when neither is set. */
@@ -137,7 +166,10 @@ function ipProtocolsOf(protocol: Protocol): IpProtocol[] {
   return protocol === 'UDP' || protocol === 'QUIC' ? ['udp'] : ['tcp'];
 }
 
-/** Ingress of the managed group: every listener port × CIDR, and ICMP for path MTU discovery when on. */
+/**
+ * Ingress of the managed group: every listener port × CIDR, and ICMP for path MTU discovery when on; then every
+ * listener port × prefix list (no ICMP from those, as in the LBC).
+ */
 export function managedIngress(service: V1Service, listeners: { port: number; protocol: Protocol }[], cidrs: string[]): IngressRule[] {
   const rules: IngressRule[] = [];
   const icmp = service.metadata?.annotations?.[Annotations.icmpForPathMtuDiscovery]?.trim() === 'on';
@@ -149,6 +181,11 @@ export function managedIngress(service: V1Service, listeners: { port: number; pr
     }
     // "Destination unreachable, fragmentation needed" (v4 type 3 code 4) and "packet too big" (v6 type 2 code 0).
     if (icmp) rules.push(v6 ? { protocol: 'icmpv6', fromPort: 2, toPort: 0, cidr } : { protocol: 'icmp', fromPort: 3, toPort: 4, cidr });
+  }
+  for (const prefixListId of prefixListsOf(service) ?? []) {
+    for (const listener of listeners) {
+      for (const protocol of ipProtocolsOf(listener.protocol)) rules.push({ protocol, fromPort: listener.port, toPort: listener.port, prefixListId });
+    }
   }
   return rules;
 }

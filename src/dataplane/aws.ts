@@ -3,7 +3,15 @@
  * with its own call counter (createAwsClients): load balancers with listeners and attributes, the target groups
  * listeners use with their attributes and registered targets, the instances those name, and the VPC's subnets.
  */
-import { DescribeInstancesCommand, DescribeNetworkInterfacesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  GetManagedPrefixListEntriesCommand,
+  type EC2Client,
+  type IpPermission,
+} from '@aws-sdk/client-ec2';
 import {
   DescribeListenerAttributesCommand,
   DescribeListenerCertificatesCommand,
@@ -216,29 +224,32 @@ export async function readSubnets(ec2: EC2Client, vpcId: string): Promise<Networ
 
 /**
  * The VPC's security groups' inbound rules and its network interfaces with their groups (security-groups.ts):
- * two paged reads, whatever the number of NLBs.
+ * two paged reads, whatever the number of NLBs, and one per managed prefix list a rule names (its CIDRs
+ * become the rule's: security-group-prefix-lists).
  */
 export async function readSecurityFacts(ec2: EC2Client, vpcId: string): Promise<SecurityFacts> {
   const vpc = [{ Name: 'vpc-id', Values: [vpcId] }];
-  const rules = new Map<string, IngressRule[]>();
+  const permissions = new Map<string, IpPermission[]>();
   let NextToken: string | undefined;
   do {
     const page = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: vpc, MaxResults: 1000, NextToken }));
-    for (const group of page.SecurityGroups ?? []) {
-      if (!group.GroupId) continue;
-      rules.set(
-        group.GroupId,
-        (group.IpPermissions ?? []).map((permission) => ({
-          protocol: permission.IpProtocol ?? '-1',
-          ...(permission.FromPort !== undefined ? { fromPort: permission.FromPort } : {}),
-          ...(permission.ToPort !== undefined ? { toPort: permission.ToPort } : {}),
-          cidrs: (permission.IpRanges ?? []).flatMap((range) => range.CidrIp ?? []),
-          groups: (permission.UserIdGroupPairs ?? []).flatMap((pair) => pair.GroupId ?? []),
-        })),
-      );
-    }
+    for (const group of page.SecurityGroups ?? []) if (group.GroupId) permissions.set(group.GroupId, group.IpPermissions ?? []);
     NextToken = page.NextToken;
   } while (NextToken);
+  const prefixLists = await readPrefixLists(ec2, [...permissions.values()].flat().flatMap((p) => (p.PrefixListIds ?? []).flatMap((l) => l.PrefixListId ?? [])));
+  const rules = new Map<string, IngressRule[]>();
+  for (const [groupId, groupPermissions] of permissions) {
+    rules.set(
+      groupId,
+      groupPermissions.map((permission) => ({
+        protocol: permission.IpProtocol ?? '-1',
+        ...(permission.FromPort !== undefined ? { fromPort: permission.FromPort } : {}),
+        ...(permission.ToPort !== undefined ? { toPort: permission.ToPort } : {}),
+        cidrs: [...(permission.IpRanges ?? []).flatMap((range) => range.CidrIp ?? []), ...(permission.PrefixListIds ?? []).flatMap((l) => prefixLists.get(l.PrefixListId ?? '') ?? [])],
+        groups: (permission.UserIdGroupPairs ?? []).flatMap((pair) => pair.GroupId ?? []),
+      })),
+    );
+  }
   const interfaces: InterfaceFacts[] = [];
   let interfacesToken: string | undefined;
   do {
@@ -254,4 +265,24 @@ export async function readSecurityFacts(ec2: EC2Client, vpcId: string): Promise<
     interfacesToken = page.NextToken;
   } while (interfacesToken);
   return { rules, interfaces };
+}
+
+/** The IPv4 CIDRs of each prefix list, once per list; one that cannot be read (deleted) lets nobody in. */
+async function readPrefixLists(ec2: EC2Client, ids: string[]): Promise<Map<string, string[]>> {
+  const entries = new Map<string, string[]>();
+  for (const id of new Set(ids)) {
+    const cidrs: string[] = [];
+    try {
+      let NextToken: string | undefined;
+      do {
+        const page = await ec2.send(new GetManagedPrefixListEntriesCommand({ PrefixListId: id, NextToken }));
+        cidrs.push(...(page.Entries ?? []).flatMap((entry) => (entry.Cidr && !entry.Cidr.includes(':') ? [entry.Cidr] : [])));
+        NextToken = page.NextToken;
+      } while (NextToken);
+    } catch {
+      cidrs.length = 0;
+    }
+    entries.set(id, cidrs);
+  }
+  return entries;
 }

@@ -14,7 +14,8 @@
  *   both traffic and health checks, with or without client IP preservation.
  * - A source group in a rule stands for the private addresses of the network interfaces in that group (EC2
  *   "Security group rules": "the private IP addresses of the resources associated with the specified group").
- * ICMP rules are ignored (the data plane forwards TCP and UDP only); IPv6 ranges and prefix lists too.
+ * - A managed prefix list in a rule stands for its entries' CIDRs (aws.ts reads them into the rule's `cidrs`).
+ * ICMP rules are ignored (the data plane forwards TCP and UDP only); IPv6 ranges too.
  */
 import type { LoadBalancerState, Protocol } from './model.ts';
 
@@ -24,6 +25,7 @@ export interface IngressRule {
   protocol: string;
   fromPort?: number;
   toPort?: number;
+  /** Its IPv4 ranges and the entries of the prefix lists it names. */
   cidrs: string[];
   /** Referenced (source) group IDs. */
   groups: string[];

@@ -3,6 +3,7 @@ import {
   CreateSecurityGroupCommand,
   DeleteSecurityGroupCommand,
   DescribeInstancesCommand,
+  DescribeManagedPrefixListsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   type DescribeSecurityGroupsCommandInput,
@@ -57,6 +58,10 @@ describe('SecurityGroupCloud.apply: the request of each action kind', () => {
     [
       { kind: 'RevokeNodeCidrRules', groupId: 'sg-node', rules: [{ protocol: 'tcp', fromPort: 30080, toPort: 30080, cidr: '0.0.0.0/0' }] },
       [['RevokeSecurityGroupIngress', { GroupId: 'sg-node', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 30080, ToPort: 30080, IpRanges: [{ CidrIp: '0.0.0.0/0', Description: NODE_RULE_DESCRIPTION }] }] }]],
+    ],
+    [
+      { kind: 'AuthorizeIngress', group: { id: 'sg-m' }, rules: [{ protocol: 'tcp', fromPort: 80, toPort: 80, prefixListId: 'pl-0123abcd' }] },
+      [['AuthorizeSecurityGroupIngress', { GroupId: 'sg-m', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, PrefixListIds: [{ PrefixListId: 'pl-0123abcd' }] }] }]],
     ],
     [{ kind: 'DeleteSecurityGroup', groupId: 'sg-m', name: 'k8s-ns-web', reason: 'test' }, [['DeleteSecurityGroup', { GroupId: 'sg-m' }]]],
   ];
@@ -222,5 +227,19 @@ describe('SecurityGroupCloud.observe', () => {
     const error = await cloud.observe('vpc-1', { stackId: 'ns/web', named: ['nope'], targets }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toBe('annotation service.beta.kubernetes.io/aws-load-balancer-security-groups: invalid value "nope": no security group "nope" in vpc-1');
+  });
+
+  it('security-group-prefix-lists: rules naming a list are read back as such; a list that does not exist is a UserError naming the annotation', async () => {
+    const withList = { ...managed, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, PrefixListIds: [{ PrefixListId: 'pl-0123abcd' }] }] };
+    ec2.on(DescribeSecurityGroupsCommand).callsFake((input: DescribeSecurityGroupsCommandInput) => ({ SecurityGroups: filterNames(input).join(' ').includes('ManagedLBSecurityGroup') ? [withList] : [] }));
+    ec2.on(DescribeManagedPrefixListsCommand).resolves({ PrefixLists: [{ PrefixListId: 'pl-0123abcd' }] });
+    const cloud = new SecurityGroupCloud(new EC2Client({}), 'c1');
+    const targets = { type: 'instance' as const, ids: [] };
+    const actual = await cloud.observe('vpc-1', { stackId: 'ns/web', named: [], targets, prefixLists: ['pl-0123abcd'] });
+    expect(actual.managed[0]!.ingress).toEqual([{ protocol: 'tcp', fromPort: 80, toPort: 80, prefixListId: 'pl-0123abcd' }]);
+    expect(ec2.commandCalls(DescribeManagedPrefixListsCommand).map((c) => c.args[0].input)).toEqual([{ Filters: [{ Name: 'prefix-list-id', Values: ['pl-0123abcd'] }] }]);
+    const error = await cloud.observe('vpc-1', { stackId: 'ns/web', named: [], targets, prefixLists: ['pl-0123abcd', 'pl-gone'] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toBe('annotation service.beta.kubernetes.io/aws-load-balancer-security-group-prefix-lists: invalid value "pl-0123abcd,pl-gone": no managed prefix list pl-gone');
   });
 });

@@ -44,12 +44,12 @@ function idOf(ref: GroupRef, run: ApplyRun): string {
   return id;
 }
 
-const ingressPermission = (r: IngressRule): IpPermission => ({
-  IpProtocol: r.protocol,
-  FromPort: r.fromPort,
-  ToPort: r.toPort,
-  ...(cidrFamily(r.cidr) === 6 ? { Ipv6Ranges: [{ CidrIpv6: r.cidr }] } : { IpRanges: [{ CidrIp: r.cidr }] }),
-});
+const ingressSourceOf = (r: IngressRule): Partial<IpPermission> => {
+  if ('prefixListId' in r) return { PrefixListIds: [{ PrefixListId: r.prefixListId }] };
+  return cidrFamily(r.cidr) === 6 ? { Ipv6Ranges: [{ CidrIpv6: r.cidr }] } : { IpRanges: [{ CidrIp: r.cidr }] };
+};
+
+const ingressPermission = (r: IngressRule): IpPermission => ({ IpProtocol: r.protocol, FromPort: r.fromPort, ToPort: r.toPort, ...ingressSourceOf(r) });
 
 const nodePermission = (source: string) => (r: PortRange): IpPermission => ({
   IpProtocol: r.protocol,

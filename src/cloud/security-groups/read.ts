@@ -1,5 +1,6 @@
 import {
   DescribeInstancesCommand,
+  DescribeManagedPrefixListsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   type EC2Client,
@@ -11,7 +12,7 @@ import {
 import { Annotations, Tags, UserError } from '../../core/annotations.ts';
 import type { NodeRule } from '../../core/node-rules.ts';
 import type { ActualSecurityGroup, ActualSecurityGroups } from '../../core/security-group-plan.ts';
-import { BACKEND_SG_RESOURCE, BACKEND_SG_RESOURCE_TAG, MANAGED_SG_RESOURCE, NODE_RULE_DESCRIPTION, type IngressRule } from '../../core/security-groups.ts';
+import { BACKEND_SG_RESOURCE, BACKEND_SG_RESOURCE_TAG, MANAGED_SG_RESOURCE, NODE_RULE_DESCRIPTION, PREFIX_LISTS_ANNOTATION, type IngressRule } from '../../core/security-groups.ts';
 import { errorName } from '../elbv2/sdk.ts';
 import type { SecurityGroupParts } from './parts.ts';
 import type { SecurityGroupPass } from './prefetch.ts';
@@ -22,6 +23,8 @@ export interface SecurityGroupReads {
   named: string[];
   /** Instance IDs (instance targets) or pod addresses (ip targets). */
   targets: { type: 'instance' | 'ip'; ids: string[] };
+  /** The managed group's prefix lists (security-group-prefix-lists): each must exist before a rule names it. */
+  prefixLists?: string[];
 }
 
 /** How long a target's node group is trusted: groups of an instance or pod ENI rarely change. */
@@ -47,6 +50,7 @@ export async function readSecurityGroups(parts: SecurityGroupParts, read: Securi
       : await describeGroups(client, [inVpc, { Name: `tag:${Tags.cluster}`, Values: [clusterName] }, { Name: `tag:${Tags.stack}`, Values: [read.stackId] }, { Name: `tag:${Tags.resource}`, Values: [MANAGED_SG_RESOURCE] }]))
   ).map(actualGroup);
   const namedIds = read.named.length > 0 ? await resolveNamed(parts, read.named) : [];
+  if (read.prefixLists?.length) await requirePrefixLists(parts, read.prefixLists);
   const targetGroups = await nodeGroupIds(parts, read.targets);
   const seen = await nodeGroupsSeen(parts);
   const nodeGroups = passReads && seen.every((id) => passReads.covered.has(id)) ? passReads.nodeGroups : await readNodeGroups(parts, backendId, seen);
@@ -98,13 +102,14 @@ export async function describeGroups(client: EC2Client, filters: Filter[]): Prom
 
 const actualGroup = (group: SecurityGroup): ActualSecurityGroup => ({ id: group.GroupId!, name: group.GroupName ?? '', ingress: (group.IpPermissions ?? []).flatMap(ingressRules) });
 
-/** CIDR rules of one permission, one per range (the shape the managed group's desired ingress has). */
+/** The rules of one permission, one per range or prefix list (the shape the managed group's desired ingress has). */
 function ingressRules(permission: IpPermission): IngressRule[] {
   const protocol = permission.IpProtocol as IngressRule['protocol'];
   const ports = { fromPort: permission.FromPort ?? -1, toPort: permission.ToPort ?? -1 };
   return [
     ...(permission.IpRanges ?? []).map((r) => ({ protocol, ...ports, cidr: r.CidrIp ?? '' })),
     ...(permission.Ipv6Ranges ?? []).map((r) => ({ protocol, ...ports, cidr: r.CidrIpv6 ?? '' })),
+    ...(permission.PrefixListIds ?? []).map((p) => ({ protocol, ...ports, prefixListId: p.PrefixListId ?? '' })),
   ];
 }
 
@@ -166,6 +171,22 @@ async function resolveNamed(parts: SecurityGroupParts, named: string[]): Promise
     if (!id) throw new UserError(field, raw, `no security group ${JSON.stringify(entry)} in ${parts.vpcId}`);
     return id;
   });
+}
+
+/**
+ * A UserError, before any write, when a prefix list the Service names does not exist (EC2 refuses a rule naming
+ * it; moto would take it). A prefix-list-id filter, so an unknown or malformed ID is simply not found.
+ */
+async function requirePrefixLists(parts: SecurityGroupParts, ids: string[]): Promise<void> {
+  const found = new Set<string>();
+  let token: string | undefined;
+  do {
+    const page = await parts.client.send(new DescribeManagedPrefixListsCommand({ Filters: [{ Name: 'prefix-list-id', Values: ids }], NextToken: token }));
+    for (const list of page.PrefixLists ?? []) if (list.PrefixListId) found.add(list.PrefixListId);
+    token = page.NextToken;
+  } while (token);
+  const missing = ids.filter((id) => !found.has(id));
+  if (missing.length > 0) throw new UserError(`annotation ${PREFIX_LISTS_ANNOTATION}`, ids.join(','), `no managed prefix list ${missing.join(', ')}`);
 }
 
 /**

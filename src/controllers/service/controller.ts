@@ -16,7 +16,7 @@ import { multiClusterOf, type OwnTargets } from '../../core/multi-cluster.ts';
 import { EniPoolStore } from '../ipam/crd.ts';
 import { clusterAddresses, listPools } from './own-addresses.ts';
 import { RememberedTargets } from './remembered-targets.ts';
-import { mayNeedNodeRules, nodeRulesFor, wantsBackendGroup } from '../../core/security-groups.ts';
+import { mayNeedNodeRules, nodeRulesFor, prefixListIdsOf, wantsBackendGroup } from '../../core/security-groups.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { addFinalizer, isNotFound, patchServiceStatusIngress, removeFinalizer } from '../../kube/objects.ts';
@@ -215,6 +215,7 @@ export class ServiceController {
       stackId: stack.stackId,
       named: stack.securityGroups?.named ?? [],
       targets: { type: stack.targetType, ids: targetIds },
+      prefixLists: prefixListIdsOf(stack.securityGroups?.managed?.ingress ?? []),
     });
     // An NLB that keeps its groups although the Service turned them off (a conflict) still needs its node rules;
     // one without groups (turned off, or made without them) needs CIDR rules (the plan decides alike).
