@@ -45,6 +45,8 @@ export const Annotations = {
   internal: `${ANNOTATION_PREFIX}internal`,
   quicEnabledPorts: `${ANNOTATION_PREFIX}quic-enabled-ports`,
   minimumCapacity: `${ANNOTATION_PREFIX}minimum-load-balancer-capacity`,
+  /** Other clusters register targets in the same groups: only ours are deregistered (multi-cluster.ts). */
+  multiClusterTargetGroup: `${ANNOTATION_PREFIX}multi-cluster-target-group`,
   /** Not under the aws-load-balancer- prefix: the legacy in-tree provider's key, which the LBC reads too. */
   sourceRanges: 'service.beta.kubernetes.io/load-balancer-source-ranges',
 } as const;

@@ -26,6 +26,7 @@ import { labelSelectorProblem } from './validation/labels.ts';
 import { quicListenersProblem } from './validation/quic.ts';
 import { tagsProblem } from './validation/tags.ts';
 import { legacyNodeRules, legacyNodeRulesIfValid } from './legacy-node-rules.ts';
+import { multiClusterOf, type OwnTargets } from './multi-cluster.ts';
 import { buildSecurityGroups, type DesiredSecurityGroups, type PortRule } from './security-groups.ts';
 import { privateLinkEnforcementOf, type PrivateLinkEnforcement } from './private-link.ts';
 import { tlsConfigOf, tlsOfPort, type ListenerTls } from './tls.ts';
@@ -76,6 +77,8 @@ export interface DesiredTargetGroup {
   attributes: Record<string, string>;
   targets: Target[];
   tags: Record<string, string>;
+  /** Shared with other clusters (multi-cluster-target-group): only targets of ours are deregistered. */
+  multiCluster?: true;
 }
 
 export interface DesiredListener {
@@ -119,6 +122,8 @@ export interface DesiredStack {
   securityGroups?: DesiredSecurityGroups;
   /** CIDR rules the nodes' group needs if the NLB has no security groups (legacy-node-rules.ts). */
   legacyNodeRules?: PortRule[];
+  /** What of this cluster's may be a target, for multi-cluster target groups (multi-cluster.ts). */
+  ownTargets?: OwnTargets;
 }
 
 export interface NodeInfo {
@@ -159,6 +164,11 @@ export interface ModelInput {
   vpcIpv6Cidrs?: string[];
   /** The controller's flags (controller-defaults.ts); the LBC's defaults when absent. */
   defaults?: ControllerDefaults;
+  /**
+   * For a multi-cluster Service, what else the controller knows is ours beside the Nodes' instances: the
+   * cluster's addresses (ip targets) and the targets it wanted before that are still registered.
+   */
+  ownTargets?: OwnTargets;
 }
 
 export interface ModelWarning {
@@ -366,6 +376,10 @@ function groupPorts(service: V1Service, quicPorts: readonly string[] = []): Port
     .sort(([a], [b]) => a - b)
     .map(([port, ports]) => {
       const protocols = new Set(ports.map((p) => p.protocol ?? 'TCP'));
+      // The LBC's validateMultiProtocolUsage: one listener per port number merges at most one TCP and one UDP port.
+      if (protocols.size !== ports.length) {
+        throw new UserError(`spec.ports[${port}].protocol`, ports.map((p) => p.protocol ?? 'TCP').join(','), 'ports sharing a number must be one TCP and one UDP port');
+      }
       const protocol: Protocol = protocols.size > 1 ? 'TCP_UDP' : ([...protocols][0] as Protocol);
       if (!ports.some((p) => quicPorts.includes(String(p.port)) || (p.name && quicPorts.includes(p.name)))) return { port, ports, protocol };
       if (protocol === 'TCP') {
@@ -410,6 +424,13 @@ function ipTargets(input: ModelInput, servicePort: V1ServicePort, family: Target
   return [...targets.values()].sort((a, b) => a.id.localeCompare(b.id) || a.port - b.port);
 }
 
+/** What the controller knows is ours, and for instance targets the instance of every Node (eligible or not). */
+function ownTargetsOf(input: ModelInput, targetType: TargetType): OwnTargets {
+  const known = input.ownTargets ?? { ids: [], cidrs: [] };
+  const instances = targetType === 'instance' ? input.nodes.flatMap((node) => node.instanceId ?? []) : [];
+  return { ids: [...new Set([...instances, ...known.ids])].sort(), cidrs: known.cidrs };
+}
+
 export function buildModel(input: ModelInput): ModelResult {
   const { service, clusterName } = input;
   const namespace = service.metadata?.namespace ?? 'default';
@@ -447,6 +468,7 @@ export function buildModel(input: ModelInput): ModelResult {
   const ipAddressType = ipAddressTypeOf(annotations);
   const nodeSelector = keyValues(annotations, Annotations.targetNodeLabels);
   reject(Annotations.targetNodeLabels, labelSelectorProblem(nodeSelector));
+  const multiCluster = multiClusterOf(annotations);
   const healthCheck = healthCheckOf(service, targetType);
   const subnetIds = subnetsOf(input, scheme);
   const chosenSubnets = subnetIds.map((id) => input.subnets.find((s) => s.id === id)!);
@@ -492,6 +514,9 @@ export function buildModel(input: ModelInput): ModelResult {
       targets.sort((a, b) => a.id.localeCompare(b.id));
     } else {
       const first = group.ports[0]!;
+      // One TCP_UDP group has one port: UDP sent to the TCP port's targetPort would reach nothing.
+      const targetPorts = new Set(group.ports.map((p) => String(p.targetPort ?? p.port)));
+      if (targetPorts.size > 1) throw new UserError(`spec.ports[${group.port}].targetPort`, [...targetPorts].join(','), 'TCP and UDP on one port share one target group, so they need the same targetPort');
       const byTarget = ipTargets(input, first, tgIpAddressType);
       const numeric = typeof first.targetPort === 'number' ? first.targetPort : Number.isInteger(Number(first.targetPort)) ? Number(first.targetPort) : undefined;
       tgPort = numeric ?? byTarget[0]?.port ?? first.port;
@@ -509,6 +534,7 @@ export function buildModel(input: ModelInput): ModelResult {
       attributes: targetGroupAttributesOf(annotations, group.port, group.protocol),
       targets,
       tags: { ...baseTags, [Tags.resource]: resourceId },
+      ...(multiCluster ? { multiCluster: true as const } : {}),
     });
     const listenerAttributes = listenerAttributesOf(annotations, group.port, tls.listenerProtocol);
     listeners.push({
@@ -544,6 +570,7 @@ export function buildModel(input: ModelInput): ModelResult {
       targetType,
       ...(securityGroups ? { securityGroups } : {}),
       ...(legacyRules.length > 0 ? { legacyNodeRules: legacyRules } : {}),
+      ...(multiCluster ? { ownTargets: ownTargetsOf(input, targetType) } : {}),
       loadBalancer: {
         name: explicitName ?? resourceName(namespace, name, clusterName, uid, scheme),
         scheme,

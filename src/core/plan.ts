@@ -1,5 +1,6 @@
 import { Tags } from './annotations.ts';
 import { isRegistered } from './target-health.ts';
+import { ownsTarget } from './multi-cluster.ts';
 import { describeLoadBalancerSetting, planLoadBalancerSettings, type LoadBalancerSettingAction } from './load-balancer-plan.ts';
 import type { IpAddressType } from './subnet-mappings.ts';
 import type { DesiredListener, DesiredLoadBalancer, DesiredStack, DesiredTargetGroup, HealthCheck, Protocol, Scheme, Target, TargetGroupIpAddressType, TargetType } from './model.ts';
@@ -214,6 +215,7 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
   const keptTargetGroups = new Set<string>();
   const tgRefByResource = new Map<string, Ref>();
   const currentByResource = new Map<string, ActualTargetGroup>();
+  const ours = ownsTarget(desired.ownTargets);
 
   // Target groups: reuse a compatible one (prefer the one a listener forwards to), else create and fill one.
   for (const tg of desired.targetGroups) {
@@ -240,7 +242,10 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
     const have = new Set(registered(current).map(targetKey));
     const want = new Set(tg.targets.map(targetKey));
     const missing = tg.targets.filter((t) => !have.has(targetKey(t)));
-    const extra = registered(current).filter((t) => !want.has(targetKey(t))).map(({ id, port }) => ({ id, port }));
+    // In a group shared with other clusters, a target that is not ours is theirs to deregister.
+    const extra = registered(current)
+      .filter((t) => !want.has(targetKey(t)) && (!tg.multiCluster || ours(t.id)))
+      .map(({ id, port }) => ({ id, port }));
     if (missing.length > 0) creates.push({ kind: 'RegisterTargets', targetGroup: { arn: current.arn }, targets: missing });
     if (extra.length > 0) deletes.push({ kind: 'DeregisterTargets', arn: current.arn, targets: extra });
   }
