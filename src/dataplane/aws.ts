@@ -18,6 +18,7 @@ import {
   DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
+  DescribeSSLPoliciesCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
@@ -25,7 +26,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 
 import { healthCheckSpec } from './health/spec.ts';
-import type { ListenerState, LoadBalancerState, NetworkFacts, TargetGroupState } from './model.ts';
+import type { ListenerState, LoadBalancerState, NetworkFacts, SslPolicyTerms, TargetGroupState } from './model.ts';
 import type { IngressRule, InterfaceFacts, SecurityFacts } from './security-groups.ts';
 
 /** Calls in flight at once: the emulator answers a few in parallel; 200 NLBs read one by one take seconds. */
@@ -131,8 +132,29 @@ export async function readLoadBalancerDetails(elbv2: ElasticLoadBalancingV2Clien
   return complete.filter((lb): lb is LoadBalancerState => lb !== undefined);
 }
 
-/** A TLS listener's certificates (the default one first) and ALPN policy. */
+/** Security policies' terms by name: ELBv2's policies never change, so each is read once per process. */
+const policyTerms = new Map<string, Promise<SslPolicyTerms | undefined>>();
+
+/** A security policy's protocols and ciphers (DescribeSSLPolicies), once per name; undefined if unknown. */
+function readPolicyTerms(elbv2: ElasticLoadBalancingV2Client, name: string): Promise<SslPolicyTerms | undefined> {
+  let terms = policyTerms.get(name);
+  if (!terms) {
+    terms = elbv2.send(new DescribeSSLPoliciesCommand({ Names: [name] })).then((answer) => {
+      const policy = answer.SslPolicies?.[0];
+      if (!policy) return undefined;
+      const ciphers = [...(policy.Ciphers ?? [])].sort((a, b) => (a.Priority ?? 0) - (b.Priority ?? 0)).flatMap((c) => (c.Name ? [c.Name] : []));
+      return { protocols: policy.SslProtocols ?? [], ciphers };
+    });
+    // A failed read is tried again next time rather than remembered.
+    terms.catch(() => policyTerms.delete(name));
+    policyTerms.set(name, terms);
+  }
+  return terms;
+}
+
+/** A TLS listener's certificates (the default one first), ALPN policy and its security policy's terms. */
 async function readTlsListener(elbv2: ElasticLoadBalancingV2Client, state: ListenerState, alpnPolicy: string | undefined): Promise<ListenerState> {
+  const sslPolicyTerms = state.sslPolicy ? await readPolicyTerms(elbv2, state.sslPolicy).catch(() => undefined) : undefined;
   const listed: { arn: string; isDefault: boolean }[] = [];
   let Marker: string | undefined;
   do {
@@ -141,7 +163,7 @@ async function readTlsListener(elbv2: ElasticLoadBalancingV2Client, state: Liste
     Marker = page.NextMarker;
   } while (Marker);
   const certificates = [...new Set([...listed.filter((c) => c.isDefault), ...listed.filter((c) => !c.isDefault)].map((c) => c.arn))];
-  return { ...state, certificates, ...(alpnPolicy ? { alpnPolicy } : {}) };
+  return { ...state, certificates, ...(alpnPolicy ? { alpnPolicy } : {}), ...(sslPolicyTerms ? { sslPolicyTerms } : {}) };
 }
 
 /** Every network load balancer with its listeners and attributes. */

@@ -7,6 +7,7 @@
  * healthy in any zone (fail-open); draining targets take no new flows; an LB address leaves DNS while its zone
  * has no healthy target, unless no zone has one.
  */
+import type { SecureVersion } from 'node:tls';
 import type { HealthCheckSpec } from './health/checker.ts';
 
 export type Protocol = 'tcp' | 'udp';
@@ -46,6 +47,14 @@ export interface ListenerState {
   alpnPolicy?: string;
   /** A TLS listener's security policy (ELBSecurityPolicy-…). */
   sslPolicy?: string;
+  /** That policy's protocols and ciphers (DescribeSSLPolicies), when read. */
+  sslPolicyTerms?: SslPolicyTerms;
+}
+
+/** What ELBv2 says a security policy accepts: its protocols (`TLSv1` … `TLSv1.3`) and OpenSSL cipher names. */
+export interface SslPolicyTerms {
+  protocols: string[];
+  ciphers: string[];
 }
 
 export interface LoadBalancerState {
@@ -115,8 +124,27 @@ export interface ForwardedTls {
   backendTls: boolean;
   /** The protocols ALPN offers, in ELBv2's order of preference for the listener's policy; empty: no ALPN. */
   alpnProtocols: string[];
-  /** The lowest TLS version the security policy accepts, where it is above Node's default (TLS 1.2). */
-  minVersion?: 'TLSv1.3';
+  /** The security policy's versions and ciphers as Node's TLS options; absent: Node's defaults. */
+  policy?: TlsPolicy;
+}
+
+export interface TlsPolicy {
+  minVersion: SecureVersion;
+  maxVersion: SecureVersion;
+  /** OpenSSL's cipher list (TLS 1.3 suites included), with the security level TLS 1.0/1.1 need in OpenSSL 3. */
+  ciphers: string;
+}
+
+const TLS_VERSIONS: readonly SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+/** A policy's terms as Node's TLS options; undefined when it names no version Node knows. */
+export function tlsPolicy(terms: SslPolicyTerms): TlsPolicy | undefined {
+  const versions = TLS_VERSIONS.filter((version) => terms.protocols.includes(version));
+  if (versions.length === 0) return undefined;
+  const minVersion = versions[0]!;
+  // OpenSSL 3's default security level refuses TLS 1.0/1.1 and SHA-1 suites: the policies that allow them need 0.
+  const level = TLS_VERSIONS.indexOf(minVersion) < 2 ? ':@SECLEVEL=0' : '';
+  return { minVersion, maxVersion: versions.at(-1)!, ciphers: `${terms.ciphers.join(':')}${level}` };
 }
 
 /** Listeners the userspace proxy serves (PPv2, TLS termination); nftables forwards the others. */
@@ -243,9 +271,10 @@ const forwardedTls = (listener: ListenerState, group: TargetGroupState): Forward
   certificateArns: listener.certificates ?? [],
   backendTls: group.protocol === 'TLS',
   alpnProtocols: ALPN_PROTOCOLS[listener.alpnPolicy ?? ''] ?? [],
-  // TLS 1.3-only policies (ELBSecurityPolicy-TLS13-1-3-…); ciphers and older versions follow Node's defaults.
-  ...(/TLS13-1-3/.test(listener.sslPolicy ?? '') ? { minVersion: 'TLSv1.3' as const } : {}),
+  ...withPolicy(listener.sslPolicyTerms ? tlsPolicy(listener.sslPolicyTerms) : undefined),
 });
+
+const withPolicy = (policy: TlsPolicy | undefined): { policy?: TlsPolicy } => (policy ? { policy } : {});
 
 export function desiredDataPlane(
   loadBalancers: readonly LoadBalancerState[],

@@ -33,7 +33,7 @@ interface Served {
 }
 
 const keyOf = (listener: Pick<ForwardedListener, 'address' | 'port'>): string => `${listener.address}:${listener.port}`;
-const kindOf = (listener: ForwardedListener): string => (listener.tls ? `tls ${listener.tls.minVersion ?? ''} ${listener.tls.alpnProtocols.join(',')}`.trimEnd() : 'tcp');
+const kindOf = (listener: ForwardedListener): string => (listener.tls ? `tls ${JSON.stringify(listener.tls.policy ?? {})} ${listener.tls.alpnProtocols.join(',')}`.trimEnd() : 'tcp');
 
 const pipeBoth = (a: Socket, b: Socket, idleMs: number): void => {
   a.pipe(b);
@@ -84,8 +84,7 @@ export function startProxies(log: (line: string) => void, store: CertificateStor
     const certificates: Certificate[] = [];
     for (const arn of listener.tls?.certificateArns ?? []) {
       const material = await store.get(arn);
-      const minVersion = listener.tls?.minVersion ? { minVersion: listener.tls.minVersion } : {};
-      if (material) certificates.push({ arn, material, context: createSecureContext({ ...material, ...minVersion }), x509: new X509Certificate(material.cert) });
+      if (material) certificates.push({ arn, material, context: createSecureContext({ ...material, ...listener.tls?.policy }), x509: new X509Certificate(material.cert) });
       else if (certificates.length === 0) return undefined;
     }
     return certificates.length > 0 ? certificates : undefined;
@@ -99,7 +98,8 @@ export function startProxies(log: (line: string) => void, store: CertificateStor
     const server = createTlsServer({
       ...entry.certificates[0]!.material,
       ...alpn,
-      ...(tls.minVersion ? { minVersion: tls.minVersion } : {}),
+      // The listener's security policy: its versions and ciphers, as ELBv2 describes it (DescribeSSLPolicies).
+      ...tls.policy,
       SNICallback: (servername, done) => done(null, certificateFor(entry.certificates, servername)?.context),
     });
     return server.on('secureConnection', handle(entry)).on('tlsClientError', () => undefined);

@@ -66,6 +66,8 @@ export interface HttpsOptions {
   port?: number;
   path?: string;
   timeoutMs?: number;
+  /** Offer exactly this TLS version (curl --tlsv1.X --tls-max 1.X): to test the listener's security policy. */
+  tlsVersion?: '1.2' | '1.3';
 }
 
 /**
@@ -82,7 +84,8 @@ export async function httpsThroughLoadBalancer(env: TestEnvironment, service: Se
     writeFileSync(caFile, options.caPem);
     const url = `https://${lb.dnsName}:${options.port ?? 443}${options.path ?? '/'}`;
     const seconds = String(Math.max(1, Math.ceil((options.timeoutMs ?? 5000) / 1000)));
-    const result = await vpcExec(['curl', '-sS', '--cacert', caFile, '-m', seconds, '-w', '\n%{http_code}', url], { stateDir: env.stateDir, timeoutMs: (options.timeoutMs ?? 5000) + 5000 });
+    const version = options.tlsVersion ? [`--tlsv${options.tlsVersion}`, '--tls-max', options.tlsVersion] : [];
+    const result = await vpcExec(['curl', '-sS', ...version, '--cacert', caFile, '-m', seconds, '-w', '\n%{http_code}', url], { stateDir: env.stateDir, timeoutMs: (options.timeoutMs ?? 5000) + 5000 });
     if (result.code !== 0) throw new Error(`${url}: curl exit ${result.code}: ${result.stderr.trim()}`);
     const cut = result.stdout.lastIndexOf('\n');
     return { status: Number(result.stdout.slice(cut + 1)), body: result.stdout.slice(0, cut) };

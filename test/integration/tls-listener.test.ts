@@ -131,6 +131,22 @@ describe('TLS listeners: terminated by the NLB data plane with the ACM certifica
     expect(writesSince(before)).toEqual({});
   });
 
+  it('the security policy is the handshake\'s: ELBSecurityPolicy-2016-08 takes TLS 1.2, not 1.3; a TLS 1.3-only policy set in place takes 1.3 only', async () => {
+    const through = (tlsVersion: '1.2' | '1.3') => httpsThroughLoadBalancer(env, { namespace: ns.name, name: 'tls' }, { caPem: certificate.caPem, path: '/hostname', tlsVersion });
+    expect(podNames).toContain((await through('1.2')).body.trim());
+    await expect(through('1.3')).rejects.toThrow(/curl exit/);
+
+    const tls13 = 'ELBSecurityPolicy-TLS13-1-3-2021-06';
+    await annotate('tls', { [TlsAnnotations.negotiationPolicy]: tls13 });
+    const lb = await waitForLoadBalancer(env, ns.name, 'tls');
+    const listener443 = async () => (await listenersOf(lb.arn)).find((l) => l.Port === 443);
+    await waitFor(async () => (await listener443())?.SslPolicy === tls13, { description: `the 443 listener's policy is ${tls13}` });
+    expect((await listener443())?.ListenerArn).toBe(tlsListenerArn);
+    // The data plane serves the new policy within seconds of ModifyListener.
+    await waitFor(async () => (await through('1.3').catch(() => undefined))?.status === 200, { description: 'TLS 1.3 accepted', timeoutMs: 30_000 });
+    await expect(through('1.2')).rejects.toThrow(/curl exit/);
+  });
+
   it('ssl-cert added to a live TCP Service changes its listener to TLS in place (same ListenerArn), and HTTPS answers', async () => {
     await createService('live', {}, [https]);
     const lb = await waitForLoadBalancer(env, ns.name, 'live', (observed) => observed.listeners.length === 1);

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { connect as tlsConnect, createServer as createTlsServer, type PeerCertificate } from 'node:tls';
+import { connect as tlsConnect, createServer as createTlsServer, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertificateMaterial, CertificateStore } from '../../src/dataplane/certificates.ts';
 import type { ForwardedListener } from '../../src/dataplane/model.ts';
@@ -109,11 +109,26 @@ describe('TLS listeners in the userspace proxy', () => {
 
   it('a TLS 1.3-only policy refuses a TLS 1.2 client', async () => {
     const port = await freePort();
-    await proxies.update([listener(port, { tls: { certificateArns: ['cert-a'], backendTls: false, alpnProtocols: [], minVersion: 'TLSv1.3' } })]);
+    const policy = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384' } as const;
+    await proxies.update([listener(port, { tls: { certificateArns: ['cert-a'], backendTls: false, alpnProtocols: [], policy } })]);
     const old = tlsConnect({ host: '127.0.0.1', port, ca: a.caPem, servername: 'a.example', maxVersion: 'TLSv1.2' });
     const [error] = (await once(old, 'error')) as [Error];
     expect(error.message).toMatch(/version|alert/i);
     expect((await ping(port, a.caPem, 'a.example')).answer).toBe('pong from plain');
+  });
+
+  it('a TLS 1.2-only policy (ELBSecurityPolicy-FS-1-2-Res-2020-10) refuses TLS 1.3 and a cipher it does not list', async () => {
+    const port = await freePort();
+    const ciphers = 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384';
+    await proxies.update([listener(port, { tls: { certificateArns: ['cert-a'], backendTls: false, alpnProtocols: [], policy: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers } } })]);
+    const refused = async (options: ConnectionOptions) => {
+      const client = tlsConnect({ host: '127.0.0.1', port, ca: a.caPem, servername: 'a.example', ...options });
+      const [error] = (await once(client, 'error')) as [Error];
+      return error.message;
+    };
+    expect(await refused({ minVersion: 'TLSv1.3' })).toMatch(/version|alert/i);
+    expect(await refused({ maxVersion: 'TLSv1.2', ciphers: 'AES128-SHA256' })).toMatch(/handshake|alert|cipher/i);
+    expect(await ping(port, a.caPem, 'a.example')).toMatchObject({ answer: 'pong from plain' });
   });
 
   it('a TLS target group: re-encrypted to the target without verifying it, the PPv2 header before its handshake', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { desiredDataPlane, inUserspace, type LoadBalancerState, type NetworkFacts, type TargetGroupState } from '../../src/dataplane/model.ts';
+import { desiredDataPlane, inUserspace, type LoadBalancerState, type NetworkFacts, type SslPolicyTerms, type TargetGroupState } from '../../src/dataplane/model.ts';
 import { kernelForwarded } from '../../src/dataplane/nft.ts';
 
 // TLS listeners in the NLB data plane (ADR 0015): served in userspace with the listener's certificates, never by
@@ -33,10 +33,23 @@ describe('TLS listeners in the data plane model', () => {
     expect(forwarded).toMatchObject({ protocol: 'tcp', port: 443, address: '10.0.64.200', targets: [{ address: '10.0.64.10', port: 30443 }], tls });
   });
 
-  it('a TLS 1.3-only security policy raises the lowest version; others keep Node\'s default (TLS 1.2)', () => {
-    const tls = (sslPolicy: string) =>
-      plane([{ arn: 'l-443', port: 443, protocol: 'TLS', targetGroupArn: 'tg-TCP', certificates: ['cert-a'], sslPolicy }], [group('TCP')]).listeners[0]!.tls!.minVersion;
-    expect([tls('ELBSecurityPolicy-TLS13-1-3-2021-06'), tls('ELBSecurityPolicy-TLS13-1-2-2021-06'), tls('ELBSecurityPolicy-2016-08')]).toEqual(['TLSv1.3', undefined, undefined]);
+  it('the security policy\'s terms (DescribeSSLPolicies) become the versions and ciphers; none read: Node\'s defaults', () => {
+    const policy = (sslPolicyTerms?: SslPolicyTerms) =>
+      plane([{ arn: 'l-443', port: 443, protocol: 'TLS', targetGroupArn: 'tg-TCP', certificates: ['cert-a'], ...(sslPolicyTerms ? { sslPolicyTerms } : {}) }], [group('TCP')]).listeners[0]!.tls!.policy;
+    expect(policy({ protocols: ['TLSv1.3'], ciphers: ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384'] })).toEqual({
+      minVersion: 'TLSv1.3',
+      maxVersion: 'TLSv1.3',
+      ciphers: 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384',
+    });
+    expect(policy({ protocols: ['TLSv1.3', 'TLSv1.2'], ciphers: ['TLS_AES_128_GCM_SHA256', 'ECDHE-RSA-AES128-GCM-SHA256'] })).toMatchObject({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' });
+    // ELBSecurityPolicy-2016-08: TLS 1.0 to 1.2, which OpenSSL 3 allows only at security level 0.
+    expect(policy({ protocols: ['TLSv1.2', 'TLSv1.1', 'TLSv1'], ciphers: ['ECDHE-RSA-AES128-SHA', 'AES128-SHA'] })).toEqual({
+      minVersion: 'TLSv1',
+      maxVersion: 'TLSv1.2',
+      ciphers: 'ECDHE-RSA-AES128-SHA:AES128-SHA:@SECLEVEL=0',
+    });
+    expect(policy({ protocols: ['SSLv3'], ciphers: [] })).toBeUndefined();
+    expect(policy()).toBeUndefined();
   });
 
   it('TLS listeners are the userspace proxy\'s, never nftables\'; a TCP listener of the same NLB stays in the kernel', () => {
