@@ -38,6 +38,7 @@ describe('bad annotations', () => {
     ['snat-value', { [Annotations.enablePrefixForIpv6SourceNat]: 'maybe' }, Annotations.enablePrefixForIpv6SourceNat, 'maybe'],
     ['snat-ipv4', { [Annotations.sourceNatIpv6Prefixes]: 'auto_assigned' }, Annotations.sourceNatIpv6Prefixes, 'auto_assigned'],
     ['snat-no-ipv6', { [Annotations.ipAddressType]: 'dualstack', [Annotations.enablePrefixForIpv6SourceNat]: 'on' }, Annotations.enablePrefixForIpv6SourceNat, 'on'],
+    ['multi-cluster', { [Annotations.multiClusterTargetGroup]: 'cat' }, Annotations.multiClusterTargetGroup, 'cat'],
   ];
 
   // ip targets and no selector: a Service converges to an NLB, listener and empty target group, with no nodes.
