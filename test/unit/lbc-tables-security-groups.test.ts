@@ -3,7 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { Annotations, Tags } from '../../src/core/annotations.ts';
 import { LBC_DEFAULTS } from '../../src/core/controller-defaults.ts';
 import type { DesiredTargetGroup, Protocol } from '../../src/core/model.ts';
-import { buildSecurityGroups, managedIngress, nodeRulesFor, sourceCidrs, wantsBackendGroup, type IngressRule, type PortRule } from '../../src/core/security-groups.ts';
+import {
+  buildSecurityGroups,
+  managedIngress,
+  nodeRulesFor,
+  PREFIX_LISTS_ANNOTATION,
+  sourceCidrs,
+  wantsBackendGroup,
+  type IngressRule,
+  type PortRule,
+} from '../../src/core/security-groups.ts';
 import { model } from './support/lbc-model.ts';
 import { thrownUserError as userError } from './support/user-error.ts';
 
@@ -15,7 +24,7 @@ import { thrownUserError as userError } from './support/user-error.ts';
  * Translations: the LBC's IPPermission is our IngressRule (one CIDR each; ipRanges and ipv6Ranges alike); a
  * Service port without a protocol is TCP (the API server's default; the LBC's unit test leaves it "", which
  * EC2 would refuse); its TargetGroupBindingNetworking ports from the backend group are our node rules
- * (nodeRulesFor), compared as a set, as EC2 holds them. Cases left out are named in the report of issue 12.
+ * (nodeRulesFor), compared as a set, as EC2 holds them. Every case of these tables is a row here.
  */
 
 const svc = (annotations: Record<string, string> = {}, spec: Partial<NonNullable<V1Service['spec']>> = {}): V1Service => ({
@@ -23,6 +32,7 @@ const svc = (annotations: Record<string, string> = {}, spec: Partial<NonNullable
   spec: { type: 'LoadBalancer', ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP', nodePort: 18080 }], ...spec },
 });
 const rule = (protocol: IngressRule['protocol'], fromPort: number, toPort: number, cidr: string): IngressRule => ({ protocol, fromPort, toPort, cidr });
+const fromList = (prefixListId: string): IngressRule => ({ protocol: 'tcp', fromPort: 80, toPort: 80, prefixListId });
 const DUALSTACK = { [Annotations.ipAddressType]: 'dualstack' };
 const ICMP_ON = { [Annotations.icmpForPathMtuDiscovery]: 'on' };
 
@@ -31,6 +41,8 @@ describe('pkg/service/model_build_managed_sg_test.go', () => {
   it.each<[string, V1Service, boolean, string[]]>([
     [`${cidrsCase} "default IPv4"`, svc(), false, ['0.0.0.0/0']],
     [`${cidrsCase} "default dualstack"`, svc(DUALSTACK), true, ['0.0.0.0/0', '::/0']],
+    // The LBC's builder is told prefix lists are configured; ours reads the annotation (its nil is our []).
+    [`${cidrsCase} "no ip range but prefix list"`, svc({ ...DUALSTACK, [PREFIX_LISTS_ANNOTATION]: 'pl-xxxxx' }), true, []],
   ])('%s', (_name, service, dualstack, want) => {
     expect(sourceCidrs(service, dualstack)).toEqual(want);
   });
@@ -49,6 +61,8 @@ describe('pkg/service/model_build_managed_sg_test.go', () => {
       true,
       [rule('tcp', 80, 80, '0.0.0.0/0'), rule('icmp', 3, 4, '0.0.0.0/0'), rule('tcp', 80, 80, '::/0'), rule('icmpv6', 2, 0, '::/0')],
     ],
+    [`${ingressCase} "no ip range but prefix list"`, svc({ [PREFIX_LISTS_ANNOTATION]: 'pl-xxxxx' }, { loadBalancerSourceRanges: [] }), true, [fromList('pl-xxxxx')]],
+    [`${ingressCase} "no ip range but multiple prefix lists"`, svc({ [PREFIX_LISTS_ANNOTATION]: 'pl-xxxxx, pl-yyyyyy' }, { loadBalancerSourceRanges: [] }), true, [fromList('pl-xxxxx'), fromList('pl-yyyyyy')]],
   ])('%s', (_name, service, dualstack, want) => {
     expect(managedIngress(service, tcp80, sourceCidrs(service, dualstack))).toEqual(want);
   });
