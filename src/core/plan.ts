@@ -357,9 +357,11 @@ export function onlyRegistersTargets(p: Plan): boolean {
  * Everything of ours for a Service that is gone or no longer a LoadBalancer: LBs first, then target groups,
  * then its security groups (and the backend group when no Service of ours needs it any more).
  */
-export function planDeletion(actual: ActualStack, backendStillNeeded = true): Plan {
+export function planDeletion(actual: ActualStack, backendStillNeeded = true, first: Action[] = []): Plan {
   return {
     actions: [
+      // What must precede the deletion (deletion protection turned off, deletion-protection.ts).
+      ...first,
       ...actual.loadBalancers.map((lb): Action => ({ kind: 'DeleteLoadBalancer', arn: lb.arn, reason: 'Service deleted or no longer a LoadBalancer' })),
       ...actual.targetGroups.map((tg): Action => ({ kind: 'DeleteTargetGroup', arn: tg.arn, reason: 'Service deleted or no longer a LoadBalancer' })),
       ...(actual.securityGroups ? planSecurityGroupDeletion(actual.securityGroups, backendStillNeeded) : []),

@@ -9,6 +9,7 @@ import type { ControllerDefaults } from '../../core/controller-defaults.ts';
 import { buildModel, stackIdOf, TARGET_GROUP_DEFAULT_ATTRIBUTES, targetTypeOf, wantsLoadBalancer, type DesiredStack } from '../../core/model.ts';
 import { POD_IPS_ANNOTATION } from '../../core/ipam/keys.ts';
 import { nodeInfo } from '../../core/nodes.ts';
+import { DeletionProtectedError, unprotectForDeletion } from '../../core/deletion-protection.ts';
 import { describeAction, isSecurityGroupAction, onlyRegistersTargets, plan, planDeletion, type Action, type ActualStack, type LoadBalancerAction, type Plan } from '../../core/plan.ts';
 import type { NodeNeed } from '../../core/node-rules.ts';
 import type { SecurityGroupAction } from '../../core/security-group-plan.ts';
@@ -169,7 +170,12 @@ export class ServiceController {
     const service = this.options.informers.services.get(name, namespace);
     if (!service || !wantsLoadBalancer(service) || service.metadata?.deletionTimestamp) {
       const actual = await this.observeForDeletion(key);
-      return { actual, plan: planDeletion(actual, this.backendStillNeeded(key)), warnings: [] };
+      try {
+        return { actual, plan: planDeletion(actual, this.backendStillNeeded(key), unprotectForDeletion(actual, service)), warnings: [] };
+      } catch (error) {
+        if (!(error instanceof DeletionProtectedError)) throw error;
+        return { actual, plan: { actions: [], waiting: [] }, warnings: [error.message] };
+      }
     }
     const { stack, warnings } = await this.desired(service);
     const actual = await this.observe(stack);
@@ -249,7 +255,8 @@ export class ServiceController {
   }
 
   private async observeForDeletion(key: string): Promise<ActualStack> {
-    const actual = await this.lbCloud.observe(key, { loadBalancerAttributes: false, targetGroupAttributes: false });
+    // The NLB's attributes: deletion protection decides what the deletion may do (deletion-protection.ts).
+    const actual = await this.lbCloud.observe(key, { loadBalancerAttributes: true, targetGroupAttributes: false });
     this.nodeNeeds.delete(key);
     const groups = await this.securityGroups.observe(await this.network.vpc(), { stackId: key, named: [], targets: { type: 'instance', ids: [] } });
     const othersNeed = this.othersNeed(key);
@@ -366,15 +373,21 @@ export class ServiceController {
   private async cleanup(key: string, service: V1Service | undefined, log: Logger): Promise<void> {
     const [namespace, name] = splitKey(key);
     const hasFinalizer = service?.metadata?.finalizers?.includes(SERVICE_FINALIZER) ?? false;
-    const actual = await this.observeForDeletion(key);
-    const deletion = planDeletion(actual, this.backendStillNeeded(key));
-    this.remembered.forget(key);
-    if (deletion.actions.length > 0) {
-      if (service) this.options.events.event(service, 'Normal', 'DeletingLoadBalancer', 'Deleting load balancer');
-      await this.applyPlan(key, await this.network.vpc(), deletion.actions, (action) => log.info({ action: action.kind }, describeAction(action)));
-      const left = await this.lbCloud.observe(key, { loadBalancerAttributes: false, targetGroupAttributes: false });
-      if (left.loadBalancers.length + left.targetGroups.length > 0) throw new Error(`resources of ${key} remain after deletion`);
-      if (service) this.options.events.event(service, 'Normal', 'DeletedLoadBalancer', 'Deleted load balancer');
+    try {
+      const actual = await this.observeForDeletion(key);
+      const deletion = planDeletion(actual, this.backendStillNeeded(key), unprotectForDeletion(actual, service));
+      this.remembered.forget(key);
+      if (deletion.actions.length > 0) {
+        if (service) this.options.events.event(service, 'Normal', 'DeletingLoadBalancer', 'Deleting load balancer');
+        await this.applyPlan(key, await this.network.vpc(), deletion.actions, (action) => log.info({ action: action.kind }, describeAction(action)));
+        const left = await this.lbCloud.observe(key, { loadBalancerAttributes: false, targetGroupAttributes: false });
+        if (left.loadBalancers.length + left.targetGroups.length > 0) throw new Error(`resources of ${key} remain after deletion`);
+        if (service) this.options.events.event(service, 'Normal', 'DeletedLoadBalancer', 'Deleted load balancer');
+      }
+    } catch (error) {
+      // As k8s.io/cloud-provider's service controller says it; the key is retried with backoff.
+      if (service) this.options.events.event(service, 'Warning', 'DeleteLoadBalancerFailed', `Error deleting load balancer: ${errorMessage(error)}`);
+      throw error;
     }
     this.reports.delete(key);
     if (!service) return;
