@@ -1,8 +1,11 @@
+import { RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callsBetween } from '../../src/cloud/calls.ts';
 import { Annotations } from '../../src/core/annotations.ts';
+import { EXCLUDE_FROM_LB_LABEL } from '../../src/core/model.ts';
+import { INSTANCE_ID_ANNOTATION } from '../../src/core/nodes.ts';
 import { isRegistered } from '../../src/core/target-health.ts';
 import {
   agnhostDeployment,
@@ -38,9 +41,10 @@ describe('multi-cluster target groups', () => {
   const node = uniqueName('mc-node');
   const nodeLabel = { 'cloud-provider-localstack/test-node': 'multi-cluster' };
   let targetGroupArn = '';
+  let foreignInstance: string | undefined;
 
-  const registered = async () => {
-    const { TargetHealthDescriptions } = await env.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+  const registered = async (arn = targetGroupArn) => {
+    const { TargetHealthDescriptions } = await env.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
     return (TargetHealthDescriptions ?? [])
       .filter((d) => isRegistered({ state: d.TargetHealth?.State ?? '', ...(d.TargetHealth?.Reason ? { reason: d.TargetHealth.Reason } : {}) }))
       .map((d) => `${d.Target!.Id}:${d.Target!.Port}`)
@@ -71,7 +75,7 @@ describe('multi-cluster target groups', () => {
     env = connect();
     ns = await createTestNamespace(env.core, 'mcluster');
     await createKwokNode(env.core, node, { labels: nodeLabel });
-    cluster = await startTestCluster(env, { controllers: ['service'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=multi-cluster' });
+    cluster = await startTestCluster(env, { controllers: ['service', 'node'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=multi-cluster' });
     // kwok plays the pods (no agnhost runs): their addresses are all the test needs.
     await env.apps.createNamespacedDeployment({ namespace: ns.name, body: agnhostDeployment('web', { replicas: 2, nodeSelector: nodeLabel, readinessProbe: null }) });
     const annotations = { [Annotations.targetType]: 'ip', [Annotations.multiClusterTargetGroup]: 'true' };
@@ -82,6 +86,7 @@ describe('multi-cluster target groups', () => {
 
   afterAll(async () => {
     await cluster?.stop();
+    if (foreignInstance) await env.aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: [foreignInstance] })).catch(() => undefined);
     await ns?.remove();
     await deleteNodes(env.core, [node]);
     await cluster?.sweep();
@@ -120,5 +125,30 @@ describe('multi-cluster target groups', () => {
     await resync();
     await scale(2);
     await waitForTargets(2, true);
+  });
+
+  it('instance targets: another cluster\'s instance stays; our Node\'s instance leaves once the Node is excluded while we were down', async () => {
+    const ours = await waitFor(async () => (await env.core.readNode({ name: node })).metadata?.annotations?.[INSTANCE_ID_ANNOTATION], { description: `instance of ${node}` });
+    const annotations = { [Annotations.targetType]: 'instance', [Annotations.multiClusterTargetGroup]: 'true' };
+    const created = await env.core.createNamespacedService({ namespace: ns.name, body: loadBalancerServiceBody('nodes', { selector: { app: 'web' }, annotations }) });
+    const nodePort = created.spec!.ports![0]!.nodePort!;
+    const lb = await waitForLoadBalancer(env, ns.name, 'nodes', (o) => (o.listeners[0]?.targets.length ?? 0) === 1);
+    const arn = lb.listeners[0]!.targetGroupArn;
+    const run = await env.aws.ec2.send(
+      new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 't3.small', MinCount: 1, MaxCount: 1, SubnetId: env.network.privateSubnets[0]!.id }),
+    );
+    foreignInstance = run.Instances![0]!.InstanceId!;
+    await env.aws.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: foreignInstance, Port: nodePort }] }));
+    await resync();
+    expect(await registered(arn)).toEqual([`${ours}:${nodePort}`, `${foreignInstance}:${nodePort}`].sort());
+
+    // Our Node excluded from load balancers while the controller is down, so nothing remembers registering its
+    // instance: it is ours by the Node alone and goes; theirs stays.
+    await cluster.manager.stop();
+    await env.core.patchNode({ name: node, body: { metadata: { labels: { [EXCLUDE_FROM_LB_LABEL]: 'true' } } } }, mergePatch);
+    await cluster.restart();
+    await waitFor(async () => JSON.stringify(await registered(arn)) === JSON.stringify([`${foreignInstance}:${nodePort}`]), { description: 'only the foreign instance', timeoutMs: 60_000 });
+    await resync();
+    expect(await registered(arn)).toEqual([`${foreignInstance}:${nodePort}`]);
   });
 });
