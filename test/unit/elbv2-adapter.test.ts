@@ -6,6 +6,7 @@ import {
   DeleteLoadBalancerCommand,
   DeleteTargetGroupCommand,
   DeregisterTargetsCommand,
+  DescribeListenerAttributesCommand,
   DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
@@ -634,6 +635,21 @@ describe('LoadBalancerCloud.observe', () => {
         },
       ],
     });
+  });
+
+  it('listener attributes of the ports asked for only, read last; the PrivateLink setting from DescribeLoadBalancers, no call of its own', async () => {
+    const live = region();
+    live.loadBalancers = [{ ...lb, SecurityGroups: ['sg-1'], EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: 'off' }];
+    elbv2.on(DescribeListenerAttributesCommand).resolves({ Attributes: [{ Key: 'tcp.idle_timeout.seconds', Value: '400' }] });
+    const cloud = await loaded();
+    const stack = await cloud.observe('ns/web', { loadBalancerAttributes: false, targetGroupAttributes: false, listenerAttributes: [443] });
+    expect(requests().map(([operation]) => operation)).toEqual(['DescribeLoadBalancers', 'DescribeTargetGroups', 'DescribeListeners', 'DescribeTargetHealth', 'DescribeTargetHealth', 'DescribeListenerAttributes']);
+    expect(requests().at(-1)).toEqual(['DescribeListenerAttributes', { ListenerArn: listeners[1]!.ListenerArn }]);
+    expect(stack.listeners.map((l) => [l.port, l.attributes])).toEqual([
+      [80, undefined],
+      [443, { 'tcp.idle_timeout.seconds': '400' }],
+    ]);
+    expect(stack.loadBalancers[0]).toMatchObject({ securityGroups: ['sg-1'], securityGroupsInboundRulesOnPrivateLink: 'off' });
   });
 
   it('a resource deleted behind our back: looked up one by one and forgotten', async () => {
