@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callsBetween } from '../../src/cloud/calls.ts';
 import { Annotations } from '../../src/core/annotations.ts';
 import { EXCLUDE_FROM_LB_LABEL } from '../../src/core/model.ts';
+import { IPAM_NODE_LABEL } from '../../src/core/ipam/keys.ts';
 import { INSTANCE_ID_ANNOTATION } from '../../src/core/nodes.ts';
 import { isRegistered } from '../../src/core/target-health.ts';
 import {
@@ -74,8 +75,9 @@ describe('multi-cluster target groups', () => {
   beforeAll(async () => {
     env = connect();
     ns = await createTestNamespace(env.core, 'mcluster');
-    await createKwokNode(env.core, node, { labels: nodeLabel });
-    cluster = await startTestCluster(env, { controllers: ['service', 'node'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=multi-cluster' });
+    // An ENI-pool node: its pods get VPC addresses from the pool (ADR 0006).
+    await createKwokNode(env.core, node, { labels: { ...nodeLabel, [IPAM_NODE_LABEL]: 'enabled', 'node.kubernetes.io/instance-type': 't3.small' } });
+    cluster = await startTestCluster(env, { controllers: ['service', 'node', 'ipam'], watchNamespace: ns.name, nodeSelector: 'cloud-provider-localstack/test-node=multi-cluster' });
     // kwok plays the pods (no agnhost runs): their addresses are all the test needs.
     await env.apps.createNamespacedDeployment({ namespace: ns.name, body: agnhostDeployment('web', { replicas: 2, nodeSelector: nodeLabel, readinessProbe: null }) });
     const annotations = { [Annotations.targetType]: 'ip', [Annotations.multiClusterTargetGroup]: 'true' };
@@ -125,6 +127,21 @@ describe('multi-cluster target groups', () => {
     await resync();
     await scale(2);
     await waitForTargets(2, true);
+  });
+
+  it('after a restart, a pod deleted while we were down is ours by its ENI-pool address and goes', async () => {
+    await registerForeign();
+    await waitForTargets(2, true);
+    const before = await podTargets(env, ns.name, 'app=web', TARGET_PORT);
+    await cluster.manager.stop();
+    await scale(1);
+    await waitFor(async () => (await podTargets(env, ns.name, 'app=web', TARGET_PORT)).length === 1, { description: 'one pod left', timeoutMs: 60_000 });
+    await cluster.restart();
+    const left = await waitForTargets(1, true);
+    // The deleted pod's address was a VPC address of the pool (no pod, no pod CIDR holds it any more).
+    const gone = before.filter((t) => !left.includes(t));
+    expect(gone).toHaveLength(1);
+    expect(gone[0]).toMatch(/^10\.0\./);
   });
 
   it('instance targets: another cluster\'s instance stays; our Node\'s instance leaves once the Node is excluded while we were down', async () => {
