@@ -28,7 +28,7 @@ import { tagsProblem } from './validation/tags.ts';
 import { legacyNodeRules, legacyNodeRulesIfValid } from './legacy-node-rules.ts';
 import { multiClusterOf, type OwnTargets } from './multi-cluster.ts';
 import { buildSecurityGroups, type DesiredSecurityGroups, type PortRule } from './security-groups.ts';
-import { privateLinkEnforcementOf, type PrivateLinkEnforcement } from './private-link.ts';
+import { PRIVATE_LINK_ANNOTATION, privateLinkEnforcementOf, type PrivateLinkEnforcement } from './private-link.ts';
 import { tlsConfigOf, tlsOfPort, type ListenerTls } from './tls.ts';
 
 /**
@@ -564,6 +564,10 @@ export function buildModel(input: ModelInput): ModelResult {
   const legacyRules = securityGroups ? legacyNodeRulesIfValid(legacyInput) : legacyNodeRules(legacyInput);
   const quicPorts = annotations?.[Annotations.quicEnabledPorts] ?? '';
   reject(Annotations.quicEnabledPorts, quicListenersProblem({ listeners, securityGroups: securityGroups !== undefined, dualstack: ipAddressType === 'dualstack', quicPorts }));
+  if (privateLink && !securityGroups) {
+    // The LBC sends it anyway and AWS refuses it on an NLB without groups; here it is said and not sent.
+    warnings.push({ reason: 'UnusedPrivateLinkSetting', message: `annotation ${PRIVATE_LINK_ANNOTATION} has no effect: the NLB of ${stackId} has no security groups (${Annotations.disableNlbSecurityGroup})` });
+  }
   return {
     stack: {
       stackId,

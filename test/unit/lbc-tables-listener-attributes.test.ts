@@ -139,6 +139,13 @@ describe('inbound-sg-rules-on-private-link-traffic', () => {
     expect(model(service({ [PRIVATE_LINK_ANNOTATION]: value })).loadBalancer.securityGroupsInboundRulesOnPrivateLink).toBe(value);
   });
 
+  it('on an NLB without security groups: a Warning, and nothing to send (the LBC sends it and AWS refuses)', () => {
+    const { stack, warnings } = buildModel(input(service({ [PRIVATE_LINK_ANNOTATION]: 'off', [Annotations.disableNlbSecurityGroup]: 'true' })));
+    expect(stack.securityGroups).toBeUndefined();
+    expect(warnings.map((w) => w.reason)).toEqual(['UnusedPrivateLinkSetting']);
+    expect(buildModel(input(service({ [PRIVATE_LINK_ANNOTATION]: 'off' }))).warnings).toEqual([]);
+  });
+
   it('absent: not modelled (left as it is)', () => {
     expect(model(service({})).loadBalancer).not.toHaveProperty('securityGroupsInboundRulesOnPrivateLink');
   });
