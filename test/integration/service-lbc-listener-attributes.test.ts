@@ -1,9 +1,12 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { CreateManagedPrefixListCommand, DeleteManagedPrefixListCommand, DescribeSecurityGroupsCommand, type IpPermission } from '@aws-sdk/client-ec2';
 import { DescribeListenerAttributesCommand, DescribeListenersCommand, DescribeLoadBalancersCommand, ModifyListenerAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tags } from '../../src/core/annotations.ts';
 import { LBC_DEFAULTS } from '../../src/core/controller-defaults.ts';
+import { routerNs } from '../../src/devenv/vpc/names.ts';
 import { listenerAttributesKey } from '../../src/core/listener-attributes.ts';
 import { PRIVATE_LINK_ANNOTATION } from '../../src/core/private-link.ts';
 import { MANAGED_SG_RESOURCE, PREFIX_LISTS_ANNOTATION } from '../../src/core/security-groups.ts';
@@ -13,9 +16,10 @@ import { expectRejectedWithoutWrites, writesSince, type RejectedSample } from '.
 
 /**
  * listener-attributes.<PROTOCOL>-<port>, security-group-prefix-lists and inbound-sg-rules-on-private-link-traffic
- * end to end against the real kube-apiserver and the emulator: each value lands and reads back, drift is
- * repaired, removing the annotation does what the LBC does, and a bad value is a Warning before any AWS write.
- * ip targets by default (--default-target-type ip), so no node is needed.
+ * end to end against the real kube-apiserver and the emulator: each value lands and reads back (the idle timeout
+ * also in the NLB data plane's connection tracking), drift is repaired, removing the annotation does what the LBC
+ * does, and a bad value is a Warning before any AWS write. ip targets by default (--default-target-type ip), so
+ * no node is needed. Prefix lists carrying traffic: security-group-prefix-lists-traffic.test.ts.
  */
 describe('service controller: listener attributes, prefix lists, PrivateLink enforcement', () => {
   let env: TestEnvironment;
@@ -42,6 +46,8 @@ describe('service controller: listener attributes, prefix lists, PrivateLink enf
     const { Attributes } = await env.aws.elbv2.send(new DescribeListenerAttributesCommand({ ListenerArn: arn }));
     return Attributes?.find((a) => a.Key === IDLE)?.Value;
   };
+  /** The NLB data plane's forwarding table in the VPC router's namespace (a local read, no packet sent). */
+  const forwarding = async () => (await promisify(execFile)('ip', ['netns', 'exec', routerNs(), 'nft', 'list', 'table', 'ip', 'cpl_nlb'])).stdout;
   const enforcement = async (lbArn: string) =>
     (await env.aws.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [lbArn] }))).LoadBalancers![0]!.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic;
   /** The managed group's inbound rules, as `tcp 80 from <CIDR or prefix list>`. */
@@ -73,12 +79,25 @@ describe('service controller: listener attributes, prefix lists, PrivateLink enf
 
   it('listener-attributes: the TCP listener it names gets the idle timeout, drift is repaired, a change applied; removed, the value stays (the LBC sets only what it is given)', async () => {
     await createService('idle', { [listenerAttributesKey('TCP', 80)]: `${IDLE}=400` }, tcp(80, 81));
-    const lb = await waitForLoadBalancer(env, ns.name, 'idle', (observed) => observed.listeners.length === 2);
+    // One ip target on each port (a Service without selector: its slice is ours), so the data plane forwards them.
+    await env.discovery.createNamespacedEndpointSlice({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'idle-targets', labels: { 'kubernetes.io/service-name': 'idle' } },
+        addressType: 'IPv4',
+        ports: [{ name: 'tcp-80', port: 8080, protocol: 'TCP' }, { name: 'tcp-81', port: 8080, protocol: 'TCP' }],
+        endpoints: [{ addresses: ['10.0.250.10'], conditions: { ready: true } }],
+      },
+    });
+    const lb = await waitForLoadBalancer(env, ns.name, 'idle', (observed) => observed.listeners.length === 2 && observed.listeners.every((l) => l.targets.length === 1));
     const [port80, port81] = [await listenerArn(lb.arn, 80), await listenerArn(lb.arn, 81)];
     await waitFor(async () => (await idleTimeout(port80)) === '400', { description: 'idle timeout 400 on listener 80' });
     // The other listener keeps ELBv2's default.
     expect(await idleTimeout(port81)).toBe('350');
     expect(await settled('idle')).toEqual([]);
+    // The data plane tracks listener 80's flows for 400 s, listener 81's for ELBv2's default.
+    await waitFor(async () => /ct timeout set "tcp_400"/.test(await forwarding()), { description: 'the data plane applies 400 s' });
+    expect(await forwarding()).toMatch(/ct timeout set "tcp_350"/);
 
     // Someone changes it behind our back: the next reconcile reads it and sets it again.
     await env.aws.elbv2.send(new ModifyListenerAttributesCommand({ ListenerArn: port80, Attributes: [{ Key: IDLE, Value: '350' }] }));
@@ -87,6 +106,7 @@ describe('service controller: listener attributes, prefix lists, PrivateLink enf
 
     await annotate('idle', { [listenerAttributesKey('TCP', 80)]: `${IDLE}=600` });
     await waitFor(async () => (await idleTimeout(port80)) === '600', { description: 'idle timeout 600 on listener 80' });
+    await waitFor(async () => /ct timeout set "tcp_600"/.test(await forwarding()), { description: 'the data plane applies 600 s' });
 
     await annotate('idle', { [listenerAttributesKey('TCP', 80)]: null });
     expect(await settled('idle')).toEqual([]);
