@@ -4,6 +4,7 @@ import type { V1Service } from '@kubernetes/client-node';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { NetworkCloud } from '../../src/cloud/ec2.ts';
+import { DEFAULT_FEATURE_GATES } from '../../src/core/feature-gates.ts';
 import { LoadBalancerCloud } from '../../src/cloud/elbv2.ts';
 import { wantsLoadBalancer, type HealthCheck } from '../../src/core/model.ts';
 import { planDeletion, type ActualStack } from '../../src/core/plan.ts';
@@ -119,6 +120,30 @@ const agreeing: [string, ReplayCase][] = [
       service: service('default', 'manual-sg-rule', 'c93458ad-9ef5-4c4c-bc0b-b31599ff585b', { [`${T}type`]: 'external', [`${T}nlb-target-type`]: 'ip', [`${T}manage-backend-security-group-rules`]: 'false' }, { ports: [tcp(80, 80)] }),
       subnets: lbcSubnets(1),
       keptWithoutSecurityGroups: true,
+    },
+  ],
+  // IPv6 target groups (an IPv6 family), behind a dualstack NLB.
+  [
+    'ipv6 for NLB',
+    {
+      service: service('default', 'traffic-local', undefined, { [`${T}type`]: 'external', [`${T}nlb-target-type`]: 'instance', [`${T}ip-address-type`]: 'dualstack' }, { ipFamilies: ['IPv6'], ports: [tcp(80, 80, { nodePort: 32332 })] }),
+      subnets: lbcSubnets(1),
+      vpcIpv6Cidrs: ['2600:1fe3:3c0:1d00::/56'],
+      nlbSecurityGroup: false,
+    },
+  ],
+  [
+    'ipv6 for NLB internet-facing scheme',
+    {
+      service: service(
+        'default',
+        'traffic-local',
+        undefined,
+        { [`${T}type`]: 'external', [`${T}nlb-target-type`]: 'instance', [`${T}ip-address-type`]: 'dualstack', [`${T}scheme`]: 'internet-facing' },
+        { ipFamilies: ['IPv6'], ports: [tcp(80, 80, { nodePort: 32332 })] },
+      ),
+      subnets: lbcSubnets(1),
+      nlbSecurityGroup: false,
     },
   ],
 ];
@@ -285,6 +310,23 @@ const ACTUAL: ActualStack = {
     },
   ],
 };
+
+describe(`pkg/service/model_builder_test.go ${NAME}: refused before any write`, () => {
+  const refused = (svc: V1Service, defaults?: ReplayCase['defaults']) => userError(() => replay('Simple service', { service: svc, subnets: lbcSubnets(1), nlbSecurityGroup: false, ...(defaults ? { defaults } : {}) }));
+
+  it(`${NAME} "service with enableIPTargetType set to false and type IP"`, () => {
+    expect(lbcCase('service with enableIPTargetType set to false and type IP').wantError).toBe(true);
+    const svc = service('default', 'traffic-local', undefined, { [`${T}type`]: 'external', [`${T}nlb-target-type`]: 'ip' }, { ipFamilies: ['IPv6'], ports: [tcp(80, 80, { nodePort: 32332 })] });
+    const error = refused(svc, { featureGates: { ...DEFAULT_FEATURE_GATES, EnableIPTargetType: false } });
+    expect([error.field, error.value]).toEqual([`annotation ${T}nlb-target-type`, 'ip']);
+  });
+
+  it(`${NAME} "ipv6 service without dualstask"`, () => {
+    expect(lbcCase('ipv6 service without dualstask').wantError).toBe(true);
+    const svc = service('default', 'traffic-local', undefined, { [`${T}type`]: 'external', [`${T}nlb-target-type`]: 'instance' }, { ipFamilies: ['IPv6'], ports: [tcp(80, 80, { nodePort: 32332 })] });
+    expect([refused(svc).field, refused(svc).value]).toEqual(['spec.ipFamilies', 'IPv6']);
+  });
+});
 
 describe(`pkg/service/model_builder_test.go ${NAME}: Services that are not, or no longer, ours`, () => {
   const nodePort = (name: string, annotations: Record<string, string>): V1Service => ({ metadata: { namespace: 'some-namespace', name, annotations }, spec: { type: 'NodePort' } });
