@@ -12,6 +12,7 @@ import {
   type KubernetesObject,
   type V1ObjectReference,
 } from '@kubernetes/client-node';
+import { createSpamFilter, type SpamLimits } from './event-spam.ts';
 import { isNotFound } from './objects.ts';
 
 export type EventType = 'Normal' | 'Warning';
@@ -19,6 +20,8 @@ export type EventType = 'Normal' | 'Warning';
 export interface EventRecorder {
   /** Records an event in the background: never throws, never waits; failures are logged. */
   event(object: KubernetesObject, type: EventType, reason: string, message: string): void;
+  /** The same, about a reference (a kubelet's container events name `spec.containers{name}` in fieldPath). */
+  eventOn(ref: V1ObjectReference, type: EventType, reason: string, message: string): void;
   /** Waits for all pending writes (tests, shutdown). */
   flush(): Promise<void>;
 }
@@ -47,7 +50,22 @@ interface Series {
   chain: Promise<void>;
 }
 
-export function createEventRecorder(kc: KubeConfig, component: string, logFn: (msg: string, err?: unknown) => void = defaultLog): EventRecorder {
+export interface EventRecorderOptions {
+  /** source.host and reportingInstance (a kubelet's: its node's name); default `<component>-<hostname>` as instance only. */
+  host?: string;
+  /**
+   * client-go's EventSourceObjectSpamFilter: per source and object, `burst` writes then one every 1/qps s.
+   * Occurrences past the limit still count; the next write allowed carries the whole count.
+   */
+  spam?: SpamLimits;
+}
+
+export function createEventRecorder(
+  kc: KubeConfig,
+  component: string,
+  logFn: (msg: string, err?: unknown) => void = defaultLog,
+  options: EventRecorderOptions = {},
+): EventRecorder {
   // A throwing logger must not turn a failed event into an unhandled rejection.
   const log = (msg: string, err?: unknown) => {
     try {
@@ -57,7 +75,8 @@ export function createEventRecorder(kc: KubeConfig, component: string, logFn: (m
     }
   };
   const core = kc.makeApiClient(CoreV1Api);
-  const instance = `${component}-${hostname()}`.slice(0, 128);
+  const instance = (options.host ?? `${component}-${hostname()}`).slice(0, 128);
+  const spam = options.spam ? createSpamFilter(options.spam) : undefined;
   const series = new Map<string, Series>();
   const pending = new Set<Promise<void>>();
   let sequence = 0;
@@ -74,7 +93,7 @@ export function createEventRecorder(kc: KubeConfig, component: string, logFn: (m
       count: entry.count,
       firstTimestamp: entry.firstTimestamp,
       lastTimestamp: entry.lastTimestamp,
-      source: { component },
+      source: { component, ...(options.host ? { host: options.host } : {}) },
       reportingComponent: component,
       reportingInstance: instance,
     };
@@ -117,52 +136,57 @@ export function createEventRecorder(kc: KubeConfig, component: string, logFn: (m
     void run.finally(() => pending.delete(run));
   }
 
+  const eventOn = (involvedObject: V1ObjectReference, type: EventType, reason: string, message: string): void => {
+    try {
+      const objectId = involvedObject.uid ?? `${involvedObject.kind}/${involvedObject.namespace ?? ''}/${involvedObject.name ?? ''}`;
+      const key = [objectId, involvedObject.fieldPath ?? '', type, reason, message].join('\u0000');
+      const now = new Date();
+      let entry = series.get(key);
+      if (entry && now.getTime() - entry.lastTimestamp.getTime() < AGGREGATION_WINDOW_MS) {
+        entry.count++;
+        entry.lastTimestamp = now;
+        entry.involvedObject = involvedObject;
+        series.delete(key); // re-insert: Map order is our LRU order
+      } else {
+        const objectName = (involvedObject.name ?? 'unknown').slice(0, MAX_NAME - 17);
+        entry = {
+          name: `${objectName}.${uniqueSuffix()}`,
+          // Cluster-scoped objects (Nodes) get their Events in `default`, as client-go does.
+          namespace: involvedObject.namespace || 'default',
+          involvedObject,
+          type,
+          reason,
+          message,
+          count: 1,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          created: false,
+          queued: false,
+          chain: Promise.resolve(),
+        };
+      }
+      series.set(key, entry);
+      if (series.size > MAX_SERIES) series.delete(series.keys().next().value as string);
+      if (spam && !spam.allow(`${objectId}\u0000${involvedObject.kind ?? ''}`, now.getTime())) return;
+      schedule(entry);
+    } catch (error) {
+      log(`event ${reason}: could not be recorded: ${briefly(error)}`);
+    }
+  };
+
   return {
     event(object, type, reason, message) {
+      let ref: V1ObjectReference;
       try {
         const metadata = object.metadata ?? {};
-        const involvedObject: V1ObjectReference = {
-          kind: object.kind,
-          apiVersion: object.apiVersion,
-          name: metadata.name,
-          namespace: metadata.namespace,
-          uid: metadata.uid,
-          resourceVersion: metadata.resourceVersion,
-        };
-        const objectId = metadata.uid ?? `${object.kind}/${metadata.namespace ?? ''}/${metadata.name ?? ''}`;
-        const key = [objectId, type, reason, message].join('\u0000');
-        const now = new Date();
-        let entry = series.get(key);
-        if (entry && now.getTime() - entry.lastTimestamp.getTime() < AGGREGATION_WINDOW_MS) {
-          entry.count++;
-          entry.lastTimestamp = now;
-          entry.involvedObject = involvedObject;
-          series.delete(key); // re-insert: Map order is our LRU order
-        } else {
-          const objectName = (metadata.name ?? 'unknown').slice(0, MAX_NAME - 17);
-          entry = {
-            name: `${objectName}.${uniqueSuffix()}`,
-            // Cluster-scoped objects (Nodes) get their Events in `default`, as client-go does.
-            namespace: metadata.namespace || 'default',
-            involvedObject,
-            type,
-            reason,
-            message,
-            count: 1,
-            firstTimestamp: now,
-            lastTimestamp: now,
-            created: false,
-            queued: false,
-            chain: Promise.resolve(),
-          };
-        }
-        series.set(key, entry);
-        if (series.size > MAX_SERIES) series.delete(series.keys().next().value as string);
-        schedule(entry);
+        ref = { kind: object.kind, apiVersion: object.apiVersion, name: metadata.name, namespace: metadata.namespace, uid: metadata.uid, resourceVersion: metadata.resourceVersion };
       } catch (error) {
         log(`event ${reason}: could not be recorded: ${briefly(error)}`);
+        return;
       }
+      eventOn(ref, type, reason, message);
     },
+    eventOn,
 
     async flush() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

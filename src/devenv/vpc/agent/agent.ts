@@ -8,6 +8,7 @@ import { serveTcpToUnix } from '../relay.ts';
 import { ensurePodDefaults } from '../fabric.ts';
 import { nodeNs } from '../names.ts';
 import type { AgentArgs } from './args.ts';
+import { createKubeletEvents, KubeletReason, kubeletMessage } from './events.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { startKubeProxy } from './kube-proxy.ts';
 import { createLimiter } from './limiter.ts';
@@ -28,11 +29,20 @@ export async function runAgent(args: AgentArgs, log: (line: string) => void): Pr
   const core = kc.makeApiClient(CoreV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
   const node = { name: args.node, ip: args.ip };
+  const events = createKubeletEvents(kc, args.node, log);
+  const nodeReady = () => events.node('Normal', KubeletReason.nodeReady, kubeletMessage.nodeStatus(args.node, KubeletReason.nodeReady));
   // The Node may be a moment from existing (the supervisor saw it first): retry until it answers.
   let heartbeat;
+  let announced = false;
   for (let attempt = 1; ; attempt++) {
     try {
-      heartbeat = await startHeartbeat({ core, coordination }, node, args.leaseSeconds, log);
+      // Once the Node answers, before its first status (as the kubelet's Starting comes first).
+      if (!announced) {
+        await core.readNode({ name: args.node });
+        events.node('Normal', KubeletReason.starting, kubeletMessage.startingKubelet);
+        announced = true;
+      }
+      heartbeat = await startHeartbeat({ core, coordination }, node, args.leaseSeconds, log, nodeReady);
       break;
     } catch (error) {
       if (attempt % 10 === 1) log(`node ${args.node}: first heartbeat failed (${(error as Error).message}); retrying`);
@@ -50,11 +60,14 @@ export async function runAgent(args: AgentArgs, log: (line: string) => void): Pr
     logDir: join(args.stateDir, 'containers'),
     log,
     setupLimit: createLimiter(SETUP_CONCURRENCY),
+    events,
   });
   return {
     stop: async () => {
       heartbeat.stop();
       await pods.stop();
+      // Events already queued (a pod's last probe failure) get their chance to be written, a few seconds at most.
+      await Promise.race([events.flush(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
       await kubeProxy.stop();
       relay.close();
     },

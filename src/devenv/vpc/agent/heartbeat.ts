@@ -19,6 +19,8 @@ export async function startHeartbeat(
   node: { name: string; ip: string },
   leaseSeconds: number,
   log: (line: string) => void,
+  /** Called when a status write turns the Node's Ready condition True (the kubelet's NodeReady event). */
+  onReady: () => void = () => {},
 ): Promise<Heartbeat> {
   let nodeUid: string | undefined;
   const postStatus = async () => {
@@ -28,6 +30,7 @@ export async function startHeartbeat(
       { name: node.name, body: nodeStatusPatch(node, current.status?.conditions, new Date()) },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
+    if (current.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') onReady();
   };
   const renewLease = async () => {
     try {

@@ -14,6 +14,7 @@ import { isNotFound } from '../../../kube/objects.ts';
 import { addPod, removePod } from '../fabric.ts';
 import { netnsPath, podNs } from '../names.ts';
 import { containerEnv, containerProgram, podHostname, wrapInPodNamespace, type Binaries } from './container-command.ts';
+import { KubeletReason, kubeletMessage, type KubeletEvents } from './events.ts';
 import type { Limiter } from './limiter.ts';
 import { advanceProbe, initialProbeState, probeTiming, type ProbeKind, type ProbeState } from './probe-state.ts';
 import { runProbe } from './probe-runner.ts';
@@ -30,6 +31,8 @@ export interface PodRunnerContext {
   log: (line: string) => void;
   /** Namespace setups run through this, a few at a time. */
   setupLimit: Limiter;
+  /** The kubelet's Events about the pod's containers (written in the background). */
+  events: KubeletEvents;
 }
 
 interface Probe {
@@ -152,6 +155,9 @@ export class PodRunner {
       closeSync(fd);
     }
     const startedAt = new Date();
+    // The process exists from here (a spawn that fails reports 'error' below): created and started at once.
+    this.#event(container, 'Normal', KubeletReason.created, kubeletMessage.created(container.spec.name));
+    this.#event(container, 'Normal', KubeletReason.started, kubeletMessage.started(container.spec.name));
     container.child = child;
     container.current = { state: 'running', startedAt };
     container.probes = (
@@ -165,11 +171,16 @@ export class PodRunner {
       .map(([kind, spec]) => ({ kind, spec, state: initialProbeState(kind) }));
     child.once('error', (error) => {
       this.#ctx.log(`pod ${this.name} container ${container.spec.name}: ${error.message}`);
+      this.#event(container, 'Warning', KubeletReason.failed, kubeletMessage.failedToStart(error.message));
       this.#exited(container, run, startedAt, 127, null);
     });
     child.once('exit', (code, signal) => this.#exited(container, run, startedAt, code, signal));
     for (const probe of container.probes) this.#scheduleProbe(container, run, probe, probeTiming(probe.spec).initialDelaySeconds * 1000);
     this.#scheduleStatus();
+  }
+
+  #event(container: Container, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.#ctx.events.container(this.#pod, container.spec.name, type, reason, message);
   }
 
   #timer(container: Container, ms: number, action: () => void): void {
@@ -198,8 +209,13 @@ export class PodRunner {
     const waiting = probe.kind !== 'startup' && !this.#started(container);
     const startupDone = probe.kind === 'startup' && probe.state.passing === true;
     if (!waiting && !startupDone) {
-      const passed = await runProbe(probe.spec, { podIp: this.#podIp!, container: container.spec, pid: container.child?.pid, binaries: this.#ctx.binaries }, timing.timeoutSeconds * 1000);
+      const outcome = await runProbe(probe.spec, { podIp: this.#podIp!, container: container.spec, pid: container.child?.pid, binaries: this.#ctx.binaries }, timing.timeoutSeconds * 1000);
       if (!live()) return;
+      const passed = outcome.passed;
+      if (!passed) {
+        const message = (outcome.errored ? kubeletMessage.probeErrored : kubeletMessage.probeFailed)(probe.kind, outcome.output);
+        this.#event(container, 'Warning', KubeletReason.unhealthy, message);
+      }
       const before = probe.state.passing;
       probe.state = advanceProbe(probe.state, timing, passed);
       if (probe.state.passing !== before) {
@@ -208,6 +224,7 @@ export class PodRunner {
       }
       if (probe.state.passing === false && probe.kind !== 'readiness') {
         // A failed liveness or startup probe: the kubelet kills the container and the restart policy applies.
+        this.#event(container, 'Normal', KubeletReason.killing, kubeletMessage.killedByProbe(container.spec.name, probe.kind));
         this.#kill(container, 'SIGTERM');
         return;
       }
@@ -229,6 +246,8 @@ export class PodRunner {
     if (policy === 'Never' || (policy === 'OnFailure' && exitCode === 0)) return;
     const delay = restartDelayMs(container.restartCount);
     this.#ctx.log(`pod ${this.name} container ${container.spec.name}: exited (${exitCode}); restarting in ${delay} ms`);
+    // The kubelet restarts a container's first exit at once and reports BackOff from the second on.
+    if (container.restartCount > 0) this.#event(container, 'Warning', KubeletReason.backOff, kubeletMessage.backOff(container.spec.name, this.#pod));
     container.last = container.current;
     container.current = { state: 'waiting', reason: 'CrashLoopBackOff', message: `back-off ${delay / 1000}s restarting failed container` };
     this.#timer(container, delay, () => {
@@ -313,6 +332,8 @@ export class PodRunner {
     for (const container of this.#containers) {
       for (const timer of container.timers) clearTimeout(timer);
       container.timers.clear();
+      // Deleted through the API: the kubelet's Killing. (An agent stopping leaves no Events.)
+      if (deleteObject && container.child) this.#event(container, 'Normal', KubeletReason.killing, kubeletMessage.stopping(container.spec.name));
       this.#kill(container, 'SIGTERM');
     }
     const graceSeconds = this.#pod.metadata?.deletionGracePeriodSeconds ?? this.#pod.spec?.terminationGracePeriodSeconds ?? 30;
