@@ -4,6 +4,7 @@ import type { V1Service } from '@kubernetes/client-node';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { NetworkCloud } from '../../src/cloud/ec2.ts';
+import { DeletionProtectedError, unprotectForDeletion } from '../../src/core/deletion-protection.ts';
 import { DEFAULT_FEATURE_GATES } from '../../src/core/feature-gates.ts';
 import { LoadBalancerCloud } from '../../src/cloud/elbv2.ts';
 import { wantsLoadBalancer, type HealthCheck } from '../../src/core/model.ts';
@@ -292,9 +293,11 @@ describe(`pkg/service/model_builder_test.go ${NAME}`, () => {
   });
 });
 
-/** An NLB and a target group of ours, as read; the NLB has deletion protection on. */
-const ACTUAL: ActualStack = {
-  loadBalancers: [{ arn: 'arn:lb', name: 'k8s-default-hellosvc-0', scheme: 'internal', dnsName: 'lb.local', state: 'active', createdAt: 0, attributes: { 'deletion_protection.enabled': 'true' } }],
+/** An NLB and a target group of ours, as read. */
+const actual = (deletionProtection: boolean): ActualStack => ({
+  loadBalancers: [
+    { arn: 'arn:lb', name: 'k8s-default-hellosvc-0', scheme: 'internal', dnsName: 'lb.local', state: 'active', createdAt: 0, attributes: { 'deletion_protection.enabled': String(deletionProtection) } },
+  ],
   listeners: [],
   targetGroups: [
     {
@@ -309,7 +312,9 @@ const ACTUAL: ActualStack = {
       loadBalancerArns: ['arn:lb'],
     },
   ],
-};
+});
+/** A Service being deleted, as the cases give it. */
+const deleted = (svc: V1Service): V1Service => ({ ...svc, metadata: { ...svc.metadata, deletionTimestamp: new Date(), finalizers: ['service.k8s.aws/resources'] } });
 
 describe(`pkg/service/model_builder_test.go ${NAME}: refused before any write`, () => {
   const refused = (svc: V1Service, defaults?: ReplayCase['defaults']) => userError(() => replay('Simple service', { service: svc, subnets: lbcSubnets(1), nlbSecurityGroup: false, ...(defaults ? { defaults } : {}) }));
@@ -343,16 +348,19 @@ describe(`pkg/service/model_builder_test.go ${NAME}: Services that are not, or n
   it(`${NAME} "Service being deleted"`, () => {
     // The LBC's stack is empty, so its deployer deletes every resource of the stack; ours plans the same deletion.
     expect(comparableLbc('Service being deleted')).toBeNull();
-    expect(planDeletion(ACTUAL, false).actions.map((a) => a.kind)).toEqual(['DeleteLoadBalancer', 'DeleteTargetGroup']);
+    const svc = deleted(service('doesnt-exist', 'service-deleted', undefined, { [`${T}type`]: 'external', [`${T}internal`]: 'true', [`${T}nlb-target-type`]: 'ip' }, {}));
+    const stack = actual(false);
+    expect(planDeletion(stack, false, unprotectForDeletion(stack, svc)).actions.map((a) => a.kind)).toEqual(['DeleteLoadBalancer', 'DeleteTargetGroup']);
   });
 
-  it(`${NAME} "deletion protection enabled error" (deliberate: AWS refuses the deletion, not the annotation)`, () => {
-    // The LBC refuses to build (an error, its finalizer stays) when a Service being deleted has
-    // deletion_protection.enabled=true in its attributes annotation. Here the deletion deletes the NLB first:
-    // AWS refuses that (OperationNotPermitted) for a protected NLB, the apply stops there with nothing deleted,
-    // the reconcile fails and is retried, the finalizer stays.
+  it(`${NAME} "deletion protection enabled error"`, () => {
+    // The LBC refuses to build a Service being deleted whose attributes annotation keeps deletion protection on;
+    // here its deletion stops before any write (deletion-protection.ts), to be tried again.
     expect(lbcCase('deletion protection enabled error').wantError).toBe(true);
-    expect(planDeletion(ACTUAL, false).actions[0]).toMatchObject({ kind: 'DeleteLoadBalancer', arn: 'arn:lb' });
+    const svc = deleted(
+      service('default', 'hello-svc', 'bdca2bd0-bfc6-449a-88a3-03451f05f18c', { [`${T}type`]: 'external', [`${T}nlb-target-type`]: 'ip', [`${T}attributes`]: 'deletion_protection.enabled=true' }, { ports: [tcp(80, 80)] }),
+    );
+    expect(() => unprotectForDeletion(actual(true), svc)).toThrow(DeletionProtectedError);
   });
 });
 
