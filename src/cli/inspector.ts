@@ -3,7 +3,7 @@ import { managerConfig, type RunFlags } from './run-command.ts';
 
 export type ConnectionFlags = Pick<
   RunFlags,
-  'kubeconfig' | 'clusterName' | 'region' | 'awsEndpoint' | 'vpcId' | 'local' | 'defaultTags' | 'externalManagedTags' | 'defaultTargetType' | 'defaultLoadBalancerScheme' | 'featureGates'
+  'kubeconfig' | 'clusterName' | 'region' | 'awsEndpoint' | 'vpcId' | 'local' | 'defaultTags' | 'externalManagedTags' | 'defaultTargetType' | 'defaultLoadBalancerScheme' | 'featureGates' | 'enableManageBackendSecurityGroupRules' | 'disableRestrictedSgRules'
 >;
 
 /** A manager whose informers are synced but whose controllers do not run: for read-only commands. */

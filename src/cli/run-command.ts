@@ -80,10 +80,15 @@ export interface RunFlags {
   defaultTargetType?: string;
   defaultLoadBalancerScheme?: string;
   featureGates?: string;
+  /** commander gives `true` for the flag alone, a string for `--flag=value` or the env variable. */
+  enableManageBackendSecurityGroupRules?: string | boolean;
+  disableRestrictedSgRules?: string | boolean;
 }
 
 /** The LBC's controller-wide defaults and feature gates, checked as its ControllerConfig.Validate checks them. */
-export function defaultsOf(flags: Pick<RunFlags, 'defaultTags' | 'externalManagedTags' | 'defaultTargetType' | 'defaultLoadBalancerScheme' | 'featureGates'>): ControllerDefaults {
+export function defaultsOf(
+  flags: Pick<RunFlags, 'defaultTags' | 'externalManagedTags' | 'defaultTargetType' | 'defaultLoadBalancerScheme' | 'featureGates' | 'enableManageBackendSecurityGroupRules' | 'disableRestrictedSgRules'>,
+): ControllerDefaults {
   try {
     return controllerDefaults({
       ...optional('defaultTags', flags.defaultTags),
@@ -91,6 +96,8 @@ export function defaultsOf(flags: Pick<RunFlags, 'defaultTags' | 'externalManage
       ...optional('defaultTargetType', flags.defaultTargetType),
       ...optional('defaultScheme', flags.defaultLoadBalancerScheme),
       ...optional('featureGates', flags.featureGates),
+      ...optional('enableManageBackendSGRules', flags.enableManageBackendSecurityGroupRules?.toString()),
+      ...optional('disableRestrictedSGRules', flags.disableRestrictedSgRules?.toString()),
     });
   } catch (error) {
     if (error instanceof DefaultsError) throw new FlagError(error.message);
@@ -186,7 +193,14 @@ export function lbcDefaultOptions(command: Command): Command {
         .env('CPL_FEATURE_GATES')
         // Given twice, both count (pflag calls Set per occurrence; a later setting of a gate wins).
         .argParser((value: string, previous: string | undefined) => (previous ? `${previous},${value}` : value)),
-    );
+    )
+    // pflag bools: the flag alone is true, `--flag=false` turns it off.
+    .addOption(
+      new Option('--enable-manage-backend-security-group-rules [bool]', 'a Service naming its NLB\'s security groups gets the backend group and node rules unless manage-backend-security-group-rules is false')
+        .env('CPL_ENABLE_MANAGE_BACKEND_SECURITY_GROUP_RULES')
+        .default('false'),
+    )
+    .addOption(new Option('--disable-restricted-sg-rules [bool]', 'node rules from the backend group open every port (tcp, and udp for UDP target groups), not just the Services\' ports').env('CPL_DISABLE_RESTRICTED_SG_RULES').default('false'));
 }
 
 export function registerRunCommand(program: Command): void {

@@ -1,11 +1,12 @@
 import { DEFAULT_FEATURE_GATES, FeatureGateError, parseFeatureGates, type FeatureGates } from './feature-gates.ts';
+import { goBool } from './annotations.ts';
 import type { Scheme, TargetType } from './model.ts';
 
 /**
  * Controller-wide defaults, with the aws-load-balancer-controller's flag names and defaults
  * (pkg/config/controller_config.go): `--default-tags`, `--external-managed-tags`, `--default-target-type`,
- * `--default-load-balancer-scheme`, and `--feature-gates` (feature-gates.ts). The model reads them; the run
- * command parses them.
+ * `--default-load-balancer-scheme`, `--enable-manage-backend-security-group-rules`, `--disable-restricted-sg-rules`
+ * and `--feature-gates` (feature-gates.ts). The model reads them; the run command parses them.
  */
 export interface ControllerDefaults {
   /** Tags on every resource we create; they win over a Service's additional-resource-tags unless EnableDefaultTagsLowPriority. */
@@ -15,9 +16,24 @@ export interface ControllerDefaults {
   targetType: TargetType;
   scheme: Scheme;
   featureGates: FeatureGates;
+  /**
+   * Whether a Service whose security-groups annotation names its NLB's groups gets the backend group and node
+   * rules without manage-backend-security-group-rules (which, when set, decides); the LBC's buildManageSecurityGroupRulesFlag.
+   */
+  enableManageBackendSGRules: boolean;
+  /** Node rules from the backend group open every port of the protocol, not the Services' ports (node-rules.ts). */
+  disableRestrictedSGRules: boolean;
 }
 
-export const LBC_DEFAULTS: ControllerDefaults = { tags: {}, externalManagedTags: [], targetType: 'instance', scheme: 'internal', featureGates: DEFAULT_FEATURE_GATES };
+export const LBC_DEFAULTS: ControllerDefaults = {
+  tags: {},
+  externalManagedTags: [],
+  targetType: 'instance',
+  scheme: 'internal',
+  featureGates: DEFAULT_FEATURE_GATES,
+  enableManageBackendSGRules: false,
+  disableRestrictedSGRules: false,
+};
 
 /** The LBC's trackingTagKeys (controller_config.go): no flag may name them, they are how we find our resources. */
 export const TRACKING_TAG_KEYS: readonly string[] = [
@@ -77,7 +93,15 @@ function csvFields(raw: string): string[] {
 export const parseStringSlice = (raw: string): string[] => (raw.trim() === '' ? [] : csvFields(raw));
 
 /** The flags' values checked as the LBC's ControllerConfig.Validate does, then as defaults for the model. */
-export function controllerDefaults(flags: { defaultTags?: string; externalManagedTags?: string; defaultTargetType?: string; defaultScheme?: string; featureGates?: string }): ControllerDefaults {
+export function controllerDefaults(flags: {
+  defaultTags?: string;
+  externalManagedTags?: string;
+  defaultTargetType?: string;
+  defaultScheme?: string;
+  featureGates?: string;
+  enableManageBackendSGRules?: string;
+  disableRestrictedSGRules?: string;
+}): ControllerDefaults {
   const tags = parseStringToString('--default-tags', flags.defaultTags ?? '');
   const external = parseStringSlice(flags.externalManagedTags ?? '');
   for (const key of Object.keys(tags)) {
@@ -103,5 +127,21 @@ export function controllerDefaults(flags: { defaultTags?: string; externalManage
   if (targetType === 'ip' && !featureGates.EnableIPTargetType) {
     throw new DefaultsError('--default-target-type: invalid value "ip": ip targets are off (--feature-gates EnableIPTargetType=false)');
   }
-  return { tags, externalManagedTags: external, targetType, scheme, featureGates };
+  return {
+    tags,
+    externalManagedTags: external,
+    targetType,
+    scheme,
+    featureGates,
+    enableManageBackendSGRules: boolFlag('--enable-manage-backend-security-group-rules', flags.enableManageBackendSGRules, LBC_DEFAULTS.enableManageBackendSGRules),
+    disableRestrictedSGRules: boolFlag('--disable-restricted-sg-rules', flags.disableRestrictedSGRules, LBC_DEFAULTS.disableRestrictedSGRules),
+  };
+}
+
+/** A pflag bool (strconv.ParseBool): `--flag` alone is true (the run command passes "true"), `--flag=false` false. */
+function boolFlag(flag: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined) return fallback;
+  const value = goBool(raw.trim());
+  if (value === undefined) throw new DefaultsError(`${flag}: invalid value ${JSON.stringify(raw)}: must be true or false`);
+  return value;
 }

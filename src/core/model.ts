@@ -550,7 +550,7 @@ export function buildModel(input: ModelInput): ModelResult {
     warnings.push({ reason: 'UnusedListenerAttributes', message: `annotation ${key} names no listener of ${stackId} (listeners: ${listeners.map((l) => `${l.protocol}-${l.port}`).join(', ')}); ignored` });
   }
 
-  const securityGroups = buildSecurityGroups({ service, clusterName, additionalTags, listeners, targetGroups });
+  const securityGroups = buildSecurityGroups({ service, clusterName, additionalTags, listeners, targetGroups, flags: defaults });
   const legacyInput = {
     service,
     targetGroups,

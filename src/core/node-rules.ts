@@ -8,6 +8,9 @@ import type { PortRule } from './security-groups.ts';
  * CIDR rules (NLBs without security groups, legacy-node-rules.ts) stay one per port and CIDR, unmerged, as the
  * LBC keeps them (its permsFromIPRangeRulesPerSG): a range from 0.0.0.0/0 would open every port in between to
  * the world, not just to NLBs carrying the backend group.
+ * With --disable-restricted-sg-rules every need from the backend group is already the whole range 0-65535, so
+ * the aggregate is that one rule per node group and protocol (the LBC's computeUnrestrictedIngressPermissionsPerSG);
+ * switching the flag on a restart is the same authorize-then-revoke as any change of span.
  */
 
 /** Ports of one protocol, as a security-group rule holds them. */
@@ -48,8 +51,9 @@ export function aggregateNodeRules(needs: readonly NodeNeed[]): NodeRule[] {
     }
     const key = pairKey(groupId, rule.protocol);
     const span = spans.get(key);
-    if (span) spans.set(key, { ...span, fromPort: Math.min(span.fromPort, rule.port), toPort: Math.max(span.toPort, rule.port) });
-    else spans.set(key, { groupId, protocol: rule.protocol, fromPort: rule.port, toPort: rule.port });
+    const toPort = rule.toPort ?? rule.port;
+    if (span) spans.set(key, { ...span, fromPort: Math.min(span.fromPort, rule.port), toPort: Math.max(span.toPort, toPort) });
+    else spans.set(key, { groupId, protocol: rule.protocol, fromPort: rule.port, toPort });
   }
   return [...spans.values()].sort((a, b) => nodeRuleKey(a).localeCompare(nodeRuleKey(b)));
 }
@@ -68,7 +72,7 @@ export function planNodeRules(wanted: readonly NodeNeed[], othersNeed: readonly 
     return { authorize: desired.filter((r) => !have.has(nodeRuleKey(r))), revoke: actual.filter((r) => !want.has(nodeRuleKey(r))) };
   }
   const covered = (need: NodeNeed) =>
-    actual.some((r) => r.groupId === need.groupId && r.protocol === need.rule.protocol && r.cidr === need.rule.cidr && r.fromPort <= need.rule.port && need.rule.port <= r.toPort);
+    actual.some((r) => r.groupId === need.groupId && r.protocol === need.rule.protocol && r.cidr === need.rule.cidr && r.fromPort <= need.rule.port && (need.rule.toPort ?? need.rule.port) <= r.toPort);
   const uncovered = wanted.filter((need) => !covered(need));
   if (uncovered.length === 0) return { authorize: [], revoke: [] };
   // Widen: the span of what is uncovered and what already stands on the same group and protocol (CIDR rules are not spans).

@@ -42,12 +42,19 @@ export const prefixListIdsOf = (rules: IngressRule[]): string[] => [...new Set(r
 /** `tcp 80 from 10.0.0.0/8`, `tcp 80 from pl-…`: for logs, the plan and `describe`. */
 export const describeIngressRule = (r: IngressRule): string => `${r.protocol} ${r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`} from ${ingressSource(r)}`;
 
-/** One rule on a node group: a traffic or health-check port, from the backend group, or from `cidr` (an NLB without groups). */
+/**
+ * One rule on a node group: a traffic or health-check port, from the backend group, or from `cidr` (an NLB
+ * without groups). `toPort` makes it the range port..toPort: every port (0-65535) with --disable-restricted-sg-rules.
+ */
 export interface PortRule {
   protocol: 'tcp' | 'udp';
   port: number;
+  toPort?: number;
   cidr?: string;
 }
+
+/** Every port of a protocol, as the LBC writes a networking port without a number (networking_manager.go). */
+export const ALL_PORTS = { port: 0, toPort: 65535 } as const;
 
 export interface SecurityGroupSpec {
   name: string;
@@ -67,7 +74,7 @@ export interface DesiredSecurityGroups {
 }
 
 export const ingressKey = (r: IngressRule) => `${r.protocol}:${r.fromPort}-${r.toPort}:${ingressSource(r)}`;
-export const portRuleKey = (r: PortRule) => `${r.protocol}:${r.port}${r.cidr ? `<${r.cidr}` : ''}`;
+export const portRuleKey = (r: PortRule) => `${r.protocol}:${r.port}${r.toPort !== undefined ? `-${r.toPort}` : ''}${r.cidr ? `<${r.cidr}` : ''}`;
 
 const sha10 = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 10);
 const alnum = (s: string) => s.replace(/[^a-zA-Z0-9]/g, '');
@@ -96,13 +103,14 @@ export function boolAnnotation(service: V1Service, key: string): boolean | undef
 
 /**
  * Whether the Service's NLB gets the shared backend group: security groups on (disable-nlb-sg not true) and
- * either no security-groups annotation, or manage-backend-security-group-rules true. Used for the Service
- * itself and to decide whether any Service still needs the backend group.
+ * either no security-groups annotation, or manage-backend-security-group-rules true (absent: `manageByDefault`,
+ * --enable-manage-backend-security-group-rules). Used for the Service itself and to decide whether any Service
+ * still needs the backend group.
  */
-export function wantsBackendGroup(service: V1Service): boolean {
+export function wantsBackendGroup(service: V1Service, manageByDefault = false): boolean {
   if (boolAnnotation(service, Annotations.disableNlbSecurityGroup) === true) return false;
   if (service.metadata?.annotations?.[Annotations.securityGroups] === undefined) return true;
-  return boolAnnotation(service, Annotations.manageBackendSecurityGroupRules) === true;
+  return boolAnnotation(service, Annotations.manageBackendSecurityGroupRules) ?? manageByDefault;
 }
 
 /**
@@ -110,8 +118,8 @@ export function wantsBackendGroup(service: V1Service): boolean {
  * (unless manage-backend-security-group-rules is false there). Until such a Service has been observed,
  * node rules are only widened.
  */
-export function mayNeedNodeRules(service: V1Service): boolean {
-  if (wantsBackendGroup(service)) return true;
+export function mayNeedNodeRules(service: V1Service, manageByDefault = false): boolean {
+  if (wantsBackendGroup(service, manageByDefault)) return true;
   return boolAnnotation(service, Annotations.disableNlbSecurityGroup) === true && boolAnnotation(service, Annotations.manageBackendSecurityGroupRules) !== false;
 }
 
@@ -192,14 +200,20 @@ export function managedIngress(service: V1Service, listeners: { port: number; pr
 
 /**
  * What the nodes' group must let in from the backend group for one target group (the LBC's
- * buildTargetGroupBindingNetworking, restricted rules): the traffic port in the group's protocol (TCP too for
- * TCP_UDP, and for UDP when the health check uses the traffic port, by name or by number), and another
- * health-check port over TCP.
+ * buildTargetGroupBindingNetworking). Restricted (its default): the traffic port in the group's protocol (TCP
+ * too for TCP_UDP, and for UDP when the health check uses the traffic port, by name or by number), and another
+ * health-check port over TCP. `unrestricted` (--disable-restricted-sg-rules): every TCP port, and every UDP port
+ * for groups that carry UDP (UDP, TCP_UDP, QUIC, TCP_QUIC); health checks are TCP, so covered.
  */
-export function nodeRulesFor(targetGroups: DesiredTargetGroup[]): PortRule[] {
+export function nodeRulesFor(targetGroups: DesiredTargetGroup[], unrestricted = false): PortRule[] {
   const rules = new Map<string, PortRule>();
   const add = (rule: PortRule) => rules.set(portRuleKey(rule), rule);
   for (const tg of targetGroups) {
+    if (unrestricted) {
+      add({ protocol: 'tcp', ...ALL_PORTS });
+      if (ipProtocolsOf(tg.protocol).includes('udp')) add({ protocol: 'udp', ...ALL_PORTS });
+      continue;
+    }
     const checksTrafficPort = tg.healthCheck.port === 'traffic-port' || Number(tg.healthCheck.port) === tg.port;
     if (tg.protocol === 'TCP' || tg.protocol === 'TLS') add({ protocol: 'tcp', port: tg.port });
     else {
@@ -221,6 +235,8 @@ export function buildSecurityGroups(input: {
   additionalTags: Record<string, string>;
   listeners: { port: number; protocol: Protocol }[];
   targetGroups: DesiredTargetGroup[];
+  /** --enable-manage-backend-security-group-rules and --disable-restricted-sg-rules (both false when absent). */
+  flags?: { enableManageBackendSGRules: boolean; disableRestrictedSGRules: boolean };
 }): DesiredSecurityGroups | undefined {
   const { service, clusterName } = input;
   const annotations = service.metadata?.annotations;
@@ -229,8 +245,8 @@ export function buildSecurityGroups(input: {
   const manageBackend = boolAnnotation(service, Annotations.manageBackendSecurityGroupRules);
   if (boolAnnotation(service, Annotations.disableNlbSecurityGroup) === true) return undefined;
   const named = list(annotations, Annotations.securityGroups);
-  const backend = named === undefined || manageBackend === true;
-  const result: DesiredSecurityGroups = { named: named ?? [], nodeRules: backend ? nodeRulesFor(input.targetGroups) : [] };
+  const backend = named === undefined || (manageBackend ?? input.flags?.enableManageBackendSGRules === true);
+  const result: DesiredSecurityGroups = { named: named ?? [], nodeRules: backend ? nodeRulesFor(input.targetGroups, input.flags?.disableRestrictedSGRules) : [] };
   if (backend) result.backend = backendGroup(clusterName);
   if (named === undefined) {
     const namespace = service.metadata?.namespace ?? 'default';

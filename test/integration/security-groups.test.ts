@@ -9,6 +9,7 @@ import { INSTANCE_ID_ANNOTATION } from '../../src/core/nodes.ts';
 import { NODE_RULE_DESCRIPTION } from '../../src/core/security-groups.ts';
 import { connect, createKwokNode, createTestNamespace, deleteNodes, uniqueName, waitFor, waitForLoadBalancer, type TestEnvironment } from '../../src/testing/index.ts';
 import { startTestCluster, waitForEvent, type TestCluster } from './support/controller.ts';
+import { nodeRulesFrom } from './support/node-rules.ts';
 
 // NLB security groups (issue 12) end to end: the service controller against the real kube-apiserver and the emulator.
 describe('NLB security groups', () => {
@@ -32,13 +33,7 @@ describe('NLB security groups', () => {
   const ingressOf = (group: SecurityGroup | undefined) =>
     (group?.IpPermissions ?? []).flatMap((p) => (p.IpRanges ?? []).map((r) => `${p.IpProtocol} ${p.FromPort}-${p.ToPort} ${r.CidrIp}`)).sort();
   /** Our rules on the node group: from our backend group, described as ours. */
-  const nodeRules = async (backendId: string) => {
-    const [group] = (await env.aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [env.network.nodeSecurityGroupId] }))).SecurityGroups ?? [];
-    return (group?.IpPermissions ?? [])
-      .filter((p) => p.UserIdGroupPairs?.some((pair) => pair.GroupId === backendId && pair.Description === NODE_RULE_DESCRIPTION))
-      .map((p) => `${p.IpProtocol} ${p.FromPort}-${p.ToPort}`)
-      .sort();
-  };
+  const nodeRules = (backendId: string) => nodeRulesFrom(env, backendId);
   /** Our CIDR rules on the node group (an NLB without groups). */
   const cidrNodeRules = async () => {
     const [group] = (await env.aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [env.network.nodeSecurityGroupId] }))).SecurityGroups ?? [];

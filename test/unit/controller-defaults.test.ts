@@ -12,6 +12,8 @@ describe('controller defaults (--default-tags, --external-managed-tags, --defaul
       targetType: 'instance',
       scheme: 'internal',
       featureGates: { EnableDefaultTagsLowPriority: false, EnableIPTargetType: true },
+      enableManageBackendSGRules: false,
+      disableRestrictedSGRules: false,
     });
   });
 
@@ -44,13 +46,16 @@ describe('controller defaults (--default-tags, --external-managed-tags, --defaul
     expect(() => controllerDefaults(flags)).toThrow(message);
   });
 
-  it('all four set', () => {
-    expect(controllerDefaults({ defaultTags: 'owner=platform', externalManagedTags: 'cost-center', defaultTargetType: 'ip', defaultScheme: 'internet-facing' })).toEqual({
+  it('all set', () => {
+    const flags = { defaultTags: 'owner=platform', externalManagedTags: 'cost-center', defaultTargetType: 'ip', defaultScheme: 'internet-facing', enableManageBackendSGRules: 'true', disableRestrictedSGRules: 'true' };
+    expect(controllerDefaults(flags)).toEqual({
       tags: { owner: 'platform' },
       externalManagedTags: ['cost-center'],
       targetType: 'ip',
       scheme: 'internet-facing',
       featureGates: DEFAULT_FEATURE_GATES,
+      enableManageBackendSGRules: true,
+      disableRestrictedSGRules: true,
     });
   });
 

@@ -19,7 +19,7 @@ import { comparableLbc, comparableOurs, lbcSubnets, MANAGED_SG_REF, ourModel, se
  * (`differs`), everything else still compared. The LBC flags these cases set and we do not have, at their
  * default here: --enable-backend-security-group (true: the shared backend group is the node rules' source;
  * false makes each Service's managed group the source, a rule per Service on every node group, the 60-rule
- * limit at the 60th Service), --disable-restricted-sg-rules (false: node rules name the ports, not all).
+ * limit at the 60th Service). --disable-restricted-sg-rules is built (ReplayCase.defaults).
  */
 
 const NAME = 'Test_defaultModelBuilderTask_Build';
@@ -111,8 +111,7 @@ const rows: [string, Row][] = [
   [
     'Simple service with NLB SG',
     {
-      c: { service: service('default', 'nlb-ip-svc-tls', UID_TLS, NLB_IP, { ports: [tcp(80, 80)] }), subnets: lbcSubnets(1) },
-      differs: { reason: 'no --disable-restricted-sg-rules, node rules name their ports', apply: (lbc) => ({ ...lbc, nodeRules: ['tcp:80<sg-backend'] }) },
+      c: { service: service('default', 'nlb-ip-svc-tls', UID_TLS, NLB_IP, { ports: [tcp(80, 80)] }), subnets: lbcSubnets(1), defaults: { disableRestrictedSGRules: true } },
     },
   ],
   [
@@ -176,11 +175,9 @@ const rows: [string, Row][] = [
         }),
         subnets: lbcSubnets(3),
         vpcCidrs: ['192.168.0.0/16'],
+        defaults: { disableRestrictedSGRules: true },
       },
-      differs: {
-        reason: 'the backend group always, node rules name their ports',
-        apply: (lbc) => ({ ...withBackendGroup(lbc), nodeRules: ['tcp:31223<sg-backend', 'tcp:32323<sg-backend'] }),
-      },
+      differs: { reason: 'the backend group always', apply: withBackendGroup },
     },
   ],
   ['Instance mode, external traffic policy local with SG', trafficLocal(tcp)],

@@ -91,29 +91,25 @@ describe('pkg/service/model_build_managed_sg_test.go', () => {
   });
 });
 
-// --enable-manage-backend-security-group-rules is not a flag here: false, the LBC's default. Whether rules are
+// --enable-manage-backend-security-group-rules (ControllerDefaults.enableManageBackendSGRules): whether rules are
 // managed is whether the NLB carries the backend group (with the security-groups annotation naming its groups).
 describe('pkg/service/model_build_load_balancer_test.go, Test_defaultModelBuildTask_buildManageSecurityGroupRulesFlag', () => {
   const flagCase = 'Test_defaultModelBuildTask_buildManageSecurityGroupRulesFlag';
-  const manages = (annotations: Record<string, string>) => {
+  const manages = (annotations: Record<string, string>, enableManageBackendSGRules = false) => {
     const service = svc({ [Annotations.securityGroups]: 'sg-frontend', ...annotations });
-    const groups = buildSecurityGroups({ service, clusterName: 'my-cluster', additionalTags: {}, listeners: [{ port: 80, protocol: 'TCP' }], targetGroups: [] })!;
-    expect(wantsBackendGroup(service)).toBe(groups.backend !== undefined);
+    const flags = { ...LBC_DEFAULTS, enableManageBackendSGRules };
+    const groups = buildSecurityGroups({ service, clusterName: 'my-cluster', additionalTags: {}, listeners: [{ port: 80, protocol: 'TCP' }], targetGroups: [], flags })!;
+    expect(wantsBackendGroup(service, enableManageBackendSGRules)).toBe(groups.backend !== undefined);
     return groups.backend !== undefined;
   };
   const MANAGE = Annotations.manageBackendSecurityGroupRules;
-  it.each<[string, Record<string, string>, boolean]>([
-    [`${flagCase} "with no annotation and enableManageBackendSGRules=false - expect enable manage security group rules to be false"`, {}, false],
-    [`${flagCase} "with annotation true and enableManageBackendSGRules=false - expect override and enable manage security group rules to be true"`, { [MANAGE]: 'true' }, true],
-    // The flag's true is not settable here; the annotation's false decides as it does over the LBC's flag.
-    [`${flagCase} "with annotation false and enableManageBackendSGRules=true - expect override and enable manage security group rules to be false"`, { [MANAGE]: 'false' }, false],
-  ])('%s', (_name, annotations, want) => {
-    expect(manages(annotations)).toBe(want);
-  });
-
-  // The flag is not built (docs/lbc-parity.md): the annotation asks for it per Service.
-  it(`${flagCase} "with no annotation and enableManageBackendSGRules=true - expect enable manage security group rules to be true" (deliberate: no --enable-manage-backend-security-group-rules, the annotation per Service)`, () => {
-    expect(manages({})).toBe(false);
+  it.each<[string, Record<string, string>, boolean, boolean]>([
+    [`${flagCase} "with no annotation and enableManageBackendSGRules=false - expect enable manage security group rules to be false"`, {}, false, false],
+    [`${flagCase} "with no annotation and enableManageBackendSGRules=true - expect enable manage security group rules to be true"`, {}, true, true],
+    [`${flagCase} "with annotation true and enableManageBackendSGRules=false - expect override and enable manage security group rules to be true"`, { [MANAGE]: 'true' }, false, true],
+    [`${flagCase} "with annotation false and enableManageBackendSGRules=true - expect override and enable manage security group rules to be false"`, { [MANAGE]: 'false' }, true, false],
+  ])('%s', (_name, annotations, flag, want) => {
+    expect(manages(annotations, flag)).toBe(want);
   });
 
   it(`${flagCase} "with invalid annotation - expect error"`, () => {
@@ -155,12 +151,14 @@ describe('pkg/service/model_build_target_group_test.go, Test_defaultModelBuilder
     expect(asSet(nodeRulesFor([tg('QUIC', '80')]))).toEqual(['tcp:80', 'udp:80']);
   });
 
-  // --disable-restricted-sg-rules is not built: node rules always name their ports (the LBC's default).
+  // --disable-restricted-sg-rules: every TCP port, and every UDP port for a group carrying UDP (a networking
+  // port without a number, 0-65535 as the LBC's networking manager writes it).
+  const all = (protocol: PortRule['protocol']): PortRule => ({ protocol, port: 0, toPort: 65535 });
   it.each<[string, Protocol, PortRule[]]>([
-    [`${networkingCase} "tcp with restricted rules disabled" (deliberate: no --disable-restricted-sg-rules, rules name their ports)`, 'TCP', [{ protocol: 'tcp', port: 80 }]],
-    [`${networkingCase} "udp with restricted rules disabled" (deliberate: no --disable-restricted-sg-rules, rules name their ports)`, 'UDP', [{ protocol: 'udp', port: 80 }, { protocol: 'tcp', port: 80 }]],
+    [`${networkingCase} "tcp with restricted rules disabled"`, 'TCP', [all('tcp')]],
+    [`${networkingCase} "udp with restricted rules disabled"`, 'UDP', [all('tcp'), all('udp')]],
   ])('%s', (_name, protocol, want) => {
-    expect(asSet(nodeRulesFor([tg(protocol, 'traffic-port')]))).toEqual(asSet(want));
+    expect(nodeRulesFor([tg(protocol, 'traffic-port')], true)).toEqual(want);
   });
 
   it(`${networkingCase} "no backend SG configured"`, () => {

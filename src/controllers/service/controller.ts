@@ -5,7 +5,7 @@ import { NetworkCloud } from '../../cloud/ec2.ts';
 import { LoadBalancerCloud } from '../../cloud/elbv2.ts';
 import { SecurityGroupCloud } from '../../cloud/security-groups/index.ts';
 import { SERVICE_FINALIZER, Tags, UserError } from '../../core/annotations.ts';
-import type { ControllerDefaults } from '../../core/controller-defaults.ts';
+import { LBC_DEFAULTS, type ControllerDefaults } from '../../core/controller-defaults.ts';
 import { buildModel, stackIdOf, TARGET_GROUP_DEFAULT_ATTRIBUTES, targetTypeOf, wantsLoadBalancer, type DesiredStack } from '../../core/model.ts';
 import { POD_IPS_ANNOTATION } from '../../core/ipam/keys.ts';
 import { nodeInfo } from '../../core/nodes.ts';
@@ -51,7 +51,7 @@ export interface ServiceControllerOptions {
     pods: Informer<V1Pod>;
   };
   queueObserver?: WorkQueueObserver;
-  /** --default-tags, --external-managed-tags, --default-target-type, --default-load-balancer-scheme (the LBC's when absent). */
+  /** The LBC's controller flags (controller-defaults.ts; the LBC's defaults when absent). */
   defaults?: ControllerDefaults;
 }
 
@@ -85,9 +85,11 @@ export class ServiceController {
   private readonly unsubscribe: (() => void)[] = [];
   /** The last reconcile's outcome per key, for `describe` and tests. */
   readonly reports = new Map<string, ReconcileReport>();
+  private readonly defaults: ControllerDefaults;
 
   constructor(options: ServiceControllerOptions) {
     this.options = options;
+    this.defaults = options.defaults ?? LBC_DEFAULTS;
     this.lbCloud = options.loadBalancers ?? new LoadBalancerCloud(options.aws.elbv2, options.clusterName);
     this.network = new NetworkCloud(options.aws.ec2, options.clusterName, options.vpcId);
     this.securityGroups = new SecurityGroupCloud(options.aws.ec2, options.clusterName);
@@ -227,7 +229,7 @@ export class ServiceController {
     // one without groups (turned off, or made without them) needs CIDR rules (the plan decides alike).
     const hasGroups = actual.loadBalancers.some((lb) => (lb.securityGroups ?? []).length > 0);
     const withoutGroups = stack.securityGroups ? actual.loadBalancers.length > 0 && !hasGroups : !hasGroups;
-    const backendRules = stack.securityGroups?.backend ? stack.securityGroups.nodeRules : !stack.securityGroups && hasGroups ? nodeRulesFor(stack.targetGroups) : [];
+    const backendRules = stack.securityGroups?.backend ? stack.securityGroups.nodeRules : !stack.securityGroups && hasGroups ? nodeRulesFor(stack.targetGroups, this.defaults.disableRestrictedSGRules) : [];
     const rules = withoutGroups ? (stack.legacyNodeRules ?? []) : backendRules;
     this.nodeNeeds.set(stack.stackId, groups.nodeGroupIds.flatMap((groupId) => rules.map((rule) => ({ groupId, rule }))));
     const othersNeed = this.othersNeed(stack.stackId);
@@ -242,7 +244,7 @@ export class ServiceController {
       if (key === stackId || !wantsLoadBalancer(service) || service.metadata?.deletionTimestamp) continue;
       const known = this.nodeNeeds.get(key);
       if (known) needs.push(...known);
-      else if (safely(() => mayNeedNodeRules(service))) return undefined;
+      else if (safely(() => mayNeedNodeRules(service, this.defaults.enableManageBackendSGRules))) return undefined;
     }
     return needs;
   }
@@ -251,7 +253,7 @@ export class ServiceController {
   private backendStillNeeded(stackId: string): boolean {
     return this.options.informers.services
       .list()
-      .some((s) => stackIdOf(s) !== stackId && wantsLoadBalancer(s) && !s.metadata?.deletionTimestamp && safely(() => wantsBackendGroup(s)));
+      .some((s) => stackIdOf(s) !== stackId && wantsLoadBalancer(s) && !s.metadata?.deletionTimestamp && safely(() => wantsBackendGroup(s, this.defaults.enableManageBackendSGRules)));
   }
 
   private async observeForDeletion(key: string): Promise<ActualStack> {

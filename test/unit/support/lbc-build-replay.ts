@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
 import { Annotations, Tags } from '../../../src/core/annotations.ts';
 import { LBC_DEFAULTS, type ControllerDefaults } from '../../../src/core/controller-defaults.ts';
-import { buildModel, type DesiredStack, type HealthCheck, type NodeInfo, type SubnetInfo } from '../../../src/core/model.ts';
-import { ingressKey, type IngressRule, type PortRule } from '../../../src/core/security-groups.ts';
+import { buildModel, type DesiredStack, type HealthCheck, type NodeInfo, type Scheme, type SubnetInfo } from '../../../src/core/model.ts';
+import { ALL_PORTS, ingressKey, type IngressRule, type PortRule } from '../../../src/core/security-groups.ts';
 import type { LbcBuildCase } from './extract-lbc-build-cases.ts';
 
 /**
@@ -53,6 +53,8 @@ export interface ReplayCase {
   keptWithoutSecurityGroups?: boolean;
   /** resolveSGViaNameOrIDCall: the security-groups annotation's entries to IDs (default: unchanged). */
   resolveSecurityGroups?: Record<string, string>;
+  /** listLoadBalancerCalls' NLB has this scheme: kept when no annotation names one (the controller's schemeToKeep). */
+  existingScheme?: Scheme;
 }
 
 /** The compared subset, in the LBC's field names (its marshalled stack), ours mapped into it. */
@@ -126,6 +128,7 @@ export function ourModel(c: ReplayCase): DesiredStack {
     vpcCidrs: c.vpcCidrs ?? [],
     ...(c.vpcIpv6Cidrs ? { vpcIpv6Cidrs: c.vpcIpv6Cidrs } : {}),
     defaults: { ...LBC_DEFAULTS, ...c.defaults },
+    ...(c.existingScheme ? { existingScheme: c.existingScheme } : {}),
   }).stack;
 }
 
@@ -158,7 +161,8 @@ export function comparableOurs(c: ReplayCase, stack: DesiredStack = ourModel(c))
   const named = (groups?.named ?? []).map((entry) => c.resolveSecurityGroups?.[entry] ?? entry);
   const lbGroups = groups ? [...(groups.managed ? [MANAGED_SG_REF] : []), ...named, ...(groups.backend ? [backendId] : [])] : [];
   const ipAddressTypeOf = (tg: object) => ('ipAddressType' in tg && typeof tg.ipAddressType === 'string' ? tg.ipAddressType : 'ipv4');
-  const nodeRule = (rule: PortRule) => ruleKey(rule.protocol, rule.port, rule.cidr ?? backendId);
+  // Every port (--disable-restricted-sg-rules) is the LBC's port without a number.
+  const nodeRule = (rule: PortRule) => ruleKey(rule.protocol, rule.port === ALL_PORTS.port && rule.toPort === ALL_PORTS.toPort ? '*' : rule.port, rule.cidr ?? backendId);
   return {
     loadBalancer: {
       ...(namesItself(c) ? { name: lb.name } : {}),
