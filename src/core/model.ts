@@ -169,6 +169,8 @@ export interface ModelInput {
    * cluster's addresses (ip targets) and the targets it wanted before that are still registered.
    */
   ownTargets?: OwnTargets;
+  /** The scheme of the NLB the stack has now, when known: kept when no annotation names one (schemeOf). */
+  existingScheme?: Scheme;
 }
 
 export interface ModelWarning {
@@ -290,13 +292,18 @@ function healthCheckPortOf(service: V1Service, targetType: TargetType, fallback:
 
 /**
  * The scheme as the LBC's buildLoadBalancerScheme: the scheme annotation, else the deprecated `internal` bool,
- * else --default-load-balancer-scheme. (The LBC keeps an existing NLB's scheme before the default: a deliberate
- * difference, docs/lbc-parity.md.)
+ * else the existing NLB's scheme (so a changed --default-load-balancer-scheme never replaces an NLB), else
+ * --default-load-balancer-scheme.
  */
-export function schemeOf(annotations: Record<string, string> | undefined, defaultScheme: Scheme): Scheme {
-  if (annotations?.[Annotations.scheme] !== undefined) return oneOf(annotations, Annotations.scheme, ['internal', 'internet-facing'] as const, defaultScheme);
+export function schemeOf(annotations: Record<string, string> | undefined, defaultScheme: Scheme, existingScheme?: Scheme): Scheme {
+  return namedScheme(annotations) ?? existingScheme ?? defaultScheme;
+}
+
+/** The scheme a Service's annotations name (scheme, else the legacy internal), or undefined when neither does. */
+export function namedScheme(annotations: Record<string, string> | undefined): Scheme | undefined {
+  if (annotations?.[Annotations.scheme] !== undefined) return oneOf(annotations, Annotations.scheme, ['internal', 'internet-facing'] as const, 'internet-facing');
   const internal = boolAnnotation(annotations, Annotations.internal);
-  if (internal === undefined) return defaultScheme;
+  if (internal === undefined) return undefined;
   return internal ? 'internal' : 'internet-facing';
 }
 
@@ -444,7 +451,7 @@ export function buildModel(input: ModelInput): ModelResult {
   oneOf(annotations, Annotations.type, ['external', 'nlb-ip', 'nlb'] as const, 'external');
   const targetType = targetTypeOf(service, defaults.targetType);
   if (targetType === 'ip' && !defaults.featureGates.EnableIPTargetType) ipTargetsOff(annotations);
-  const scheme = schemeOf(annotations, defaults.scheme);
+  const scheme = schemeOf(annotations, defaults.scheme, input.existingScheme);
   const explicitName = annotations?.[Annotations.name]?.trim();
   if (explicitName !== undefined && !LB_NAME.test(explicitName)) {
     throw new UserError(`annotation ${Annotations.name}`, explicitName, 'must be 1-32 letters, digits or hyphens, not starting or ending with a hyphen');

@@ -74,8 +74,8 @@ interface Row {
 }
 
 /**
- * The two "external traffic policy local" cases (TCP, UDP). Their existing NLB is internet-facing, which the LBC
- * takes as the scheme (docs/lbc-parity.md "Scheme without annotation": here the default, internal).
+ * The two "external traffic policy local" cases (TCP, UDP). Their existing NLB is internet-facing: no annotation
+ * names a scheme, so it keeps it (the default would be internal), as in the LBC.
  */
 function trafficLocal(port: typeof tcp): Row {
   return {
@@ -87,8 +87,9 @@ function trafficLocal(port: typeof tcp): Row {
         ports: [port(80, 80, { name: 'http', nodePort: 31223 }), port(83, 8883, { name: 'alt2', nodePort: 32323 })],
       }),
       subnets: lbcSubnets(3),
+      existingScheme: 'internet-facing',
     },
-    differs: { reason: 'the backend group always; no scheme from the existing NLB', apply: (lbc) => withBackendGroup({ ...lbc, loadBalancer: { ...lbc.loadBalancer, scheme: 'internal' } }) },
+    differs: { reason: 'the backend group always', apply: withBackendGroup },
   };
 }
 

@@ -9,7 +9,6 @@ import { DEFAULT_FEATURE_GATES } from '../../src/core/feature-gates.ts';
 import { LoadBalancerCloud } from '../../src/cloud/elbv2.ts';
 import { wantsLoadBalancer, type HealthCheck } from '../../src/core/model.ts';
 import { planDeletion, type ActualStack } from '../../src/core/plan.ts';
-import { MANAGED_SG_DESCRIPTION } from '../../src/core/security-groups.ts';
 import { comparableLbc, lbcCase, lbcSubnets, MANAGED_SG_REF, replay, service, tcp, udp, type Comparable, type ReplayCase } from './support/lbc-build-replay.ts';
 import { thrownUserError as userError } from './support/user-error.ts';
 
@@ -147,16 +146,9 @@ const agreeing: [string, ReplayCase][] = [
       nlbSecurityGroup: false,
     },
   ],
-];
-
-/** A deliberate difference: why, and the LBC's stack with it applied (everything else is still compared). */
-interface Deliberate {
-  reason: string;
-  apply: (lbc: Comparable) => Comparable;
-}
-
-const deliberate: [string, ReplayCase, Deliberate][] = [
   [
+    // The LBC's listLoadBalancerCalls finds the Service's NLB, internet-facing and made without groups: the scheme
+    // is kept (no annotation names one; the flag's internal would replace it), and so is the NLB without groups.
     'Instance mode, external traffic policy local',
     {
       service: service('app', 'traffic-local', '2dc098f0-ae33-4378-af7b-83e2a0424495', { [`${T}type`]: 'external', [`${T}nlb-target-type`]: 'instance' }, {
@@ -166,24 +158,19 @@ const deliberate: [string, ReplayCase, Deliberate][] = [
         ports: httpAlt2,
       }),
       subnets: lbcSubnets(3),
-    },
-    {
-      // The LBC keeps the existing NLB's scheme (internet-facing) and, as that NLB has no groups, none. Here the
-      // scheme is the flag's (internal), so the NLB is replaced and the new one gets groups (the gate's default):
-      // the listener ports from the source ranges; node rules from the backend group.
-      reason: 'scheme not taken from the existing NLB',
-      apply: (lbc) => ({
-        ...lbc,
-        loadBalancer: { ...lbc.loadBalancer, scheme: 'internal', securityGroups: [MANAGED_SG_REF, 'sg-backend'] },
-        managedSecurityGroup: {
-          description: MANAGED_SG_DESCRIPTION,
-          ingress: ['tcp:80-80:1.2.3.4/19', 'tcp:80-80:10.20.0.0/16', 'tcp:83-83:1.2.3.4/19', 'tcp:83-83:10.20.0.0/16'],
-          tags: {},
-        },
-        nodeRules: ['tcp:29123<sg-backend', 'tcp:31223<sg-backend', 'tcp:32323<sg-backend'],
-      }),
+      existingScheme: 'internet-facing',
+      keptWithoutSecurityGroups: true,
     },
   ],
+];
+
+/** A deliberate difference: why, and the LBC's stack with it applied (everything else is still compared). */
+interface Deliberate {
+  reason: string;
+  apply: (lbc: Comparable) => Comparable;
+}
+
+const deliberate: [string, ReplayCase, Deliberate][] = [
   [
     'Instance mode, TCP/UDP same port test',
     {

@@ -294,6 +294,15 @@ describe('model_build_load_balancer.go buildLoadBalancerSchemeViaAnnotation / bu
   it('a bad internal value is not read when scheme is set (the LBC reads the legacy one only without scheme)', () => {
     expect(model({ [Annotations.internal]: 'yes', ...internal }).loadBalancer.scheme).toBe('internal');
   });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['neither annotation: the existing NLB\'s scheme before the flag\'s', {}, 'internet-facing'],
+    ['the scheme annotation before the existing NLB\'s', internal, 'internal'],
+    ['the legacy internal annotation before the existing NLB\'s', { [Annotations.internal]: 'true' }, 'internal'],
+  ])('buildLoadBalancerScheme with an existing NLB: %s', (_name, annotations, want) => {
+    const stack = lbcModel(service(annotations), { subnets: LBC_SUBNETS, existingScheme: 'internet-facing', defaults: { ...LBC_DEFAULTS, scheme: 'internal' } });
+    expect(stack.loadBalancer.scheme).toBe(want);
+  });
 });
 
 describe('pkg/networking/subnet_resolver.go validateSubnetsIPv6CIDR (subnet_resolver_test.go "no IPv6 CIDR association")', () => {
@@ -358,7 +367,7 @@ describe('pkg/service/model_build_load_balancer_test.go, enable-prefix-for-ipv6-
   const mappingCase = 'Test_defaultModelBuilderTask_buildSubnetMappings';
   // A case whose one prefix is refused on a dualstack NLB with prefixes on: the row, the prefix named in the error.
   const bad = (name: string, prefix: string, problem: string): [string, Record<string, string>, string, string] => [
-    `${mappingCase} "dualstack - source-nat-ipv6-prefixes - ${name}"`,
+    `${mappingCase} "${name}"`,
     { ...dualstack, ...on, ...prefixes(prefix) },
     prefix,
     problem,
@@ -384,11 +393,11 @@ describe('pkg/service/model_build_load_balancer_test.go, enable-prefix-for-ipv6-
       '2600:1f13:837:8504::1/80',
       'source-nat-ipv6-prefixes annotation can only be set for Network Load Balancers using Dualstack IP address type.',
     ],
-    bad('should throw error if source-nat-ipv6-prefix is not a valid IPv6 CIDR -1', '2600:1f13:837:8766:6766:7987:6666:1:999/80', 'Value must be a valid IPv6 CIDR.'),
-    bad('should throw error if source-nat-ipv6-prefix is not a valid IPv6 CIDR -2', '2600:1f13:837:87667::/80', 'Value must be a valid IPv6 CIDR.'),
-    bad('should throw error if source-nat-ipv6-prefix is not a valid IPv6 CIDR -3', '2600:1f13:837:8766:77:789:9:9::/80', 'Value must be a valid IPv6 CIDR.'),
-    bad('should throw error if source-nat-ipv6-prefix within subnet CIDR range', '2601:1f13:837:8500:009::/80', 'Value must be within subnet CIDR range: [2600:1f13:837:8500::/64]'),
-    bad('should throw error if source-nat-ipv6-prefix doesnt have allowed prefix length of 80', '2600:1f13:837:8500:9::/70', 'Prefix length must be 80, but 70 is specified.'),
+    bad('dualstack - source-nat-ipv6-prefixes - should throw error if source-nat-ipv6-prefix is not a valid IPv6 CIDR -1', '2600:1f13:837:8766:6766:7987:6666:1:999/80', 'Value must be a valid IPv6 CIDR.'),
+    bad('dualstack - source-nat-ipv6-prefixes - should throw error if source-nat-ipv6-prefix is not a valid IPv6 CIDR -2', '2600:1f13:837:87667::/80', 'Value must be a valid IPv6 CIDR.'),
+    bad('dualstack - source-nat-ipv6-prefixes - should throw error if source-nat-ipv6-prefix is not a valid IPv6 CIDR -3', '2600:1f13:837:8766:77:789:9:9::/80', 'Value must be a valid IPv6 CIDR.'),
+    bad('dualstack - source-nat-ipv6-prefixes - should throw error if source-nat-ipv6-prefix within subnet CIDR range', '2601:1f13:837:8500:009::/80', 'Value must be within subnet CIDR range: [2600:1f13:837:8500::/64]'),
+    bad('dualstack - source-nat-ipv6-prefixes - should throw error if source-nat-ipv6-prefix doesnt have allowed prefix length of 80', '2600:1f13:837:8500:9::/70', 'Prefix length must be 80, but 70 is specified.'),
   ])('%s', (_name, annotations, value, problem) => {
     const error = userError(() => onSubnets([withIpv6!], { ...internal, ...one, ...annotations }));
     expect([error.field, error.value]).toEqual([`annotation ${Annotations.sourceNatIpv6Prefixes}`, value]);

@@ -6,7 +6,7 @@ import { LoadBalancerCloud } from '../../cloud/elbv2.ts';
 import { SecurityGroupCloud } from '../../cloud/security-groups/index.ts';
 import { SERVICE_FINALIZER, Tags, UserError } from '../../core/annotations.ts';
 import { LBC_DEFAULTS, type ControllerDefaults } from '../../core/controller-defaults.ts';
-import { buildModel, stackIdOf, TARGET_GROUP_DEFAULT_ATTRIBUTES, targetTypeOf, wantsLoadBalancer, type DesiredStack } from '../../core/model.ts';
+import { buildModel, namedScheme, stackIdOf, TARGET_GROUP_DEFAULT_ATTRIBUTES, targetTypeOf, wantsLoadBalancer, type DesiredStack, type Scheme } from '../../core/model.ts';
 import { POD_IPS_ANNOTATION } from '../../core/ipam/keys.ts';
 import { nodeInfo } from '../../core/nodes.ts';
 import { DeletionProtectedError, unprotectForDeletion } from '../../core/deletion-protection.ts';
@@ -179,12 +179,17 @@ export class ServiceController {
         return { actual, plan: { actions: [], waiting: [] }, warnings: [error.message] };
       }
     }
-    const { stack, warnings } = await this.desired(service);
-    const actual = await this.observe(stack);
+    let { stack, warnings } = await this.desired(service);
+    let actual = await this.observe(stack);
+    const kept = schemeToKeep(service, stack, actual);
+    if (kept) {
+      ({ stack, warnings } = await this.desired(service, kept));
+      actual = await this.observe(stack);
+    }
     return { desired: stack, actual, plan: plan(stack, actual), warnings: warnings.map((w) => w.message) };
   }
 
-  private async desired(service: V1Service) {
+  private async desired(service: V1Service, existingScheme?: Scheme) {
     const { informers, clusterName } = this.options;
     const stackId = stackIdOf(service);
     const [namespace, name] = splitKey(stackId);
@@ -202,6 +207,7 @@ export class ServiceController {
       vpcIpv6Cidrs: await this.network.vpcIpv6Cidrs(),
       ...(this.options.defaults ? { defaults: this.options.defaults } : {}),
       ...(ownTargets ? { ownTargets } : {}),
+      ...(existingScheme ? { existingScheme } : {}),
     });
   }
 
@@ -334,6 +340,12 @@ export class ServiceController {
     try {
       for (let pass = 0; pass < MAX_PASSES; pass++) {
         actual = await this.observe(model.stack);
+        const kept = schemeToKeep(service, model.stack, actual);
+        if (kept) {
+          // No annotation names a scheme and the NLB has another than the default: it keeps its own (as the LBC).
+          model = await this.desired(service, kept);
+          actual = await this.observe(model.stack);
+        }
         this.remembered.update(model.stack, actual);
         current = plan(model.stack, actual);
         if (current.actions.length === 0) break;
@@ -400,6 +412,17 @@ export class ServiceController {
     }
     if (hasFinalizer) await removeFinalizer(this.options.kubeconfig, { kind: 'Service', namespace, name }, SERVICE_FINALIZER);
   }
+}
+
+/**
+ * The existing NLB's scheme when the model took the default one because no annotation names a scheme and the
+ * NLB has another: the model is built again with it (schemeOf), so a changed --default-load-balancer-scheme
+ * never replaces a live NLB. Undefined when there is nothing to change.
+ */
+function schemeToKeep(service: V1Service, stack: DesiredStack, actual: ActualStack): Scheme | undefined {
+  const existing = actual.loadBalancers[0]?.scheme;
+  if (!existing || existing === stack.loadBalancer.scheme || safely(() => namedScheme(service.metadata?.annotations) !== undefined)) return undefined;
+  return existing;
 }
 
 function splitKey(key: string): [string, string] {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
 import { Annotations, Tags } from '../../../src/core/annotations.ts';
 import { LBC_DEFAULTS, type ControllerDefaults } from '../../../src/core/controller-defaults.ts';
-import { buildModel, type DesiredStack, type HealthCheck, type NodeInfo, type SubnetInfo } from '../../../src/core/model.ts';
+import { buildModel, type DesiredStack, type HealthCheck, type NodeInfo, type Scheme, type SubnetInfo } from '../../../src/core/model.ts';
 import { ALL_PORTS, ingressKey, type IngressRule, type PortRule } from '../../../src/core/security-groups.ts';
 import type { LbcBuildCase } from './extract-lbc-build-cases.ts';
 
@@ -53,6 +53,8 @@ export interface ReplayCase {
   keptWithoutSecurityGroups?: boolean;
   /** resolveSGViaNameOrIDCall: the security-groups annotation's entries to IDs (default: unchanged). */
   resolveSecurityGroups?: Record<string, string>;
+  /** listLoadBalancerCalls' NLB has this scheme: kept when no annotation names one (the controller's schemeToKeep). */
+  existingScheme?: Scheme;
 }
 
 /** The compared subset, in the LBC's field names (its marshalled stack), ours mapped into it. */
@@ -126,6 +128,7 @@ export function ourModel(c: ReplayCase): DesiredStack {
     vpcCidrs: c.vpcCidrs ?? [],
     ...(c.vpcIpv6Cidrs ? { vpcIpv6Cidrs: c.vpcIpv6Cidrs } : {}),
     defaults: { ...LBC_DEFAULTS, ...c.defaults },
+    ...(c.existingScheme ? { existingScheme: c.existingScheme } : {}),
   }).stack;
 }
 
