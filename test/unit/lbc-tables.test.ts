@@ -134,7 +134,10 @@ describe('pkg/service/model_build_target_group_test.go', () => {
     ],
   };
   const ip = { [Annotations.targetType]: 'ip' };
-  // "invalid default" is not ported: our defaults are traffic-port or the healthCheckNodePort, never a name.
+  it('Test_defaultModelBuilder_buildTargetGroupHealthCheckPort "invalid default" (deliberate: our default port is traffic-port or the healthCheckNodePort, never a port name)', () => {
+    // The LBC's default comes from a flag that may name a Service port ("abs", not found: an error); ours has no such flag.
+    expect(model(service({}, twoPorts)).targetGroups.map((tg) => tg.healthCheck.port)).toEqual(['traffic-port', 'traffic-port']);
+  });
   it.each<[string, V1Service, string]>([
     ['Test_defaultModelBuilder_buildTargetGroupHealthCheckPort "default traffic-port"', service({}), 'traffic-port'],
     ['Test_defaultModelBuilder_buildTargetGroupHealthCheckPort "with annotation"', service({ [Annotations.healthCheckPort]: '34576' }), '34576'],
@@ -297,10 +300,9 @@ describe('pkg/service/model_build_listener_test.go', () => {
     ['"default tags, no annotation tags"', {}, { k1: 'v10', k2: 'v20' }, { k1: 'v10', k2: 'v20' }],
     ['"default tags, annotation tags, collision where default tags take priority"', { [Annotations.additionalTags]: 'k1=v1,k2=v2,k3=v3' }, { k1: 'v10', k2: 'v20' }, { k1: 'v10', k2: 'v20', k3: 'v3' }],
   ];
-  it.each(['Test_defaultModelBuildTask_buildLoadBalancerTags', 'Test_defaultModelBuildTask_buildTargetGroupTags', 'Test_defaultModelBuildTask_buildListenerTags'] as const)('%s: its four cases', (test) => {
-    for (const [, annotations, tags, want] of cases) {
-      expect(withoutOwn(ownTags(model(service(annotations), { defaults: { ...LBC_DEFAULTS, tags } }))[test])).toEqual(want);
-    }
+  const tagTests = ['Test_defaultModelBuildTask_buildLoadBalancerTags', 'Test_defaultModelBuildTask_buildTargetGroupTags', 'Test_defaultModelBuildTask_buildListenerTags'] as const;
+  it.each(tagTests.flatMap((test) => cases.map(([name, ...rest]) => [test, name, ...rest] as const)))('%s %s', (test, _name, annotations, tags, want) => {
+    expect(withoutOwn(ownTags(model(service(annotations), { defaults: { ...LBC_DEFAULTS, tags } }))[test])).toEqual(want);
   });
 
   const lowPriority: ControllerDefaults = { ...LBC_DEFAULTS, tags: { k1: 'v10', k2: 'v20' }, featureGates: { ...LBC_DEFAULTS.featureGates, EnableDefaultTagsLowPriority: true } };

@@ -49,7 +49,7 @@ describe('legacyNodeRules (the LBC: buildTargetGroupBindingNetworkingLegacy)', (
     ['instance target, no attribute: client IP preserved, 0.0.0.0/0 only', service(), tg('TCP', 'traffic-port', undefined, 'instance'), 'internet-facing', SUBNET, rules('tcp', 80, ['0.0.0.0/0'])],
     ['ip target, no attribute: from the subnets', service(), tg('TCP', 'traffic-port'), 'internal', SUBNET, rules('tcp', 80, SUBNET)],
     ['manage-backend-security-group-rules true: as without it', service(undefined, { [MANAGE]: 'true' }), tg('TCP', 'traffic-port'), 'internal', SUBNET, rules('tcp', 80, SUBNET)],
-  ])('%s', (_name, svc, group, scheme, subnetCidrs, expected) => {
+  ])('Test_defaultModelBuilderTask_buildTargetGroupBindingNetworkingLegacy "%s"', (_name, svc, group, scheme, subnetCidrs, expected) => {
     expect(legacyNodeRules({ service: svc, targetGroups: [group], scheme, subnetCidrs, vpcCidrs: VPC })).toEqual(expected);
   });
 
@@ -59,7 +59,7 @@ describe('legacyNodeRules (the LBC: buildTargetGroupBindingNetworkingLegacy)', (
     ['ipv6 preserve client IP enabled', ipv6(true), undefined, ['2300:1ab3:ab0:1900::/56', '2000:1ee3:5d0:fe00::/56'], rules('tcp', 80, ['::/0'])],
     ['ipv6 preserve client IP disabled', ipv6(false), undefined, ['2300:1ab3:ab0:1900::/64', '2300:1ab3:ab0:1901::/64'], rules('tcp', 80, ['2300:1ab3:ab0:1900::/64', '2300:1ab3:ab0:1901::/64'])],
     ['ipv6 preserve client IP enabled, vpc range default', ipv6(true), 'internal', ['2300:1ab3:ab0:1900::/64', '2300:1ab3:ab0:1901::/64'], rules('tcp', 80, ['2300:1ab3:ab0:1900::/56'])],
-  ])('%s', (_name, group, scheme, subnetIpv6Cidrs, expected) => {
+  ])('Test_defaultModelBuilderTask_buildTargetGroupBindingNetworkingLegacy "%s"', (_name, group, scheme, subnetIpv6Cidrs, expected) => {
     // The LBC's first two cases leave the scheme empty (neither internal nor internet-facing): internet-facing here.
     const input = { service: service(), targetGroups: [group], scheme: scheme ?? ('internet-facing' as const), subnetCidrs: SUBNETS, subnetIpv6Cidrs, vpcCidrs: VPC, vpcIpv6Cidrs: ['2300:1ab3:ab0:1900::/56'] };
     expect(legacyNodeRules(input)).toEqual(expected);

@@ -106,12 +106,12 @@ describe('pkg/service/model_build_listener_test.go Test_defaultModelBuilderTask_
     ['Service without annotation, TLS target', undefined, true, undefined],
     ['Service with annotation, non-TLS target', 'HTTP2Only', false, 'HTTP2Only'],
     ['Service with annotation, TLS target', 'HTTP1Only', true, 'HTTP1Only'],
-  ])('%s', (_name, alpn, tlsTarget, expected) => {
+  ])('"%s"', (_name, alpn, tlsTarget, expected) => {
     const config = { ...withAlpn(alpn), backendSsl: tlsTarget };
     expect(tlsOfPort(config, port, 'TCP').tls?.alpnPolicy).toBe(expected);
   });
 
-  it('Service with invalid annotation, TLS target', () => {
+  it('"Service with invalid annotation, TLS target"', () => {
     const error = userError(() => tlsOfPort({ ...withAlpn('unknown'), backendSsl: true }, port, 'TCP'));
     expect([error.field, error.value]).toEqual([`annotation ${A.alpnPolicy}`, 'unknown']);
     expect(error.message).toContain('None, HTTP1Only, HTTP2Only, HTTP2Optional, HTTP2Preferred');
