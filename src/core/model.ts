@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { V1EndpointSlice, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import {
   Annotations,
   boolAnnotation,
-  integer,
   keyValues,
   list,
   LOAD_BALANCER_CLASS,
@@ -20,8 +18,9 @@ import { loadBalancerAttributesOf, minimumCapacityOf } from './load-balancer-att
 import { enablePrefixForIpv6SourceNatOf, type EnablePrefixForIpv6SourceNat } from './ipv6-source-nat.ts';
 import { ipAddressTypeOf, requireIpv6Subnets, subnetMappingsOf, type IpAddressType, type SubnetMapping } from './subnet-mappings.ts';
 import { targetGroupAttributesOf } from './target-group-attributes.ts';
+import { healthCheckOf } from './target-health-check.ts';
+import { eligibleNodes, ipTargets, ownTargetsOf } from './targets.ts';
 import { targetGroupIpAddressTypeOf, type TargetGroupIpAddressType } from './target-group-ip-address-type.ts';
-import { HEALTH_CHECK_LIMITS, healthCheckPathProblem, successCodesProblem, timeoutProblem } from './validation/health-check.ts';
 import { labelSelectorProblem } from './validation/labels.ts';
 import { quicListenersProblem } from './validation/quic.ts';
 import { tagsProblem } from './validation/tags.ts';
@@ -185,8 +184,7 @@ export interface ModelResult {
 
 export { TARGET_GROUP_DEFAULT_ATTRIBUTES } from './target-group-attributes.ts';
 
-export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
-export const TO_BE_DELETED_TAINT = 'ToBeDeletedByClusterAutoscaler';
+export { EXCLUDE_FROM_LB_LABEL, TO_BE_DELETED_TAINT } from './targets.ts';
 const ELB_ROLE = 'kubernetes.io/role/elb';
 const INTERNAL_ELB_ROLE = 'kubernetes.io/role/internal-elb';
 
@@ -228,66 +226,6 @@ export function targetTypeOf(service: V1Service, defaultTargetType: TargetType =
 function ipTargetsOff(annotations: Record<string, string> | undefined): never {
   const key = annotations?.[Annotations.targetType]?.trim() === 'ip' ? Annotations.targetType : Annotations.type;
   throw new UserError(`annotation ${key}`, annotations?.[key]?.trim() ?? '', 'unsupported targetType: ip when EnableIPTargetType is false (--feature-gates); use instance targets');
-}
-
-function healthCheckOf(service: V1Service, targetType: TargetType): HealthCheck {
-  const annotations = service.metadata?.annotations;
-  const local = service.spec?.externalTrafficPolicy === 'Local' && targetType === 'instance' && service.spec.healthCheckNodePort;
-  // Instance mode with externalTrafficPolicy Local checks kube-proxy's health port, as the LBC does.
-  const defaults = local
-    ? { protocol: 'http' as const, port: String(service.spec!.healthCheckNodePort), path: '/healthz', interval: 10, timeout: 6, healthy: 2, unhealthy: 2 }
-    : { protocol: 'tcp' as const, port: 'traffic-port', path: '/', interval: 10, timeout: 10, healthy: 3, unhealthy: 3 };
-  const protocol = oneOf(annotations, Annotations.healthCheckProtocol, ['tcp', 'http', 'https', 'TCP', 'HTTP', 'HTTPS'] as const, defaults.protocol).toUpperCase() as HealthCheck['protocol'];
-  const port = healthCheckPortOf(service, targetType, defaults.port);
-  const limits = HEALTH_CHECK_LIMITS;
-  const check: HealthCheck = {
-    protocol,
-    port,
-    intervalSeconds: integer(annotations, Annotations.healthCheckInterval, defaults.interval, limits.intervalSeconds.min, limits.intervalSeconds.max),
-    timeoutSeconds: integer(annotations, Annotations.healthCheckTimeout, defaults.timeout, limits.timeoutSeconds.min, limits.timeoutSeconds.max),
-    healthyThreshold: integer(annotations, Annotations.healthCheckHealthyThreshold, defaults.healthy, limits.threshold.min, limits.threshold.max),
-    unhealthyThreshold: integer(annotations, Annotations.healthCheckUnhealthyThreshold, defaults.unhealthy, limits.threshold.min, limits.threshold.max),
-  };
-  const tooLong = timeoutProblem(check.intervalSeconds, check.timeoutSeconds);
-  if (tooLong) {
-    // Name what the user wrote: the timeout if they set it, else the interval that made the default too long.
-    const key = annotations?.[Annotations.healthCheckTimeout] !== undefined ? Annotations.healthCheckTimeout : Annotations.healthCheckInterval;
-    reject(key, key === Annotations.healthCheckTimeout ? tooLong : { value: String(check.intervalSeconds), problem: `is shorter than the health check timeout (${check.timeoutSeconds} s, the default here): AWS refuses a timeout longer than the interval; set ${Annotations.healthCheckTimeout} too` });
-  }
-  if (protocol !== 'TCP') {
-    const path = annotations?.[Annotations.healthCheckPath]?.trim() ?? defaults.path;
-    reject(Annotations.healthCheckPath, healthCheckPathProblem(path));
-    check.path = path;
-    const codes = annotations?.[Annotations.healthCheckSuccessCodes]?.trim() ?? '200-399';
-    reject(Annotations.healthCheckSuccessCodes, successCodesProblem(codes));
-    check.successCodes = codes;
-  }
-  return check;
-}
-
-/**
- * The healthcheck-port annotation as the LBC's buildTargetGroupHealthCheckPort reads it: `traffic-port`, a port
- * number, or the name of a Service port, which means its nodePort for instance targets and its targetPort for
- * ip targets (a named targetPort can differ per pod, so it cannot be used).
- */
-function healthCheckPortOf(service: V1Service, targetType: TargetType, fallback: string): string {
-  const raw = service.metadata?.annotations?.[Annotations.healthCheckPort]?.trim() ?? fallback;
-  const field = `annotation ${Annotations.healthCheckPort}`;
-  if (raw === 'traffic-port') return raw;
-  if (/^-?\d+$/.test(raw)) {
-    const port = Number(raw);
-    if (port < 1 || port > 65535) throw new UserError(field, raw, 'must be traffic-port, a port number from 1 to 65535 or the name of a Service port');
-    return String(port);
-  }
-  const named = service.spec?.ports?.find((p) => p.name === raw);
-  if (!named) throw new UserError(field, raw, 'must be traffic-port, a port number or the name of a port of the Service');
-  if (targetType === 'instance') {
-    if (!named.nodePort) throw new UserError(field, raw, `Service port ${raw} has no nodePort for instance targets to be checked on`);
-    return String(named.nodePort);
-  }
-  const targetPort = named.targetPort ?? named.port;
-  if (typeof targetPort !== 'number') throw new UserError(field, raw, `Service port ${raw} has a named targetPort (${targetPort}), which ip targets cannot be checked on`);
-  return String(targetPort);
 }
 
 /**
@@ -347,18 +285,6 @@ function subnetsOf(input: ModelInput, scheme: Scheme): string[] {
   return [...byZone.values()].sort((a, b) => a.zone.localeCompare(b.zone)).map((s) => s.id);
 }
 
-/** Node filter of k8s.io/cloud-provider plus the target-node-labels selector. */
-export function eligibleNodes(nodes: NodeInfo[], selector: Record<string, string>): NodeInfo[] {
-  return nodes.filter((node) => {
-    if (node.deleting) return false;
-    const exclude = node.labels[EXCLUDE_FROM_LB_LABEL];
-    // Parsed as a bool since 2025: "false" keeps the node, anything else present excludes it.
-    if (exclude !== undefined && exclude.toLowerCase() !== 'false') return false;
-    if (node.toBeDeleted) return false;
-    return Object.entries(selector).every(([key, value]) => node.labels[key] === value);
-  });
-}
-
 interface PortGroup {
   port: number;
   protocol: Protocol;
@@ -394,48 +320,6 @@ function groupPorts(service: V1Service, quicPorts: readonly string[] = []): Port
       }
       return { port, ports, protocol: protocol === 'UDP' ? 'QUIC' : 'TCP_QUIC' };
     });
-}
-
-/** Whether an address lies in none of the VPC's subnets; undefined CIDRs (none read) leave the zone to ELBv2. */
-function outsideSubnets(input: ModelInput, family: TargetGroupIpAddressType): (address: string) => boolean {
-  const inVpc = input.subnets.filter((s) => s.vpcId === input.vpcId);
-  const cidrs = (family === 'ipv4' ? inVpc.flatMap((s) => s.cidrBlock ?? []) : inVpc.flatMap((s) => s.ipv6CidrBlocks ?? [])).map((c) => c.split('/'));
-  if (cidrs.length === 0) return () => false;
-  const inside = new BlockList();
-  for (const [network, prefix] of cidrs) inside.addSubnet(network!, Number(prefix), family);
-  const ofFamily = family === 'ipv4' ? isIPv4 : isIPv6;
-  return (address) => ofFamily(address) && !inside.check(address, family);
-}
-
-/** Ready endpoints of the target group's family: an IPv6 group takes the IPv6 slices (the LBC's TargetGroupBinding). */
-function ipTargets(input: ModelInput, servicePort: V1ServicePort, family: TargetGroupIpAddressType): Target[] {
-  const outside = outsideSubnets(input, family);
-  const namespace = input.service.metadata?.namespace ?? 'default';
-  const targets = new Map<string, Target>();
-  for (const slice of input.endpointSlices) {
-    if (slice.addressType !== (family === 'ipv4' ? 'IPv4' : 'IPv6')) continue;
-    // The slice port for this service port carries the resolved (possibly named) targetPort.
-    const slicePort = (slice.ports ?? []).find((p) => (p.name ?? '') === (servicePort.name ?? '') && (p.protocol ?? 'TCP') === (servicePort.protocol ?? 'TCP'));
-    if (!slicePort?.port) continue;
-    for (const endpoint of slice.endpoints ?? []) {
-      // Ready only: terminating endpoints (ready=false) are deregistered.
-      if (endpoint.conditions?.ready === false || endpoint.conditions?.terminating === true) continue;
-      // The ENI pool gives pods IPv4 VPC addresses only.
-      const pod = family === 'ipv4' && endpoint.targetRef?.kind === 'Pod' ? endpoint.targetRef.name : undefined;
-      const vpcIp = pod ? input.podVpcIp(endpoint.targetRef?.namespace ?? namespace, pod) : undefined;
-      for (const address of vpcIp ? [vpcIp] : endpoint.addresses) {
-        targets.set(`${address}:${slicePort.port}`, { id: address, port: slicePort.port, ...(outside(address) ? { availabilityZone: 'all' as const } : {}) });
-      }
-    }
-  }
-  return [...targets.values()].sort((a, b) => a.id.localeCompare(b.id) || a.port - b.port);
-}
-
-/** What the controller knows is ours, and for instance targets the instance of every Node (eligible or not). */
-function ownTargetsOf(input: ModelInput, targetType: TargetType): OwnTargets {
-  const known = input.ownTargets ?? { ids: [], cidrs: [] };
-  const instances = targetType === 'instance' ? input.nodes.flatMap((node) => node.instanceId ?? []) : [];
-  return { ids: [...new Set([...instances, ...known.ids])].sort(), cidrs: known.cidrs };
 }
 
 export function buildModel(input: ModelInput): ModelResult {

@@ -1,7 +1,8 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { Annotations } from '../../src/core/annotations.ts';
-import { buildModel, eligibleNodes, resourceName, wantsLoadBalancer, type ModelInput, type NodeInfo, type SubnetInfo } from '../../src/core/model.ts';
+import { buildModel, resourceName, wantsLoadBalancer, type ModelInput, type NodeInfo, type SubnetInfo } from '../../src/core/model.ts';
+import { eligibleNodes } from '../../src/core/targets.ts';
 import { nodeInfo } from '../../src/core/nodes.ts';
 import { thrownUserError as userError } from './support/user-error.ts';
 
