@@ -8,6 +8,7 @@ import { TARGET_GROUP_DEFAULT_ATTRIBUTES } from './model.ts';
 import { describeListenerSettings, listenerCertificateActions, listenerSettingsChange, modifiableInPlace, type ListenerSettings } from './tls-plan.ts';
 import type { ListenerTls } from './tls.ts';
 import { privateLinkChange, type PrivateLinkEnforcement } from './private-link.ts';
+import { nodeRulesFor, portRuleKey } from './security-groups.ts';
 import {
   describeSecurityGroupAction,
   planSecurityGroupDeletion,
@@ -196,7 +197,7 @@ export function plan(desired: DesiredStack, actual: ActualStack): Plan {
     creates.push({ kind: 'DeleteLoadBalancer', arn: lb.arn, reason: lb.scheme !== desired.loadBalancer.scheme ? `scheme changed to ${desired.loadBalancer.scheme}` : 'duplicate of ours' });
   }
   const lbRef: Ref = kept ? { arn: kept.arn } : { key: 'lb' };
-  const groups = actual.securityGroups ? planSecurityGroups(desired.securityGroups, actual.securityGroups, kept ? (kept.securityGroups ?? []) : undefined, desired.legacyNodeRules) : undefined;
+  const groups = actual.securityGroups ? planSecurityGroups(withServingNodeRules(desired, actual), actual.securityGroups, kept ? (kept.securityGroups ?? []) : undefined, desired.legacyNodeRules) : undefined;
   if (!kept) {
     const securityGroups = groups?.loadBalancerGroups?.length ? { securityGroups: groups.loadBalancerGroups } : {};
     creates.push({ kind: 'CreateLoadBalancer', key: 'lb', spec: desired.loadBalancer, ...securityGroups });
@@ -368,6 +369,25 @@ export function planDeletion(actual: ActualStack, backendStillNeeded = true, fir
     ],
     waiting: [],
   };
+}
+
+/**
+ * Target groups a listener of ours still forwards to that the desired stack no longer has: during a flip, the
+ * old group serves until the listener moves (ADR 0010), so its node rules must stay until then (no gap).
+ */
+export function servingTargetGroups(desired: DesiredStack, actual: ActualStack): ActualTargetGroup[] {
+  const wanted = new Set(desired.targetGroups.map((tg) => tg.name));
+  const forwardedTo = new Set(actual.listeners.flatMap((l) => l.targetGroupArn ?? []));
+  return actual.targetGroups.filter((tg) => forwardedTo.has(tg.arn) && !wanted.has(tg.name));
+}
+
+/** The desired security groups with the node rules of the groups still serving (servingTargetGroups) added. */
+export function withServingNodeRules(desired: DesiredStack, actual: ActualStack): DesiredStack['securityGroups'] {
+  const groups = desired.securityGroups;
+  const serving = servingTargetGroups(desired, actual);
+  if (!groups || serving.length === 0) return groups;
+  const rules = new Map([...groups.nodeRules, ...nodeRulesFor(serving)].map((rule) => [portRuleKey(rule), rule]));
+  return { ...groups, nodeRules: [...rules.values()] };
 }
 
 /** One line per action, for logs and `plan` (dry run). */

@@ -205,7 +205,7 @@ export function managedIngress(service: V1Service, listeners: { port: number; pr
  * health-check port over TCP. `unrestricted` (--disable-restricted-sg-rules): every TCP port, and every UDP port
  * for groups that carry UDP (UDP, TCP_UDP, QUIC, TCP_QUIC); health checks are TCP, so covered.
  */
-export function nodeRulesFor(targetGroups: DesiredTargetGroup[], unrestricted = false): PortRule[] {
+export function nodeRulesFor(targetGroups: Pick<DesiredTargetGroup, 'protocol' | 'port' | 'healthCheck'>[], unrestricted = false): PortRule[] {
   const rules = new Map<string, PortRule>();
   const add = (rule: PortRule) => rules.set(portRuleKey(rule), rule);
   for (const tg of targetGroups) {

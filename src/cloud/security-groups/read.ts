@@ -25,6 +25,8 @@ export interface SecurityGroupReads {
   targets: { type: 'instance' | 'ip'; ids: string[] };
   /** The managed group's prefix lists (security-group-prefix-lists): each must exist before a rule names it. */
   prefixLists?: string[];
+  /** Targets of groups a listener still forwards to during a flip (plan.ts servingTargetGroups): their node groups keep their rules too. */
+  servingTargets?: { type: 'instance' | 'ip'; ids: string[] }[];
 }
 
 /** How long a target's node group is trusted: groups of an instance or pod ENI rarely change. */
@@ -51,7 +53,8 @@ export async function readSecurityGroups(parts: SecurityGroupParts, read: Securi
   ).map(actualGroup);
   const namedIds = read.named.length > 0 ? await resolveNamed(parts, read.named) : [];
   if (read.prefixLists?.length) await requirePrefixLists(parts, read.prefixLists);
-  const targetGroups = await nodeGroupIds(parts, read.targets);
+  let targetGroups = await nodeGroupIds(parts, read.targets);
+  for (const serving of read.servingTargets ?? []) targetGroups = [...new Set([...targetGroups, ...(await nodeGroupIds(parts, serving))])].sort();
   const seen = await nodeGroupsSeen(parts);
   const nodeGroups = passReads && seen.every((id) => passReads.covered.has(id)) ? passReads.nodeGroups : await readNodeGroups(parts, backendId, seen);
   const nodeRules = [...(backendId ? ourNodeRules(nodeGroups, backendId) : []), ...ourCidrNodeRules(nodeGroups)];

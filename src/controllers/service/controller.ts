@@ -10,7 +10,7 @@ import { buildModel, namedScheme, stackIdOf, TARGET_GROUP_DEFAULT_ATTRIBUTES, ta
 import { POD_IPS_ANNOTATION } from '../../core/ipam/keys.ts';
 import { nodeInfo } from '../../core/nodes.ts';
 import { DeletionProtectedError, unprotectForDeletion } from '../../core/deletion-protection.ts';
-import { describeAction, isSecurityGroupAction, onlyRegistersTargets, plan, planDeletion, type Action, type ActualStack, type LoadBalancerAction, type Plan } from '../../core/plan.ts';
+import { describeAction, isSecurityGroupAction, servingTargetGroups, withServingNodeRules, onlyRegistersTargets, plan, planDeletion, type Action, type ActualStack, type LoadBalancerAction, type Plan } from '../../core/plan.ts';
 import type { NodeNeed } from '../../core/node-rules.ts';
 import type { SecurityGroupAction } from '../../core/security-group-plan.ts';
 import { multiClusterOf, type OwnTargets } from '../../core/multi-cluster.ts';
@@ -225,17 +225,20 @@ export class ServiceController {
   private async observe(stack: DesiredStack): Promise<ActualStack> {
     const actual = await this.observeLoadBalancers(stack);
     const targetIds = [...new Set(stack.targetGroups.flatMap((tg) => tg.targets.map((t) => t.id)))];
+    const serving = servingTargetGroups(stack, actual);
     const groups = await this.securityGroups.observe(await this.network.vpc(), {
       stackId: stack.stackId,
       named: stack.securityGroups?.named ?? [],
       targets: { type: stack.targetType, ids: targetIds },
       prefixLists: prefixListIdsOf(stack.securityGroups?.managed?.ingress ?? []),
+      ...(serving.length > 0 ? { servingTargets: serving.map((tg) => ({ type: tg.targetType, ids: tg.targets.map((t) => t.id) })) } : {}),
     });
     // An NLB that keeps its groups although the Service turned them off (a conflict) still needs its node rules;
     // one without groups (turned off, or made without them) needs CIDR rules (the plan decides alike).
     const hasGroups = actual.loadBalancers.some((lb) => (lb.securityGroups ?? []).length > 0);
     const withoutGroups = stack.securityGroups ? actual.loadBalancers.length > 0 && !hasGroups : !hasGroups;
-    const backendRules = stack.securityGroups?.backend ? stack.securityGroups.nodeRules : !stack.securityGroups && hasGroups ? nodeRulesFor(stack.targetGroups, this.defaults.disableRestrictedSGRules) : [];
+    // During a flip the old group's rules stay until the listener leaves it (withServingNodeRules).
+    const backendRules = stack.securityGroups?.backend ? withServingNodeRules(stack, actual)!.nodeRules : !stack.securityGroups && hasGroups ? nodeRulesFor(stack.targetGroups, this.defaults.disableRestrictedSGRules) : [];
     const rules = withoutGroups ? (stack.legacyNodeRules ?? []) : backendRules;
     this.nodeNeeds.set(stack.stackId, groups.nodeGroupIds.flatMap((groupId) => rules.map((rule) => ({ groupId, rule }))));
     const othersNeed = this.othersNeed(stack.stackId);
