@@ -133,4 +133,28 @@ describe('target-type flip under continuous traffic', () => {
     expect(served.length).toBeGreaterThan(0);
     expect(served.filter((o) => o.healthy === 0)).toEqual([]);
   }, 300_000);
+
+  it('a flip whose new group cannot turn healthy waits: the listener stays on the old group, which keeps its node rules and serves for 40 s', async () => {
+    // healthcheck-port 9 answers nothing: the ip group stays unhealthy, so the listener must stay where it is. The
+    // old group's port stays allowed in the node group meanwhile (its targets would fail their checks otherwise).
+    const patch = (annotations: Record<string, string | null>) => env.core.patchNamespacedService({ namespace: ns.name, name: 'web', body: { metadata: { annotations } } }, mergePatch);
+    const availability = await measureAvailability(
+      env,
+      service,
+      async () => {
+        await patch({ [Annotations.targetType]: 'ip', [Annotations.healthCheckPort]: '9' });
+        await new Promise((resolve) => setTimeout(resolve, 40_000));
+      },
+      { path: '/hostname', requestsPerSecond: 10 },
+    );
+    expect(availability.failures).toEqual([]);
+    expect(availability.sent).toBeGreaterThan(200);
+    const lb = await waitForLoadBalancer(env, ns.name, 'web');
+    const live = lb.listeners.find((l) => l.port === 80)!;
+    expect(live.targetType).toBe('instance');
+    expect(live.targets.filter((t) => t.health === 'healthy').length).toBeGreaterThan(0);
+    // The check port fixed, the flip goes through.
+    await patch({ [Annotations.healthCheckPort]: null });
+    await flipTo('ip');
+  }, 300_000);
 });
